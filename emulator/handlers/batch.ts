@@ -1,0 +1,147 @@
+import { CosmosError, errors } from "../errors";
+import { isTrue, jsonBody, type CosmosRequest, type CosmosResponse } from "../protocol";
+import type { ContainerRecord } from "../store/store";
+import { chargeContainer, retryAfter, type EmulatorContext } from "./context";
+import {
+  canonicalPartitionKey,
+  deleteItem,
+  patchItem,
+  readItem,
+  renderItem,
+  writeItem,
+  type OperationResult,
+} from "./item-operations";
+import type { PatchOperation } from "./patch";
+
+/**
+ * `POST …/docs` with `x-ms-cosmos-is-batch-request`: a transactional batch (atomic, one logical partition)
+ * or a bulk request (each operation on its own, throttled one by one as the service does).
+ */
+interface BatchOperation {
+  operationType: string;
+  id?: string;
+  partitionKey?: string;
+  resourceBody?: unknown;
+  ifMatch?: string;
+}
+
+const maxOperations = 100;
+
+function run(ctx: EmulatorContext, container: ContainerRecord, operation: BatchOperation): OperationResult {
+  const body = operation.resourceBody as { id?: unknown; operations?: PatchOperation[]; condition?: string };
+  const partitionKey =
+    operation.partitionKey === undefined ? undefined : canonicalPartitionKey(operation.partitionKey);
+  const id = operation.id ?? (typeof body?.id === "string" ? body.id : undefined);
+  const keyed = (): [string, string] => {
+    if (partitionKey === undefined || id === undefined) {
+      throw errors.badRequest(`Batch operation ${operation.operationType} needs an id and a partition key.`);
+    }
+    return [partitionKey, id];
+  };
+  switch (operation.operationType) {
+    case "Create":
+      return writeItem(ctx, container, "create", body, { partitionKey });
+    case "Upsert":
+      return writeItem(ctx, container, "upsert", body, { partitionKey, ifMatch: operation.ifMatch });
+    case "Replace":
+      return writeItem(ctx, container, "replace", body, { partitionKey, id, ifMatch: operation.ifMatch });
+    case "Read":
+      return readItem(ctx, container, ...keyed());
+    case "Delete":
+      return deleteItem(ctx, container, ...keyed(), operation.ifMatch);
+    case "Patch":
+      return patchItem(ctx, container, ...keyed(), { operations: body.operations ?? [], condition: body.condition }, operation.ifMatch);
+    default:
+      throw errors.badRequest(`Batch operation type '${operation.operationType}' is not supported.`);
+  }
+}
+
+function resultText(status: number, charge: number, extra: Record<string, unknown>, item?: string): string {
+  const fields = JSON.stringify({ statusCode: status, requestCharge: charge, ...extra }).slice(0, -1);
+  return item === undefined ? `${fields}}` : `${fields},"resourceBody":${item}}`;
+}
+
+function success(container: ContainerRecord, result: OperationResult): string {
+  return resultText(
+    result.status,
+    result.requestCharge,
+    result.item ? { eTag: result.item.etag } : {},
+    result.item && renderItem(container, result.item),
+  );
+}
+
+function failure(error: CosmosError): string {
+  const retryAfterMilliseconds = error.headers["x-ms-retry-after-ms"];
+  return resultText(error.status, error.status === 429 ? 0 : 1, {
+    subStatusCode: error.substatus,
+    message: error.message,
+    ...(retryAfterMilliseconds ? { retryAfterMilliseconds: Number(retryAfterMilliseconds) } : {}),
+  });
+}
+
+function operationsOf(request: CosmosRequest): BatchOperation[] {
+  const operations = jsonBody<BatchOperation[]>(request);
+  if (!Array.isArray(operations) || operations.length === 0 || operations.length > maxOperations) {
+    throw errors.badRequest(`A batch holds 1 to ${maxOperations} operations.`);
+  }
+  return operations;
+}
+
+function bulk(ctx: EmulatorContext, container: ContainerRecord, operations: BatchOperation[]): CosmosResponse {
+  let total = 0;
+  let anyFailed = false;
+  let throttled = 0;
+  const results = ctx.store.transaction(() =>
+    operations.map((operation) => {
+      const waitMs = retryAfter(ctx, container);
+      try {
+        if (waitMs > 0) throw errors.tooManyRequests(waitMs);
+        const result = ctx.store.transaction(() => run(ctx, container, operation));
+        chargeContainer(ctx, container, result.requestCharge);
+        total += result.requestCharge;
+        return success(container, result);
+      } catch (error) {
+        if (!(error instanceof CosmosError)) throw error;
+        anyFailed = true;
+        if (error.status === 429) throttled += 1;
+        return failure(error);
+      }
+    }),
+  );
+  return {
+    status: anyFailed ? 207 : 200,
+    body: `[${results.join(",")}]`,
+    requestCharge: total,
+    throttledOperations: throttled,
+  };
+}
+
+/** All or nothing: a failed operation rolls the batch back; it answers 207 with 424 for the others. */
+function atomic(ctx: EmulatorContext, container: ContainerRecord, operations: BatchOperation[]): CosmosResponse {
+  const waitMs = retryAfter(ctx, container);
+  if (waitMs > 0) throw errors.tooManyRequests(waitMs);
+  const results: OperationResult[] = [];
+  try {
+    ctx.store.transaction(() => {
+      for (const operation of operations) results.push(run(ctx, container, operation));
+    });
+  } catch (error) {
+    if (!(error instanceof CosmosError)) throw error;
+    const failedAt = results.length;
+    const texts = operations.map((_, index) =>
+      index === failedAt
+        ? failure(error)
+        : resultText(424, 0, { subStatusCode: 0, message: "Failed Dependency" }),
+    );
+    return { status: 207, body: `[${texts.join(",")}]`, requestCharge: 1 };
+  }
+  const total = results.reduce((sum, r) => sum + r.requestCharge, 0);
+  chargeContainer(ctx, container, total);
+  return { status: 200, body: `[${results.map((r) => success(container, r)).join(",")}]`, requestCharge: total };
+}
+
+export function executeBatch(ctx: EmulatorContext, container: ContainerRecord, request: CosmosRequest): CosmosResponse {
+  const operations = operationsOf(request);
+  return isTrue(request, "x-ms-cosmos-batch-atomic") ? atomic(ctx, container, operations) : bulk(ctx, container, operations);
+}
+

@@ -1,0 +1,90 @@
+import { errors } from "../errors";
+import { effectivePartitionKey, type PartitionKeyValue } from "../partitioning/effective-partition-key";
+import { feedBody, header, maxItemCount, type CosmosRequest, type CosmosResponse } from "../protocol";
+import type { ContainerRecord, PartitionRecord } from "../store/store";
+import { requestUnits } from "../throughput/request-units";
+import type { EmulatorContext } from "./context";
+import { canonicalPartitionKey, renderItem } from "./item-operations";
+
+/**
+ * `GET …/docs` with `A-IM: Incremental Feed`: the latest version of each changed item in one partition key
+ * range (optionally narrowed to an EPK sub-range or one partition key), in LSN order. The etag is the LSN
+ * the next read continues after; 304 (with an etag) when nothing is new.
+ */
+const defaultPageSize = 100;
+
+function quoted(lsn: number): string {
+  return `"${lsn}"`;
+}
+
+function partitionFor(ctx: EmulatorContext, container: ContainerRecord, request: CosmosRequest) {
+  const partitions = ctx.store.listPartitions(container.rid);
+  const rangeId = header(request, "x-ms-documentdb-partitionkeyrangeid");
+  const partitionKeyHeader = header(request, "x-ms-documentdb-partitionkey");
+  if (rangeId !== undefined) {
+    const partition = partitions.find((p) => String(p.index) === rangeId);
+    if (!partition) {
+      throw errors.gone(`Partition key range '${rangeId}' of container '${container.id}' does not exist.`);
+    }
+    return { partition, partitionKey: undefined };
+  }
+  if (partitionKeyHeader !== undefined) {
+    const partitionKey = canonicalPartitionKey(partitionKeyHeader);
+    const epk = effectivePartitionKey(container.definition.partitionKey, JSON.parse(partitionKey) as PartitionKeyValue[]);
+    const partition = partitions.find((p) => p.minInclusive <= epk && epk < p.maxExclusive) as PartitionRecord;
+    return { partition, partitionKey };
+  }
+  if (partitions.length === 1) return { partition: partitions[0], partitionKey: undefined };
+  throw errors.badRequest("A change feed read needs a partition key range id or a partition key.");
+}
+
+function startAfter(request: CosmosRequest, partition: PartitionRecord): number | "now" {
+  const ifNoneMatch = header(request, "if-none-match");
+  if (ifNoneMatch === undefined) return 0;
+  if (ifNoneMatch === "*") return "now";
+  const lsn = Number(ifNoneMatch.replace(/"/g, ""));
+  if (!Number.isInteger(lsn) || lsn < 0 || lsn > partition.lsn) {
+    throw errors.badRequest(`The change feed continuation ${ifNoneMatch} is not valid for this container.`);
+  }
+  return lsn;
+}
+
+function sinceSeconds(request: CosmosRequest): number | undefined {
+  const value = header(request, "if-modified-since");
+  if (value === undefined) return undefined;
+  const time = Date.parse(value);
+  if (Number.isNaN(time)) throw errors.badRequest(`If-Modified-Since '${value}' is not an HTTP date.`);
+  return Math.floor(time / 1000);
+}
+
+export function readChangeFeed(ctx: EmulatorContext, container: ContainerRecord, request: CosmosRequest): CosmosResponse {
+  const { partition, partitionKey } = partitionFor(ctx, container, request);
+  const start = startAfter(request, partition);
+  if (start === "now") {
+    return { status: 304, headers: { etag: quoted(partition.lsn) }, requestCharge: requestUnits.feedPage(0) };
+  }
+  const byEpk = header(request, "x-ms-read-key-type") === "EffectivePartitionKeyRange";
+  const limit = maxItemCount(request, defaultPageSize);
+  const items = ctx.store.changes(container.rid, {
+    partition: partition.index,
+    afterLsn: start,
+    minEpk: byEpk ? header(request, "x-ms-start-epk") : undefined,
+    maxEpk: byEpk ? header(request, "x-ms-end-epk") : undefined,
+    partitionKey,
+    sinceTs: header(request, "if-none-match") === undefined ? sinceSeconds(request) : undefined,
+    limit,
+  });
+  // A short page has seen everything up to the partition's current LSN, so the next read starts there.
+  const next = items.length === limit ? items[items.length - 1].lsn : partition.lsn;
+  if (items.length === 0) {
+    return { status: 304, headers: { etag: quoted(next) }, requestCharge: requestUnits.feedPage(0) };
+  }
+  const rendered = items.map((item) => renderItem(container, item, true));
+  const body = feedBody(container.rid, "Documents", rendered);
+  return {
+    status: 200,
+    body,
+    headers: { etag: quoted(next), "x-ms-item-count": String(items.length) },
+    requestCharge: requestUnits.feedPage(Buffer.byteLength(body)),
+  };
+}

@@ -1,0 +1,66 @@
+import type { AccountSettings } from "../account";
+import { errors } from "../errors";
+import type { RateLimiter } from "../throughput/rate-limiter";
+import type { ContainerRecord, DatabaseRecord, OfferRecord, Store } from "../store/store";
+
+/** What every handler may use: the store, the account's settings and the throughput budgets. */
+export interface EmulatorContext {
+  store: Store;
+  account: AccountSettings;
+  /** The URL clients reach the emulator at; advertised as the account's regional endpoint. */
+  endpoint: string;
+  limiter: RateLimiter;
+  /** Physical partitions a new container gets. */
+  partitionCount: number;
+}
+
+/**
+ * A missing parent answers 404 with substatus 1003 ("Owner resource does not exist"); a missing resource
+ * itself answers a plain 404. `asOwner` says which of the two the caller is asking about.
+ */
+export function requireDatabase(ctx: EmulatorContext, id: string, asOwner: boolean): DatabaseRecord {
+  const database = ctx.store.getDatabase(id);
+  if (!database) throw asOwner ? errors.ownerNotFound(`dbs/${id}`) : errors.notFound();
+  return database;
+}
+
+export function requireContainer(
+  ctx: EmulatorContext,
+  databaseId: string,
+  id: string,
+  asOwner: boolean,
+): ContainerRecord {
+  requireDatabase(ctx, databaseId, true);
+  const container = ctx.store.getContainer(databaseId, id);
+  if (!container) throw asOwner ? errors.ownerNotFound(`dbs/${databaseId}/colls/${id}`) : errors.notFound();
+  return container;
+}
+
+export const databaseSelf = (database: { rid: string }) => `dbs/${database.rid}/`;
+export const containerSelf = (container: ContainerRecord) => `dbs/${container.databaseRid}/colls/${container.rid}/`;
+
+/** RU/s an offer grants: manual throughput, or the autoscale maximum (autoscale scales up instantly). */
+export function offerRate(offer: OfferRecord): number {
+  return offer.content.offerAutopilotSettings?.maxThroughput ?? offer.content.offerThroughput ?? 0;
+}
+
+/** The offer that pays for a container's requests: its own, else its database's shared one. */
+function budgetOf(ctx: EmulatorContext, container: ContainerRecord): OfferRecord | undefined {
+  return ctx.store.getOfferForResource(container.rid) ?? ctx.store.getOfferForResource(container.databaseRid);
+}
+
+/** Throws 429 with the service's retry-after when the container's budget is spent for now. */
+export function admit(ctx: EmulatorContext, container: ContainerRecord): void {
+  const retryAfterMs = retryAfter(ctx, container);
+  if (retryAfterMs > 0) throw errors.tooManyRequests(retryAfterMs);
+}
+
+export function retryAfter(ctx: EmulatorContext, container: ContainerRecord): number {
+  const offer = budgetOf(ctx, container);
+  return offer ? ctx.limiter.retryAfterMs(offer.rid, offerRate(offer)) : 0;
+}
+
+export function chargeContainer(ctx: EmulatorContext, container: ContainerRecord, requestUnits: number): void {
+  const offer = budgetOf(ctx, container);
+  if (offer) ctx.limiter.charge(offer.rid, offerRate(offer), requestUnits);
+}

@@ -1,0 +1,151 @@
+import { errors } from "../errors";
+import { executeQuery, parametersFromSpec, parseQuery } from "../query/evaluate";
+import type { ParsedQuery } from "../query/parser";
+import { feedBody, header, jsonBody, maxItemCount, type CosmosRequest, type CosmosResponse } from "../protocol";
+import type { ContainerRecord } from "../store/store";
+import { requestUnits } from "../throughput/request-units";
+import type { EmulatorContext } from "./context";
+import { canonicalPartitionKey, renderItem } from "./item-operations";
+
+/**
+ * Item queries run whole on the server, across every partition, so the SDK never needs its client-side
+ * query pipeline. Queries that produce at most one row per item stream through storage with a row-number
+ * continuation; the rest (ORDER BY, aggregates, DISTINCT, TOP, OFFSET) are evaluated in full per page.
+ */
+const defaultPageSize = 100;
+const unlimitedPageSize = 1000;
+
+interface QuerySpec {
+  query: string;
+  parameters?: { name: string; value: unknown }[];
+}
+
+type Continuation = { row: number } | { offset: number };
+
+/** What the SDK's query pipeline needs to run the query as sent: a single range covering everything. */
+export function queryPlan(request: CosmosRequest): CosmosResponse {
+  const spec = jsonBody<QuerySpec>(request);
+  parseQuery(spec.query);
+  const plan = {
+    partitionedQueryExecutionInfoVersion: 2,
+    queryInfo: {
+      distinctType: "None",
+      orderBy: [],
+      orderByExpressions: [],
+      groupByExpressions: [],
+      groupByAliases: [],
+      aggregates: [],
+      groupByAliasToAggregateType: {},
+      rewrittenQuery: "",
+      hasSelectValue: false,
+      hasNonStreamingOrderBy: false,
+    },
+    queryRanges: [{ min: "", max: "FF", isMinInclusive: true, isMaxInclusive: false }],
+  };
+  return { status: 200, body: JSON.stringify(plan), requestCharge: 0 };
+}
+
+function isStreaming(query: ParsedQuery): boolean {
+  return !query.distinct && !query.top && !query.orderBy && !query.offset && !query.limit && !query.aggregate;
+}
+
+function parseContinuation(request: CosmosRequest): Continuation | undefined {
+  const token = header(request, "x-ms-continuation");
+  if (!token) return undefined;
+  try {
+    return JSON.parse(token) as Continuation;
+  } catch {
+    throw errors.badRequest(`The continuation token ${token} is not valid for this query.`);
+  }
+}
+
+function scope(request: CosmosRequest) {
+  const rangeId = header(request, "x-ms-documentdb-partitionkeyrangeid");
+  const partitionKeyHeader = header(request, "x-ms-documentdb-partitionkey");
+  return {
+    partitions: rangeId === undefined ? undefined : [Number(rangeId)],
+    partitionKey: partitionKeyHeader === undefined ? undefined : canonicalPartitionKey(partitionKeyHeader),
+  };
+}
+
+function page(container: ContainerRecord, results: string[], continuation: Continuation | undefined): CosmosResponse {
+  const body = feedBody(container.rid, "Documents", results);
+  return {
+    status: 200,
+    body,
+    headers: continuation ? { "x-ms-continuation": JSON.stringify(continuation) } : {},
+    requestCharge: requestUnits.feedPage(Buffer.byteLength(body)),
+  };
+}
+
+/** `SELECT * FROM c` without a filter is the bulk-export path: rendered items go out without a parse. */
+function streamingPage(
+  ctx: EmulatorContext,
+  container: ContainerRecord,
+  request: CosmosRequest,
+  query: ParsedQuery | undefined,
+  parameters: Record<string, unknown>,
+): CosmosResponse {
+  const limit = pageSize(request);
+  const continuation = parseContinuation(request);
+  let afterRow = continuation && "row" in continuation ? continuation.row : 0;
+  const results: string[] = [];
+  const passThrough = !query || (query.select.kind === "star" && !query.where);
+  for (;;) {
+    const wanted = limit - results.length;
+    const rows = ctx.store.scanItems(container.rid, { ...scope(request), afterRow, limit: wanted });
+    for (const { row, item } of rows) {
+      afterRow = row;
+      const rendered = renderItem(container, item);
+      if (passThrough) results.push(rendered);
+      else for (const r of executeQuery(query, [JSON.parse(rendered)], parameters)) results.push(JSON.stringify(r));
+    }
+    // Each item yields at most one row, so a short scan means storage is exhausted.
+    if (rows.length < wanted) return page(container, results, undefined);
+    if (results.length >= limit) return page(container, results, { row: afterRow });
+  }
+}
+
+function pageSize(request: CosmosRequest): number {
+  return header(request, "x-ms-max-item-count") === "-1" ? unlimitedPageSize : maxItemCount(request, defaultPageSize);
+}
+
+function fullPage(
+  ctx: EmulatorContext,
+  container: ContainerRecord,
+  request: CosmosRequest,
+  query: ParsedQuery,
+  parameters: Record<string, unknown>,
+): CosmosResponse {
+  const documents: unknown[] = [];
+  const where = scope(request);
+  for (let afterRow = 0; ; ) {
+    const rows = ctx.store.scanItems(container.rid, { ...where, afterRow, limit: 1000 });
+    if (rows.length === 0) break;
+    for (const { row, item } of rows) {
+      documents.push(JSON.parse(renderItem(container, item)));
+      afterRow = row;
+    }
+  }
+  const results = executeQuery(query, documents as Record<string, unknown>[], parameters);
+  const continuation = parseContinuation(request);
+  const offset = continuation && "offset" in continuation ? continuation.offset : 0;
+  const end = offset + pageSize(request);
+  const slice = results.slice(offset, end).map((r) => JSON.stringify(r));
+  return page(container, slice, end < results.length ? { offset: end } : undefined);
+}
+
+export function queryItems(ctx: EmulatorContext, container: ContainerRecord, request: CosmosRequest): CosmosResponse {
+  const spec = jsonBody<QuerySpec>(request);
+  const query = parseQuery(spec.query);
+  const parameters = parametersFromSpec(spec.parameters ?? []);
+  return isStreaming(query)
+    ? streamingPage(ctx, container, request, query, parameters)
+    : fullPage(ctx, container, request, query, parameters);
+}
+
+/** `GET …/docs` without a change-feed header: every item, paged. */
+export function readAllItems(ctx: EmulatorContext, container: ContainerRecord, request: CosmosRequest): CosmosResponse {
+  return streamingPage(ctx, container, request, undefined, {});
+}
+

@@ -1,0 +1,3 @@
+export { startEmulator, wellKnownKey, type EmulatorOptions, type RunningEmulator } from "./server";
+export { EmulatorAdmin } from "./admin-client";
+export type { FaultRules } from "./faults";

@@ -1,0 +1,362 @@
+import Database from "better-sqlite3";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type {
+  ChangeQuery,
+  ContainerRecord,
+  DatabaseRecord,
+  ItemRecord,
+  ItemScan,
+  OfferRecord,
+  PartitionRecord,
+  Store,
+} from "./store";
+
+const schema = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS databases (id TEXT PRIMARY KEY, rid TEXT NOT NULL UNIQUE, ts INTEGER NOT NULL, etag TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS containers (
+  database_id TEXT NOT NULL, id TEXT NOT NULL, rid TEXT NOT NULL UNIQUE, database_rid TEXT NOT NULL,
+  definition TEXT NOT NULL, ts INTEGER NOT NULL, etag TEXT NOT NULL, PRIMARY KEY (database_id, id));
+CREATE TABLE IF NOT EXISTS partitions (
+  container_rid TEXT NOT NULL, idx INTEGER NOT NULL, min_epk TEXT NOT NULL, max_epk TEXT NOT NULL,
+  lsn INTEGER NOT NULL, PRIMARY KEY (container_rid, idx));
+CREATE TABLE IF NOT EXISTS offers (
+  rid TEXT PRIMARY KEY, resource_rid TEXT NOT NULL UNIQUE, resource_self TEXT NOT NULL,
+  content TEXT NOT NULL, ts INTEGER NOT NULL, etag TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS items (
+  container_rid TEXT NOT NULL, pk TEXT NOT NULL, id TEXT NOT NULL, partition INTEGER NOT NULL,
+  epk TEXT NOT NULL, lsn INTEGER NOT NULL, ts INTEGER NOT NULL, etag TEXT NOT NULL, rid TEXT NOT NULL,
+  body TEXT NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS items_by_key ON items (container_rid, pk, id);
+CREATE INDEX IF NOT EXISTS items_by_lsn ON items (container_rid, partition, lsn);
+`;
+
+interface ItemRow {
+  pk: string;
+  id: string;
+  partition: number;
+  epk: string;
+  lsn: number;
+  ts: number;
+  etag: string;
+  rid: string;
+  body: string;
+}
+
+function toItem(row: ItemRow): ItemRecord {
+  return {
+    partitionKey: row.pk,
+    id: row.id,
+    partition: row.partition,
+    epk: row.epk,
+    lsn: row.lsn,
+    ts: row.ts,
+    etag: row.etag,
+    rid: row.rid,
+    body: row.body,
+  };
+}
+
+const itemColumns = "pk, id, partition, epk, lsn, ts, etag, rid, body";
+
+/**
+ * SQLite in WAL mode with `synchronous=FULL`: a write is on disk before the emulator acknowledges it, so
+ * state survives a restart of the emulator and a kill -9 of any process.
+ */
+export class SqliteStore implements Store {
+  private readonly db: Database.Database;
+  private readonly statements: ReturnType<SqliteStore["prepare"]>;
+
+  constructor(dataDir: string) {
+    fs.mkdirSync(dataDir, { recursive: true });
+    this.db = new Database(path.join(dataDir, "cosmos.sqlite"));
+    this.db.pragma("journal_mode = WAL");
+    this.db.pragma("synchronous = FULL");
+    this.db.exec(schema);
+    this.statements = this.prepare();
+  }
+
+  private prepare() {
+    const db = this.db;
+    return {
+      getMeta: db.prepare<[string], { value: string }>("SELECT value FROM meta WHERE key = ?"),
+      setMeta: db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"),
+      listDatabases: db.prepare<[], DatabaseRecord>("SELECT id, rid, ts, etag FROM databases ORDER BY rowid"),
+      getDatabase: db.prepare<[string], DatabaseRecord>("SELECT id, rid, ts, etag FROM databases WHERE id = ?"),
+      insertDatabase: db.prepare("INSERT INTO databases (id, rid, ts, etag) VALUES (@id, @rid, @ts, @etag)"),
+      deleteDatabase: db.prepare("DELETE FROM databases WHERE id = ?"),
+      listContainers: db.prepare<[string], ContainerRow>(
+        "SELECT database_id, id, rid, database_rid, definition, ts, etag FROM containers WHERE database_id = ? ORDER BY rowid",
+      ),
+      getContainer: db.prepare<[string, string], ContainerRow>(
+        "SELECT database_id, id, rid, database_rid, definition, ts, etag FROM containers WHERE database_id = ? AND id = ?",
+      ),
+      insertContainer: db.prepare(
+        "INSERT INTO containers (database_id, id, rid, database_rid, definition, ts, etag) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      ),
+      replaceContainer: db.prepare("UPDATE containers SET definition = ?, ts = ?, etag = ? WHERE rid = ?"),
+      deleteContainer: db.prepare("DELETE FROM containers WHERE rid = ?"),
+      insertPartition: db.prepare(
+        "INSERT INTO partitions (container_rid, idx, min_epk, max_epk, lsn) VALUES (?, ?, ?, ?, ?)",
+      ),
+      listPartitions: db.prepare<[string], PartitionRecord>(
+        "SELECT idx AS 'index', min_epk AS minInclusive, max_epk AS maxExclusive, lsn FROM partitions WHERE container_rid = ? ORDER BY idx",
+      ),
+      nextLsn: db.prepare<[string, number], { lsn: number }>(
+        "UPDATE partitions SET lsn = lsn + 1 WHERE container_rid = ? AND idx = ? RETURNING lsn",
+      ),
+      deletePartitions: db.prepare("DELETE FROM partitions WHERE container_rid = ?"),
+      listOffers: db.prepare<[], OfferRow>("SELECT * FROM offers ORDER BY rowid"),
+      getOffer: db.prepare<[string], OfferRow>("SELECT * FROM offers WHERE rid = ?"),
+      getOfferForResource: db.prepare<[string], OfferRow>("SELECT * FROM offers WHERE resource_rid = ?"),
+      putOffer: db.prepare(
+        `INSERT INTO offers (rid, resource_rid, resource_self, content, ts, etag) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT(rid) DO UPDATE SET content = excluded.content, ts = excluded.ts, etag = excluded.etag`,
+      ),
+      deleteOfferForResource: db.prepare("DELETE FROM offers WHERE resource_rid = ?"),
+      getItem: db.prepare<[string, string, string], ItemRow>(
+        `SELECT ${itemColumns} FROM items WHERE container_rid = ? AND pk = ? AND id = ?`,
+      ),
+      putItem: db.prepare(
+        `INSERT INTO items (container_rid, ${itemColumns}) VALUES (@containerRid, @partitionKey, @id, @partition, @epk, @lsn, @ts, @etag, @rid, @body)
+         ON CONFLICT(container_rid, pk, id) DO UPDATE SET lsn = excluded.lsn, ts = excluded.ts, etag = excluded.etag, body = excluded.body`,
+      ),
+      deleteItem: db.prepare("DELETE FROM items WHERE container_rid = ? AND pk = ? AND id = ?"),
+      deleteItems: db.prepare("DELETE FROM items WHERE container_rid = ?"),
+      logicalPartition: db.prepare<[string, string], ItemRow>(
+        `SELECT ${itemColumns} FROM items WHERE container_rid = ? AND pk = ?`,
+      ),
+      countItems: db.prepare<[string], { n: number }>("SELECT COUNT(*) AS n FROM items WHERE container_rid = ?"),
+    };
+  }
+
+  transaction<T>(work: () => T): T {
+    return this.db.transaction(work)();
+  }
+
+  getMeta(key: string): string | undefined {
+    return this.statements.getMeta.get(key)?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.statements.setMeta.run(key, value);
+  }
+
+  listDatabases(): DatabaseRecord[] {
+    return this.statements.listDatabases.all();
+  }
+
+  getDatabase(id: string): DatabaseRecord | undefined {
+    return this.statements.getDatabase.get(id);
+  }
+
+  insertDatabase(record: DatabaseRecord): void {
+    this.statements.insertDatabase.run(record);
+  }
+
+  deleteDatabase(id: string): void {
+    const database = this.getDatabase(id);
+    if (!database) return;
+    for (const container of this.listContainers(id)) this.deleteContainer(id, container.id);
+    this.statements.deleteOfferForResource.run(database.rid);
+    this.statements.deleteDatabase.run(id);
+  }
+
+  listContainers(databaseId: string): ContainerRecord[] {
+    return this.statements.listContainers.all(databaseId).map(toContainer);
+  }
+
+  getContainer(databaseId: string, id: string): ContainerRecord | undefined {
+    const row = this.statements.getContainer.get(databaseId, id);
+    return row && toContainer(row);
+  }
+
+  insertContainer(record: ContainerRecord, partitions: PartitionRecord[]): void {
+    this.statements.insertContainer.run(
+      record.databaseId,
+      record.id,
+      record.rid,
+      record.databaseRid,
+      JSON.stringify(record.definition),
+      record.ts,
+      record.etag,
+    );
+    for (const p of partitions) {
+      this.statements.insertPartition.run(record.rid, p.index, p.minInclusive, p.maxExclusive, p.lsn);
+    }
+  }
+
+  replaceContainer(record: ContainerRecord): void {
+    this.statements.replaceContainer.run(JSON.stringify(record.definition), record.ts, record.etag, record.rid);
+  }
+
+  deleteContainer(databaseId: string, id: string): void {
+    const container = this.getContainer(databaseId, id);
+    if (!container) return;
+    this.statements.deleteItems.run(container.rid);
+    this.statements.deletePartitions.run(container.rid);
+    this.statements.deleteOfferForResource.run(container.rid);
+    this.statements.deleteContainer.run(container.rid);
+  }
+
+  listPartitions(containerRid: string): PartitionRecord[] {
+    return this.statements.listPartitions.all(containerRid);
+  }
+
+  nextLsn(containerRid: string, partition: number): number {
+    const row = this.statements.nextLsn.get(containerRid, partition);
+    if (!row) throw new Error(`partition ${partition} of container ${containerRid} does not exist`);
+    return row.lsn;
+  }
+
+  listOffers(): OfferRecord[] {
+    return this.statements.listOffers.all().map(toOffer);
+  }
+
+  getOffer(rid: string): OfferRecord | undefined {
+    const row = this.statements.getOffer.get(rid);
+    return row && toOffer(row);
+  }
+
+  getOfferForResource(resourceRid: string): OfferRecord | undefined {
+    const row = this.statements.getOfferForResource.get(resourceRid);
+    return row && toOffer(row);
+  }
+
+  putOffer(record: OfferRecord): void {
+    this.statements.putOffer.run(
+      record.rid,
+      record.resourceRid,
+      record.resourceSelf,
+      JSON.stringify(record.content),
+      record.ts,
+      record.etag,
+    );
+  }
+
+  deleteOfferForResource(resourceRid: string): void {
+    this.statements.deleteOfferForResource.run(resourceRid);
+  }
+
+  getItem(containerRid: string, partitionKey: string, id: string): ItemRecord | undefined {
+    const row = this.statements.getItem.get(containerRid, partitionKey, id);
+    return row && toItem(row);
+  }
+
+  putItem(containerRid: string, item: ItemRecord): void {
+    this.statements.putItem.run({ containerRid, ...item });
+  }
+
+  deleteItem(containerRid: string, partitionKey: string, id: string): boolean {
+    return this.statements.deleteItem.run(containerRid, partitionKey, id).changes > 0;
+  }
+
+  itemsInLogicalPartition(containerRid: string, partitionKey: string): ItemRecord[] {
+    return this.statements.logicalPartition.all(containerRid, partitionKey).map(toItem);
+  }
+
+  changes(containerRid: string, query: ChangeQuery): ItemRecord[] {
+    const conditions = ["container_rid = ?", "partition = ?", "lsn > ?"];
+    const values: (string | number)[] = [containerRid, query.partition, query.afterLsn];
+    if (query.minEpk !== undefined) {
+      conditions.push("epk >= ?");
+      values.push(query.minEpk);
+    }
+    if (query.maxEpk !== undefined) {
+      conditions.push("epk < ?");
+      values.push(query.maxEpk);
+    }
+    if (query.partitionKey !== undefined) {
+      conditions.push("pk = ?");
+      values.push(query.partitionKey);
+    }
+    if (query.sinceTs !== undefined) {
+      conditions.push("ts >= ?");
+      values.push(query.sinceTs);
+    }
+    const sql = `SELECT ${itemColumns} FROM items INDEXED BY items_by_lsn WHERE ${conditions.join(" AND ")} ORDER BY lsn LIMIT ?`;
+    return this.cached(sql)
+      .all(...values, query.limit)
+      .map((row) => toItem(row as ItemRow));
+  }
+
+  scanItems(containerRid: string, scan: ItemScan): { row: number; item: ItemRecord }[] {
+    const conditions = ["container_rid = ?", "rowid > ?"];
+    const values: (string | number)[] = [containerRid, scan.afterRow];
+    if (scan.partitions) {
+      conditions.push(`partition IN (${scan.partitions.map(() => "?").join(",")})`);
+      values.push(...scan.partitions);
+    }
+    if (scan.partitionKey !== undefined) {
+      conditions.push("pk = ?");
+      values.push(scan.partitionKey);
+    }
+    const sql = `SELECT rowid AS row, ${itemColumns} FROM items WHERE ${conditions.join(" AND ")} ORDER BY rowid LIMIT ?`;
+    return this.cached(sql)
+      .all(...values, scan.limit)
+      .map((row) => ({ row: (row as { row: number }).row, item: toItem(row as ItemRow) }));
+  }
+
+  countItems(containerRid: string): number {
+    return this.statements.countItems.get(containerRid)?.n ?? 0;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  private readonly statementCache = new Map<string, Database.Statement>();
+
+  /** Queries with optional filters have a handful of shapes; each is prepared once. */
+  private cached(sql: string): Database.Statement {
+    let statement = this.statementCache.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statementCache.set(sql, statement);
+    }
+    return statement;
+  }
+}
+
+interface ContainerRow {
+  database_id: string;
+  id: string;
+  rid: string;
+  database_rid: string;
+  definition: string;
+  ts: number;
+  etag: string;
+}
+
+function toContainer(row: ContainerRow): ContainerRecord {
+  return {
+    databaseId: row.database_id,
+    databaseRid: row.database_rid,
+    id: row.id,
+    rid: row.rid,
+    definition: JSON.parse(row.definition),
+    ts: row.ts,
+    etag: row.etag,
+  };
+}
+
+interface OfferRow {
+  rid: string;
+  resource_rid: string;
+  resource_self: string;
+  content: string;
+  ts: number;
+  etag: string;
+}
+
+function toOffer(row: OfferRow): OfferRecord {
+  return {
+    rid: row.rid,
+    resourceRid: row.resource_rid,
+    resourceSelf: row.resource_self,
+    content: JSON.parse(row.content),
+    ts: row.ts,
+    etag: row.etag,
+  };
+}

@@ -38,7 +38,9 @@ export function authorizationHeader(
 /** Throws the service's 401 unless the request is signed with the account key; never echoes the key. */
 export function verifySignature(key: string, request: SignedRequest, now = Date.now()): void {
   if (!request.authorization) {
-    throw errors.unauthorized("Required Header authorization is missing. Ensure a valid Authorization token is passed.");
+    throw errors.unauthorized(
+      "Required Header authorization is missing. Ensure a valid Authorization token is passed.",
+    );
   }
   if (!request.date) {
     throw errors.unauthorized("Required Header x-ms-date is missing.");

@@ -4,14 +4,17 @@ import { startEmulator } from "./server";
 /** `cosmos-emulator`: a local Cosmos DB NoSQL endpoint with a real change feed, persisted in --data-dir. */
 function positiveInteger(value: string): number {
   const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 0) throw new InvalidArgumentError(`'${value}' is not a whole number.`);
+  if (!Number.isInteger(parsed) || parsed < 0)
+    throw new InvalidArgumentError(`'${value}' is not a whole number.`);
   return parsed;
 }
 
 async function main(): Promise<void> {
   const program = new Command()
     .name("cosmos-emulator")
-    .description("A local Azure Cosmos DB (NoSQL) endpoint with a real change feed, RU throttling and persistence.")
+    .description(
+      "A local Azure Cosmos DB (NoSQL) endpoint with a real change feed, RU throttling and persistence.",
+    )
     .requiredOption("--data-dir <dir>", "where databases, items and the TLS certificate are kept")
     .option("--port <port>", "port to listen on (0 picks a free one)", positiveInteger, 8081)
     .option("--host <host>", "address to listen on", "127.0.0.1")
@@ -33,7 +36,9 @@ async function main(): Promise<void> {
     writeRegion: string;
   }>();
   if (options.partitions < 1) program.error(`--partitions must be at least 1, got ${options.partitions}.`);
-  const key = options.keyFile ? (await import("node:fs")).readFileSync(options.keyFile, "utf8").trim() : undefined;
+  const key = options.keyFile
+    ? (await import("node:fs")).readFileSync(options.keyFile, "utf8").trim()
+    : undefined;
   const started = performance.now();
   const emulator = await startEmulator({ ...options, key });
   process.stdout.write(

@@ -60,11 +60,7 @@ export const errors = {
     ),
   gone: (message: string) => new CosmosError(410, "Gone", message, 1002),
   serviceUnavailable: () =>
-    new CosmosError(
-      503,
-      "ServiceUnavailable",
-      "Service is currently unavailable. Please retry the request.",
-    ),
+    new CosmosError(503, "ServiceUnavailable", "Service is currently unavailable. Please retry the request."),
 } as const;
 
 /** The JSON body the service sends with an error; the SDK reads `code` and `message`. */

@@ -14,7 +14,13 @@ import {
   replaceContainer,
 } from "./handlers/containers";
 import { requireContainer, type EmulatorContext } from "./handlers/context";
-import { createDatabase, deleteDatabase, listDatabases, queryDatabases, readDatabase } from "./handlers/databases";
+import {
+  createDatabase,
+  deleteDatabase,
+  listDatabases,
+  queryDatabases,
+  readDatabase,
+} from "./handlers/databases";
 import { createOrUpsertItem, getItem, patchItemRequest, removeItem, replaceItem } from "./handlers/items";
 import { listOffers, queryOffers, readOffer, replaceOffer } from "./handlers/offers";
 import { queryItems, queryPlan, readAllItems } from "./handlers/queries";
@@ -49,7 +55,9 @@ export function route(ctx: EmulatorContext, request: CosmosRequest): CosmosRespo
       if (s[2] !== "colls") break;
       if (m === "GET") return listContainers(ctx, databaseId);
       if (m === "POST") {
-        return isQuery ? queryContainers(ctx, databaseId, request) : createContainer(ctx, databaseId, request);
+        return isQuery
+          ? queryContainers(ctx, databaseId, request)
+          : createContainer(ctx, databaseId, request);
       }
       break;
     case 4:
@@ -68,7 +76,12 @@ export function route(ctx: EmulatorContext, request: CosmosRequest): CosmosRespo
   throw unsupported();
 }
 
-function routeItemFeed(ctx: EmulatorContext, request: CosmosRequest, databaseId: string, containerId: string) {
+function routeItemFeed(
+  ctx: EmulatorContext,
+  request: CosmosRequest,
+  databaseId: string,
+  containerId: string,
+) {
   const container = requireContainer(ctx, databaseId, containerId, true);
   if (request.method === "GET") {
     const incremental = header(request, "a-im")?.toLowerCase() === "incremental feed";
@@ -79,7 +92,8 @@ function routeItemFeed(ctx: EmulatorContext, request: CosmosRequest, databaseId:
   if (request.method !== "POST") throw errors.methodNotAllowed(request.method, "docs");
   if (isTrue(request, "x-ms-cosmos-is-query-plan-request")) return queryPlan(request);
   if (isTrue(request, "x-ms-cosmos-is-batch-request")) return executeBatch(ctx, container, request);
-  if (isTrue(request, "x-ms-documentdb-isquery")) return withinBudget(ctx, container, () => queryItems(ctx, container, request));
+  if (isTrue(request, "x-ms-documentdb-isquery"))
+    return withinBudget(ctx, container, () => queryItems(ctx, container, request));
   return withinBudget(ctx, container, () => createOrUpsertItem(ctx, container, request));
 }
 

@@ -18,7 +18,8 @@ import { RateLimiter } from "./throughput/rate-limiter";
 import { loadOrCreateCertificate } from "./tls";
 
 /** The official emulator's well-known key, accepted by default so existing local tooling works unchanged. */
-export const wellKnownKey = "C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw==";
+export const wellKnownKey =
+  "C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw==";
 
 export interface EmulatorOptions {
   dataDir: string;
@@ -53,7 +54,9 @@ function readBody(request: http.IncomingMessage): Promise<Buffer> {
       if (size <= maxRequestBytes) chunks.push(chunk);
     });
     request.on("end", () =>
-      size > maxRequestBytes ? reject(errors.requestTooLarge(size, maxRequestBytes)) : resolve(Buffer.concat(chunks)),
+      size > maxRequestBytes
+        ? reject(errors.requestTooLarge(size, maxRequestBytes))
+        : resolve(Buffer.concat(chunks)),
     );
     request.on("error", reject);
   });
@@ -78,7 +81,9 @@ function toCosmosError(error: unknown): CosmosError {
   if (error instanceof CosmosError) return error;
   if (error instanceof QuerySyntaxError) return errors.badRequest(error.message);
   const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`cosmos-emulator: internal error: ${error instanceof Error ? error.stack : message}\n`);
+  process.stderr.write(
+    `cosmos-emulator: internal error: ${error instanceof Error ? error.stack : message}\n`,
+  );
   return new CosmosError(500, "InternalServerError", `Internal error in cosmos-emulator: ${message}`);
 }
 
@@ -132,7 +137,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
         date: incoming.headers["x-ms-date"] as string | undefined,
         authorization: incoming.headers["authorization"],
       });
-      if (request.resourceType === "admin") return send(outgoing, handleAdmin(ctx, faults, statistics, request));
+      if (request.resourceType === "admin")
+        return send(outgoing, handleAdmin(ctx, faults, statistics, request));
       const fault = faults.decide(request.resourceType);
       if (fault.delayMs > 0) await sleep(fault.delayMs);
       if (fault.kind === "connectionReset") {
@@ -143,7 +149,12 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       if (fault.kind === "throttle") throw errors.tooManyRequests(fault.retryAfterMs);
       const response = route(ctx, request);
       if (request.resourceType === "docs") {
-        statistics.record(request.resourceLink, response.status, response.requestCharge, response.throttledOperations);
+        statistics.record(
+          request.resourceLink,
+          response.status,
+          response.requestCharge,
+          response.throttledOperations,
+        );
       }
       send(outgoing, response);
     } catch (error) {
@@ -153,9 +164,12 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     }
   }
 
-  const listener = (incoming: http.IncomingMessage, outgoing: http.ServerResponse) => void handle(incoming, outgoing);
+  const listener = (incoming: http.IncomingMessage, outgoing: http.ServerResponse) =>
+    void handle(incoming, outgoing);
   const tls = options.http ? undefined : await loadOrCreateCertificate(options.dataDir);
-  const server = tls ? https.createServer({ cert: tls.cert, key: tls.key }, listener) : http.createServer(listener);
+  const server = tls
+    ? https.createServer({ cert: tls.cert, key: tls.key }, listener)
+    : http.createServer(listener);
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

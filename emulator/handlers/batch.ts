@@ -50,7 +50,13 @@ function run(ctx: EmulatorContext, container: ContainerRecord, operation: BatchO
     case "Delete":
       return deleteItem(ctx, container, ...keyed(), operation.ifMatch);
     case "Patch":
-      return patchItem(ctx, container, ...keyed(), { operations: body.operations ?? [], condition: body.condition }, operation.ifMatch);
+      return patchItem(
+        ctx,
+        container,
+        ...keyed(),
+        { operations: body.operations ?? [], condition: body.condition },
+        operation.ifMatch,
+      );
     default:
       throw errors.badRequest(`Batch operation type '${operation.operationType}' is not supported.`);
   }
@@ -87,7 +93,11 @@ function operationsOf(request: CosmosRequest): BatchOperation[] {
   return operations;
 }
 
-function bulk(ctx: EmulatorContext, container: ContainerRecord, operations: BatchOperation[]): CosmosResponse {
+function bulk(
+  ctx: EmulatorContext,
+  container: ContainerRecord,
+  operations: BatchOperation[],
+): CosmosResponse {
   let total = 0;
   let anyFailed = false;
   let throttled = 0;
@@ -117,7 +127,11 @@ function bulk(ctx: EmulatorContext, container: ContainerRecord, operations: Batc
 }
 
 /** All or nothing: a failed operation rolls the batch back; it answers 207 with 424 for the others. */
-function atomic(ctx: EmulatorContext, container: ContainerRecord, operations: BatchOperation[]): CosmosResponse {
+function atomic(
+  ctx: EmulatorContext,
+  container: ContainerRecord,
+  operations: BatchOperation[],
+): CosmosResponse {
   const waitMs = retryAfter(ctx, container);
   if (waitMs > 0) throw errors.tooManyRequests(waitMs);
   const results: OperationResult[] = [];
@@ -137,11 +151,20 @@ function atomic(ctx: EmulatorContext, container: ContainerRecord, operations: Ba
   }
   const total = results.reduce((sum, r) => sum + r.requestCharge, 0);
   chargeContainer(ctx, container, total);
-  return { status: 200, body: `[${results.map((r) => success(container, r)).join(",")}]`, requestCharge: total };
+  return {
+    status: 200,
+    body: `[${results.map((r) => success(container, r)).join(",")}]`,
+    requestCharge: total,
+  };
 }
 
-export function executeBatch(ctx: EmulatorContext, container: ContainerRecord, request: CosmosRequest): CosmosResponse {
+export function executeBatch(
+  ctx: EmulatorContext,
+  container: ContainerRecord,
+  request: CosmosRequest,
+): CosmosResponse {
   const operations = operationsOf(request);
-  return isTrue(request, "x-ms-cosmos-batch-atomic") ? atomic(ctx, container, operations) : bulk(ctx, container, operations);
+  return isTrue(request, "x-ms-cosmos-batch-atomic")
+    ? atomic(ctx, container, operations)
+    : bulk(ctx, container, operations);
 }
-

@@ -30,8 +30,20 @@ function partitionFor(ctx: EmulatorContext, container: ContainerRecord, request:
   }
   if (partitionKeyHeader !== undefined) {
     const partitionKey = canonicalPartitionKey(partitionKeyHeader);
-    const epk = effectivePartitionKey(container.definition.partitionKey, JSON.parse(partitionKey) as PartitionKeyValue[]);
-    const partition = partitions.find((p) => p.minInclusive <= epk && epk < p.maxExclusive) as PartitionRecord;
+    let epk: string;
+    try {
+      epk = effectivePartitionKey(
+        container.definition.partitionKey,
+        JSON.parse(partitionKey) as PartitionKeyValue[],
+      );
+    } catch {
+      throw errors.badRequest(
+        `The partition key ${partitionKey} does not fit the container's key paths ${JSON.stringify(container.definition.partitionKey.paths)}.`,
+      );
+    }
+    const partition = partitions.find(
+      (p) => p.minInclusive <= epk && epk < p.maxExclusive,
+    ) as PartitionRecord;
     return { partition, partitionKey };
   }
   if (partitions.length === 1) return { partition: partitions[0], partitionKey: undefined };
@@ -57,7 +69,11 @@ function sinceSeconds(request: CosmosRequest): number | undefined {
   return Math.floor(time / 1000);
 }
 
-export function readChangeFeed(ctx: EmulatorContext, container: ContainerRecord, request: CosmosRequest): CosmosResponse {
+export function readChangeFeed(
+  ctx: EmulatorContext,
+  container: ContainerRecord,
+  request: CosmosRequest,
+): CosmosResponse {
   const { partition, partitionKey } = partitionFor(ctx, container, request);
   const start = startAfter(request, partition);
   if (start === "now") {

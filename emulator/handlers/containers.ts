@@ -38,7 +38,11 @@ function validatePartitionKey(definition: ContainerDefinition): ContainerDefinit
   const partitionKey = definition.partitionKey ?? { paths: ["/_partitionKey"], kind: "Hash" };
   const kind = partitionKey.kind ?? "Hash";
   const paths = partitionKey.paths;
-  if (!Array.isArray(paths) || paths.length === 0 || !paths.every((p) => typeof p === "string" && p.startsWith("/"))) {
+  if (
+    !Array.isArray(paths) ||
+    paths.length === 0 ||
+    !paths.every((p) => typeof p === "string" && p.startsWith("/"))
+  ) {
     throw errors.badRequest(
       `The partition key definition ${JSON.stringify(partitionKey)} is invalid: "paths" must list paths that start with '/'.`,
     );
@@ -79,7 +83,11 @@ export function listContainers(ctx: EmulatorContext, databaseId: string): Cosmos
   };
 }
 
-export function queryContainers(ctx: EmulatorContext, databaseId: string, request: CosmosRequest): CosmosResponse {
+export function queryContainers(
+  ctx: EmulatorContext,
+  databaseId: string,
+  request: CosmosRequest,
+): CosmosResponse {
   const database = requireDatabase(ctx, databaseId, true);
   const spec = jsonBody<{ query: string; parameters?: { name: string; value: unknown }[] }>(request);
   const results = executeQuery(
@@ -89,12 +97,20 @@ export function queryContainers(ctx: EmulatorContext, databaseId: string, reques
   );
   return {
     status: 200,
-    body: feedBody(database.rid, "DocumentCollections", results.map((r) => JSON.stringify(r))),
+    body: feedBody(
+      database.rid,
+      "DocumentCollections",
+      results.map((r) => JSON.stringify(r)),
+    ),
     requestCharge: requestUnits.metadata(),
   };
 }
 
-export function createContainer(ctx: EmulatorContext, databaseId: string, request: CosmosRequest): CosmosResponse {
+export function createContainer(
+  ctx: EmulatorContext,
+  databaseId: string,
+  request: CosmosRequest,
+): CosmosResponse {
   const body = jsonBody<ContainerDefinition>(request);
   const id = validateResourceName("container", body.id);
   const definition: ContainerDefinition = { ...body, id, partitionKey: validatePartitionKey(body) };
@@ -116,8 +132,10 @@ export function createContainer(ctx: EmulatorContext, databaseId: string, reques
     ctx.store.insertContainer(container, initialPartitions(definition, ctx.partitionCount));
     const sharedOffer = ctx.store.getOfferForResource(database.rid);
     const ownThroughput =
-      throughput ?? (ctx.account.serverless || sharedOffer ? undefined : { offerThroughput: defaultContainerThroughput });
-    if (ownThroughput) createOffer(ctx, { rid: container.rid, self: containerSelf(container) }, ownThroughput);
+      throughput ??
+      (ctx.account.serverless || sharedOffer ? undefined : { offerThroughput: defaultContainerThroughput });
+    if (ownThroughput)
+      createOffer(ctx, { rid: container.rid, self: containerSelf(container) }, ownThroughput);
     return json(201, containerResource(container), requestUnits.metadata());
   });
 }
@@ -136,15 +154,23 @@ export function replaceContainer(
   const container = requireContainer(ctx, databaseId, id, false);
   const body = jsonBody<ContainerDefinition>(request);
   if (body.id !== id) throw errors.badRequest(`The container id in the body ('${body.id}') must be '${id}'.`);
-  const partitionKey = validatePartitionKey({ ...body, partitionKey: body.partitionKey ?? container.definition.partitionKey });
+  const partitionKey = validatePartitionKey({
+    ...body,
+    partitionKey: body.partitionKey ?? container.definition.partitionKey,
+  });
   if (JSON.stringify(partitionKey.paths) !== JSON.stringify(container.definition.partitionKey.paths)) {
-    throw errors.badRequest("Partition key paths cannot be changed on an existing container: create a new container.");
+    throw errors.badRequest(
+      "Partition key paths cannot be changed on an existing container: create a new container.",
+    );
   }
   if (
     body.uniqueKeyPolicy !== undefined &&
-    JSON.stringify(body.uniqueKeyPolicy) !== JSON.stringify(container.definition.uniqueKeyPolicy ?? { uniqueKeys: [] })
+    JSON.stringify(body.uniqueKeyPolicy) !==
+      JSON.stringify(container.definition.uniqueKeyPolicy ?? { uniqueKeys: [] })
   ) {
-    throw errors.badRequest("Unique keys cannot be changed on an existing container: create a new container.");
+    throw errors.badRequest(
+      "Unique keys cannot be changed on an existing container: create a new container.",
+    );
   }
   const updated = {
     ...container,
@@ -180,6 +206,9 @@ export function listPartitionKeyRanges(ctx: EmulatorContext, databaseId: string,
       lsn: p.lsn,
     }),
   );
-  return { status: 200, body: feedBody(container.rid, "PartitionKeyRanges", ranges), requestCharge: requestUnits.metadata() };
+  return {
+    status: 200,
+    body: feedBody(container.rid, "PartitionKeyRanges", ranges),
+    requestCharge: requestUnits.metadata(),
+  };
 }
-

@@ -37,7 +37,8 @@ export function requireContainer(
 }
 
 export const databaseSelf = (database: { rid: string }) => `dbs/${database.rid}/`;
-export const containerSelf = (container: ContainerRecord) => `dbs/${container.databaseRid}/colls/${container.rid}/`;
+export const containerSelf = (container: ContainerRecord) =>
+  `dbs/${container.databaseRid}/colls/${container.rid}/`;
 
 /** RU/s an offer grants: manual throughput, or the autoscale maximum (autoscale scales up instantly). */
 export function offerRate(offer: OfferRecord): number {
@@ -60,7 +61,11 @@ export function retryAfter(ctx: EmulatorContext, container: ContainerRecord): nu
   return offer ? ctx.limiter.retryAfterMs(offer.rid, offerRate(offer)) : 0;
 }
 
-export function chargeContainer(ctx: EmulatorContext, container: ContainerRecord, requestUnits: number): void {
+export function chargeContainer(
+  ctx: EmulatorContext,
+  container: ContainerRecord,
+  requestUnits: number,
+): void {
   const offer = budgetOf(ctx, container);
   if (offer) ctx.limiter.charge(offer.rid, offerRate(offer), requestUnits);
 }

@@ -34,7 +34,11 @@ export function queryDatabases(ctx: EmulatorContext, request: CosmosRequest): Co
   );
   return {
     status: 200,
-    body: feedBody("", "Databases", results.map((r) => JSON.stringify(r))),
+    body: feedBody(
+      "",
+      "Databases",
+      results.map((r) => JSON.stringify(r)),
+    ),
     requestCharge: requestUnits.metadata(),
   };
 }

@@ -66,7 +66,7 @@ export function itemBytes(item: ItemRecord): number {
 
 function userDocument(body: unknown): Record<string, unknown> {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw errors.badRequest("The item must be a JSON object with a string \"id\".");
+    throw errors.badRequest('The item must be a JSON object with a string "id".');
   }
   const document: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(body)) {
@@ -76,7 +76,8 @@ function userDocument(body: unknown): Record<string, unknown> {
 }
 
 function checkPrecondition(existing: ItemRecord | undefined, ifMatch: string | undefined): void {
-  if (ifMatch !== undefined && ifMatch !== "*" && existing?.etag !== ifMatch) throw errors.preconditionFailed();
+  if (ifMatch !== undefined && ifMatch !== "*" && existing?.etag !== ifMatch)
+    throw errors.preconditionFailed();
 }
 
 function checkUniqueKeys(
@@ -93,7 +94,11 @@ function checkUniqueKeys(
     .map((item) => JSON.parse(item.body) as Record<string, unknown>);
   for (const { paths } of uniqueKeys) {
     const tuple = JSON.stringify(extractPartitionKey({ paths, kind: "MultiHash" }, document));
-    if (others.some((other) => JSON.stringify(extractPartitionKey({ paths, kind: "MultiHash" }, other)) === tuple)) {
+    if (
+      others.some(
+        (other) => JSON.stringify(extractPartitionKey({ paths, kind: "MultiHash" }, other)) === tuple,
+      )
+    ) {
       throw errors.conflict(`Unique index constraint violation on ${paths.join(", ")}.`);
     }
   }
@@ -109,7 +114,8 @@ function store(
   const values = extractPartitionKey(container.definition.partitionKey, document);
   const { epk, partition } = locate(ctx, container, values);
   const body = JSON.stringify(document);
-  if (Buffer.byteLength(body) > maxItemBytes) throw errors.requestTooLarge(Buffer.byteLength(body), maxItemBytes);
+  if (Buffer.byteLength(body) > maxItemBytes)
+    throw errors.requestTooLarge(Buffer.byteLength(body), maxItemBytes);
   const item: ItemRecord = {
     partitionKey: JSON.stringify(values),
     id: document.id as string,
@@ -136,7 +142,9 @@ export function writeItem(
   const document = userDocument(body);
   const id = validateResourceName("item", document.id);
   if (options.id !== undefined && options.id !== id) {
-    throw errors.badRequest(`The item id in the body ('${id}') differs from the id in the URL ('${options.id}').`);
+    throw errors.badRequest(
+      `The item id in the body ('${id}') differs from the id in the URL ('${options.id}').`,
+    );
   }
   const partitionKey = JSON.stringify(extractPartitionKey(container.definition.partitionKey, document));
   if (options.partitionKey !== undefined && options.partitionKey !== partitionKey) {
@@ -190,11 +198,17 @@ export function patchItem(
   if (!existing) throw errors.notFound();
   checkPrecondition(existing, ifMatch);
   const document = JSON.parse(existing.body) as Record<string, unknown>;
-  if (patch.condition && executeQuery(parseQuery(`SELECT VALUE 1 ${patch.condition}`), [document], {}).length === 0) {
+  if (
+    patch.condition &&
+    executeQuery(parseQuery(`SELECT VALUE 1 ${patch.condition}`), [document], {}).length === 0
+  ) {
     throw errors.preconditionFailed();
   }
   const patched = applyPatch(document, patch.operations);
-  if (patched.id !== id || JSON.stringify(extractPartitionKey(container.definition.partitionKey, patched)) !== partitionKey) {
+  if (
+    patched.id !== id ||
+    JSON.stringify(extractPartitionKey(container.definition.partitionKey, patched)) !== partitionKey
+  ) {
     throw errors.badRequest("A patch may not change the item's id or partition key.");
   }
   const item = store(ctx, container, patched, existing);

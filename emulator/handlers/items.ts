@@ -47,11 +47,21 @@ export function createOrUpsertItem(ctx: EmulatorContext, container: ContainerRec
   );
 }
 
-export function getItem(ctx: EmulatorContext, container: ContainerRecord, id: string, request: CosmosRequest) {
+export function getItem(
+  ctx: EmulatorContext,
+  container: ContainerRecord,
+  id: string,
+  request: CosmosRequest,
+) {
   return respond(container, readItem(ctx, container, requiredPartitionKey(request), id));
 }
 
-export function replaceItem(ctx: EmulatorContext, container: ContainerRecord, id: string, request: CosmosRequest) {
+export function replaceItem(
+  ctx: EmulatorContext,
+  container: ContainerRecord,
+  id: string,
+  request: CosmosRequest,
+) {
   return respond(
     container,
     writeItem(ctx, container, "replace", jsonBody(request), {
@@ -62,7 +72,12 @@ export function replaceItem(ctx: EmulatorContext, container: ContainerRecord, id
   );
 }
 
-export function removeItem(ctx: EmulatorContext, container: ContainerRecord, id: string, request: CosmosRequest) {
+export function removeItem(
+  ctx: EmulatorContext,
+  container: ContainerRecord,
+  id: string,
+  request: CosmosRequest,
+) {
   return respond(
     container,
     deleteItem(ctx, container, requiredPartitionKey(request), id, header(request, "if-match")),

@@ -14,7 +14,9 @@ export function validateResourceName(kind: "database" | "container" | "item", va
     );
   }
   if (value.length > maxNameLength && kind !== "item") {
-    throw errors.badRequest(`The input name '${value}' is invalid: a ${kind} id is at most ${maxNameLength} characters.`);
+    throw errors.badRequest(
+      `The input name '${value}' is invalid: a ${kind} id is at most ${maxNameLength} characters.`,
+    );
   }
   if (kind === "item" && Buffer.byteLength(value) > 1023) {
     throw errors.badRequest(`The item id '${value.slice(0, 40)}…' is too long: at most 1023 bytes.`);

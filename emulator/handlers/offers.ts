@@ -94,7 +94,11 @@ export function queryOffers(ctx: EmulatorContext, request: CosmosRequest): Cosmo
   );
   return {
     status: 200,
-    body: feedBody("", "Offers", results.map((r) => JSON.stringify(r))),
+    body: feedBody(
+      "",
+      "Offers",
+      results.map((r) => JSON.stringify(r)),
+    ),
     requestCharge: requestUnits.metadata(),
   };
 }

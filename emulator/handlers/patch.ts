@@ -11,7 +11,8 @@ export interface PatchOperation {
 type Container = Record<string, unknown> | unknown[];
 
 function pointer(path: string): string[] {
-  if (!path.startsWith("/")) throw errors.badRequest(`Patch path '${path}' is invalid: it must start with '/'.`);
+  if (!path.startsWith("/"))
+    throw errors.badRequest(`Patch path '${path}' is invalid: it must start with '/'.`);
   return path
     .slice(1)
     .split("/")
@@ -50,7 +51,10 @@ function put(parent: Container, key: string, value: unknown, insert: boolean): v
   else parent[Number(key)] = value;
 }
 
-export function applyPatch(document: Record<string, unknown>, operations: PatchOperation[]): Record<string, unknown> {
+export function applyPatch(
+  document: Record<string, unknown>,
+  operations: PatchOperation[],
+): Record<string, unknown> {
   const result = structuredClone(document);
   for (const operation of operations) {
     const { parent, key } = parentOf(result, operation.path);

@@ -1,7 +1,14 @@
 import { errors } from "../errors";
 import { executeQuery, parametersFromSpec, parseQuery } from "../query/evaluate";
 import type { ParsedQuery } from "../query/parser";
-import { feedBody, header, jsonBody, maxItemCount, type CosmosRequest, type CosmosResponse } from "../protocol";
+import {
+  feedBody,
+  header,
+  jsonBody,
+  maxItemCount,
+  type CosmosRequest,
+  type CosmosResponse,
+} from "../protocol";
 import type { ContainerRecord } from "../store/store";
 import { requestUnits } from "../throughput/request-units";
 import type { EmulatorContext } from "./context";
@@ -68,7 +75,11 @@ function scope(request: CosmosRequest) {
   };
 }
 
-function page(container: ContainerRecord, results: string[], continuation: Continuation | undefined): CosmosResponse {
+function page(
+  container: ContainerRecord,
+  results: string[],
+  continuation: Continuation | undefined,
+): CosmosResponse {
   const body = feedBody(container.rid, "Documents", results);
   return {
     status: 200,
@@ -98,7 +109,9 @@ function streamingPage(
       afterRow = row;
       const rendered = renderItem(container, item);
       if (passThrough) results.push(rendered);
-      else for (const r of executeQuery(query, [JSON.parse(rendered)], parameters)) results.push(JSON.stringify(r));
+      else
+        for (const r of executeQuery(query, [JSON.parse(rendered)], parameters))
+          results.push(JSON.stringify(r));
     }
     // Each item yields at most one row, so a short scan means storage is exhausted.
     if (rows.length < wanted) return page(container, results, undefined);
@@ -107,7 +120,9 @@ function streamingPage(
 }
 
 function pageSize(request: CosmosRequest): number {
-  return header(request, "x-ms-max-item-count") === "-1" ? unlimitedPageSize : maxItemCount(request, defaultPageSize);
+  return header(request, "x-ms-max-item-count") === "-1"
+    ? unlimitedPageSize
+    : maxItemCount(request, defaultPageSize);
 }
 
 function fullPage(
@@ -119,7 +134,7 @@ function fullPage(
 ): CosmosResponse {
   const documents: unknown[] = [];
   const where = scope(request);
-  for (let afterRow = 0; ; ) {
+  for (let afterRow = 0; ;) {
     const rows = ctx.store.scanItems(container.rid, { ...where, afterRow, limit: 1000 });
     if (rows.length === 0) break;
     for (const { row, item } of rows) {
@@ -135,7 +150,11 @@ function fullPage(
   return page(container, slice, end < results.length ? { offset: end } : undefined);
 }
 
-export function queryItems(ctx: EmulatorContext, container: ContainerRecord, request: CosmosRequest): CosmosResponse {
+export function queryItems(
+  ctx: EmulatorContext,
+  container: ContainerRecord,
+  request: CosmosRequest,
+): CosmosResponse {
   const spec = jsonBody<QuerySpec>(request);
   const query = parseQuery(spec.query);
   const parameters = parametersFromSpec(spec.parameters ?? []);
@@ -145,7 +164,10 @@ export function queryItems(ctx: EmulatorContext, container: ContainerRecord, req
 }
 
 /** `GET …/docs` without a change-feed header: every item, paged. */
-export function readAllItems(ctx: EmulatorContext, container: ContainerRecord, request: CosmosRequest): CosmosResponse {
+export function readAllItems(
+  ctx: EmulatorContext,
+  container: ContainerRecord,
+  request: CosmosRequest,
+): CosmosResponse {
   return streamingPage(ctx, container, request, undefined, {});
 }
-

@@ -121,8 +121,22 @@ function scratchBuffer(capacity: number): Buffer {
 
 const digestWords = new Uint32Array(4);
 
-function hex32(word: number): string {
-  return word.toString(16).padStart(8, "0");
+/** Uppercase hex of every byte value (Number#toString(16) is far slower on this hot path). */
+const HEX_BYTE = Array.from({ length: 256 }, (_, byte) => byte.toString(16).toUpperCase().padStart(2, "0"));
+
+function hexWord(word: number): string {
+  return (
+    HEX_BYTE[word >>> 24] +
+    HEX_BYTE[(word >>> 16) & 0xff] +
+    HEX_BYTE[(word >>> 8) & 0xff] +
+    HEX_BYTE[word & 0xff]
+  );
+}
+
+function hexBytes(bytes: readonly number[]): string {
+  let hex = "";
+  for (const byte of bytes) hex += HEX_BYTE[byte];
+  return hex;
 }
 
 function epkV2(values: PartitionKeyValue[]): string {
@@ -144,31 +158,32 @@ function epkV2(values: PartitionKeyValue[]): string {
   // h2 then h1 as big-endian 64-bit integers, with the first byte masked to 0x00..0x3F.
   murmurHash3x64_128Words(input.subarray(0, offset), 0, digestWords);
   const [h1High, h1Low, h2High, h2Low] = digestWords;
-  return (hex32(h2High & 0x3fffffff) + hex32(h2Low) + hex32(h1High) + hex32(h1Low)).toUpperCase();
+  return hexWord(h2High & 0x3fffffff) + hexWord(h2Low) + hexWord(h1High) + hexWord(h1Low);
 }
 
 function epkV1(value: PartitionKeyValue): string {
   const bytes: number[] = [];
   if (typeof value === "string") {
-    const truncated = Buffer.from(value.slice(0, V1_MAX_STRING_CHARS), "utf8");
-    const input = Buffer.allocUnsafe(truncated.length + 2);
+    const truncated = value.slice(0, V1_MAX_STRING_CHARS);
+    const input = scratchBuffer(maxUtf8Length(truncated) + 2);
     input[0] = Marker.String;
-    truncated.copy(input, 1);
-    input[input.length - 1] = Marker.Undefined;
-    writeSortableNumber(murmurHash3x86_32(input), bytes);
+    const utf8Length = input.write(truncated, 1, "utf8");
+    input[utf8Length + 1] = Marker.Undefined;
+    writeSortableNumber(murmurHash3x86_32(input.subarray(0, utf8Length + 2)), bytes);
 
+    // The value part: the UTF-8 bytes shifted by one (UTF-8 never contains 0xFF) between markers.
     bytes.push(Marker.String);
-    for (const byte of truncated) bytes.push(byte < 0xff ? byte + 1 : byte);
+    for (let i = 1; i <= utf8Length; i++) bytes.push(input[i] + 1);
     bytes.push(Marker.Undefined);
   } else {
-    const input = Buffer.allocUnsafe(9);
+    const input = scratchBuffer(9);
     const length = writeScalar(input, 0, value);
     writeSortableNumber(murmurHash3x86_32(input.subarray(0, length)), bytes);
 
     if (typeof value === "number") writeSortableNumber(value, bytes);
     else bytes.push(scalarMarker(value));
   }
-  return Buffer.from(bytes).toString("hex").toUpperCase();
+  return hexBytes(bytes);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -208,7 +223,7 @@ function writeSortableNumber(value: number, out: number[]): void {
 export function sortableNumberHex(value: number): string {
   const bytes: number[] = [];
   writeSortableNumber(value, bytes);
-  return Buffer.from(bytes).toString("hex").toUpperCase();
+  return hexBytes(bytes);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -190,7 +190,9 @@ export const BUILTINS: Readonly<Record<string, Builtin>> = {
   RTRIM: (s) => (str(s) ? s.trimEnd() : undefined),
   CONCAT: (...parts) => (parts.every(str) ? parts.join("") : undefined),
   SUBSTRING: (s, start, length) =>
-    str(s) && num(start) && num(length) ? s.slice(Math.max(0, start), Math.max(0, start) + Math.max(0, length)) : undefined,
+    str(s) && num(start) && num(length)
+      ? s.slice(Math.max(0, start), Math.max(0, start) + Math.max(0, length))
+      : undefined,
   LEFT: (s, n) => (str(s) && num(n) ? s.slice(0, Math.max(0, n)) : undefined),
   RIGHT: (s, n) => (str(s) && num(n) ? (n <= 0 ? "" : s.slice(-n)) : undefined),
   REPLACE: (s, find, by) => (str(s) && str(find) && str(by) ? s.split(find).join(by) : undefined),
@@ -521,7 +523,10 @@ class Compiler {
       const regExp = toRegExp(pattern.fn(undefined), escape.fn(undefined));
       return this.derive([operand], (o) => (doc) => match(o(doc), regExp));
     }
-    return this.derive([operand, pattern, escape], (o, p, e) => (doc) => match(o(doc), toRegExp(p(doc), e(doc))));
+    return this.derive(
+      [operand, pattern, escape],
+      (o, p, e) => (doc) => match(o(doc), toRegExp(p(doc), e(doc))),
+    );
   }
 }
 
@@ -584,7 +589,11 @@ function accumulator(name: AggregateName): Accumulator {
 // ---------------------------------------------------------------------------------------------------------------
 // Execution
 
-function resolveCount(expr: CountExpr | undefined, parameters: Record<string, unknown>, clause: string): number {
+function resolveCount(
+  expr: CountExpr | undefined,
+  parameters: Record<string, unknown>,
+  clause: string,
+): number {
   if (expr === undefined) return Infinity;
   if (expr.kind === "literal") return expr.value;
   const value = lookupParameter(parameters, expr.name);
@@ -703,6 +712,7 @@ export function parametersFromSpec(
   list: readonly { name: string; value?: unknown }[] | undefined,
 ): Record<string, unknown> {
   const parameters: Record<string, unknown> = {};
-  for (const { name, value } of list ?? []) setOwn(parameters, name.startsWith("@") ? name : `@${name}`, value);
+  for (const { name, value } of list ?? [])
+    setOwn(parameters, name.startsWith("@") ? name : `@${name}`, value);
   return parameters;
 }

@@ -17,21 +17,7 @@
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 export type BinaryOperator =
-  | "="
-  | "!="
-  | "<"
-  | "<="
-  | ">"
-  | ">="
-  | "AND"
-  | "OR"
-  | "+"
-  | "-"
-  | "*"
-  | "/"
-  | "%"
-  | "||"
-  | "??";
+  "=" | "!=" | "<" | "<=" | ">" | ">=" | "AND" | "OR" | "+" | "-" | "*" | "/" | "%" | "||" | "??";
 
 export type AggregateName = "COUNT" | "SUM" | "MIN" | "MAX" | "AVG";
 
@@ -152,9 +138,7 @@ export interface SelectItem {
 }
 
 export type SelectClause =
-  | { kind: "star" }
-  | { kind: "value"; expr: Expr }
-  | { kind: "list"; items: SelectItem[] };
+  { kind: "star" } | { kind: "value"; expr: Expr } | { kind: "list"; items: SelectItem[] };
 
 export interface OrderByItem {
   expr: Expr;
@@ -219,7 +203,12 @@ export class QuerySyntaxError extends Error {
   }
 
   /** The entry Cosmos puts in the `errors` array of a 400 response for this query. */
-  toCosmosError(): { severity: "Error"; location: { start: number; end: number }; code: string; message: string } {
+  toCosmosError(): {
+    severity: "Error";
+    location: { start: number; end: number };
+    code: string;
+    message: string;
+  } {
     return {
       severity: "Error",
       location: { start: this.start, end: this.end },
@@ -398,7 +387,13 @@ function tokenize(text: string): Token[] {
       let value = "";
       for (;;) {
         if (i >= text.length) {
-          throw new QuerySyntaxError("Syntax error, unclosed quotation mark.", start, i, "SC1001", `closing ${ch}`);
+          throw new QuerySyntaxError(
+            "Syntax error, unclosed quotation mark.",
+            start,
+            i,
+            "SC1001",
+            `closing ${ch}`,
+          );
         }
         const c = text[i];
         if (c === ch) {
@@ -517,7 +512,13 @@ class Parser {
   /** A syntax error at `token` (default: the next token) saying what was expected instead. */
   private error(expected: string, token = this.peek()): QuerySyntaxError {
     if (token.kind === "eof") {
-      return new QuerySyntaxError("Syntax error, unexpected end-of-file.", token.start, token.end, "SC1001", expected);
+      return new QuerySyntaxError(
+        "Syntax error, unexpected end-of-file.",
+        token.start,
+        token.end,
+        "SC1001",
+        expected,
+      );
     }
     const near = this.text.slice(token.start, token.end);
     return new QuerySyntaxError(
@@ -542,13 +543,15 @@ class Parser {
     let alias = container;
     if (this.acceptKeyword("AS")) alias = this.expectIdentifier("an alias after AS");
     else if (this.peek().kind === "identifier") alias = this.advance();
-    if (this.isKeyword("JOIN")) throw this.unsupported("JOIN is not supported by the emulator's query engine.");
+    if (this.isKeyword("JOIN"))
+      throw this.unsupported("JOIN is not supported by the emulator's query engine.");
     if (this.isKeyword("IN")) {
       throw this.unsupported("FROM <alias> IN <array> is not supported by the emulator's query engine.");
     }
 
     const where = this.acceptKeyword("WHERE") ? this.parseExpression() : undefined;
-    if (this.isKeyword("GROUP")) throw this.unsupported("GROUP BY is not supported by the emulator's query engine.");
+    if (this.isKeyword("GROUP"))
+      throw this.unsupported("GROUP BY is not supported by the emulator's query engine.");
 
     let orderBy: OrderByItem[] | undefined;
     if (this.acceptKeyword("ORDER")) {
@@ -572,7 +575,13 @@ class Parser {
     }
 
     if (this.peek().kind !== "eof") {
-      const rest = offset ? [] : orderBy ? ["OFFSET"] : where ? ["ORDER BY", "OFFSET"] : ["WHERE", "ORDER BY", "OFFSET"];
+      const rest = offset
+        ? []
+        : orderBy
+          ? ["OFFSET"]
+          : where
+            ? ["ORDER BY", "OFFSET"]
+            : ["WHERE", "ORDER BY", "OFFSET"];
       throw this.error([...rest, "end of query"].join(", "));
     }
     return {
@@ -675,7 +684,8 @@ class Parser {
   private parsePredicate(): Expr {
     const operand = this.parseComparison();
     const negated =
-      this.isKeyword("NOT") && (this.isKeyword("IN", 1) || this.isKeyword("BETWEEN", 1) || this.isKeyword("LIKE", 1));
+      this.isKeyword("NOT") &&
+      (this.isKeyword("IN", 1) || this.isKeyword("BETWEEN", 1) || this.isKeyword("LIKE", 1));
     if (negated) this.advance();
     if (this.acceptKeyword("IN")) {
       this.expectPunct("(");
@@ -713,7 +723,10 @@ class Parser {
     let left = this.parseMultiplicative();
     for (;;) {
       const token = this.peek();
-      if (!(token.kind === "punctuation" && (token.value === "+" || token.value === "-" || token.value === "||"))) {
+      if (!(
+        token.kind === "punctuation" &&
+        (token.value === "+" || token.value === "-" || token.value === "||")
+      )) {
         return left;
       }
       this.advance();
@@ -725,7 +738,10 @@ class Parser {
     let left = this.parseUnary();
     for (;;) {
       const token = this.peek();
-      if (!(token.kind === "punctuation" && (token.value === "*" || token.value === "/" || token.value === "%"))) {
+      if (!(
+        token.kind === "punctuation" &&
+        (token.value === "*" || token.value === "/" || token.value === "%")
+      )) {
         return left;
       }
       this.advance();
@@ -740,7 +756,12 @@ class Parser {
       const op = token.value as "-" | "+";
       if (operand.kind === "literal" && typeof operand.value === "number") {
         // Fold signed numeric literals so `TOP`-like contexts and IN lists see plain numbers.
-        return { kind: "literal", value: op === "-" ? -operand.value : operand.value, start: token.start, end: operand.end };
+        return {
+          kind: "literal",
+          value: op === "-" ? -operand.value : operand.value,
+          start: token.start,
+          end: operand.end,
+        };
       }
       return { kind: "unary", op, operand, start: token.start, end: operand.end };
     }
@@ -752,7 +773,8 @@ class Parser {
       if (this.acceptPunct(".")) {
         // Keywords are allowed as property names after a dot (`c.value`, `c.order`).
         const token = this.peek();
-        if (token.kind !== "identifier" && token.kind !== "keyword") throw this.error("a property name after '.'");
+        if (token.kind !== "identifier" && token.kind !== "keyword")
+          throw this.error("a property name after '.'");
         this.advance();
         const key = this.text.slice(token.start, token.end);
         expr = { kind: "property", object: expr, key, start: expr.start, end: token.end };
@@ -856,7 +878,12 @@ class Parser {
     }
     const arity = BUILTIN_FUNCTIONS[name];
     if (arity === undefined) {
-      throw new QuerySyntaxError(`'${nameToken.value}' is not a recognized built-in function name.`, start, end, "SC2005");
+      throw new QuerySyntaxError(
+        `'${nameToken.value}' is not a recognized built-in function name.`,
+        start,
+        end,
+        "SC2005",
+      );
     }
     if (args.length < arity[0] || args.length > arity[1]) throw arityError(name, arity, start, end);
     return { kind: "call", name, args, start, end };
@@ -912,7 +939,12 @@ function validate(query: ParsedQuery, text: string): void {
   const alias = query.from.alias;
   const check = (expr: Expr, inSelect: boolean, inAggregate: boolean): void => {
     if (expr.kind === "identifier" && expr.name !== alias) {
-      throw new QuerySyntaxError(`Identifier '${expr.name}' could not be resolved.`, expr.start, expr.end, "SC2001");
+      throw new QuerySyntaxError(
+        `Identifier '${expr.name}' could not be resolved.`,
+        expr.start,
+        expr.end,
+        "SC2001",
+      );
     }
     if (expr.kind === "aggregate") {
       if (!inSelect) {
@@ -938,7 +970,11 @@ function validate(query: ParsedQuery, text: string): void {
   };
 
   const selected =
-    query.select.kind === "star" ? [] : query.select.kind === "value" ? [query.select.expr] : query.select.items.map((i) => i.expr);
+    query.select.kind === "star"
+      ? []
+      : query.select.kind === "value"
+        ? [query.select.expr]
+        : query.select.items.map((i) => i.expr);
   for (const expr of selected) check(expr, true, false);
   if (query.where) check(query.where, false, false);
   for (const item of query.orderBy ?? []) check(item.expr, false, false);

@@ -81,9 +81,13 @@ export class SqliteStore implements Store {
     const db = this.db;
     return {
       getMeta: db.prepare<[string], { value: string }>("SELECT value FROM meta WHERE key = ?"),
-      setMeta: db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"),
+      setMeta: db.prepare(
+        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+      ),
       listDatabases: db.prepare<[], DatabaseRecord>("SELECT id, rid, ts, etag FROM databases ORDER BY rowid"),
-      getDatabase: db.prepare<[string], DatabaseRecord>("SELECT id, rid, ts, etag FROM databases WHERE id = ?"),
+      getDatabase: db.prepare<[string], DatabaseRecord>(
+        "SELECT id, rid, ts, etag FROM databases WHERE id = ?",
+      ),
       insertDatabase: db.prepare("INSERT INTO databases (id, rid, ts, etag) VALUES (@id, @rid, @ts, @etag)"),
       deleteDatabase: db.prepare("DELETE FROM databases WHERE id = ?"),
       listContainers: db.prepare<[string], ContainerRow>(
@@ -127,7 +131,9 @@ export class SqliteStore implements Store {
       logicalPartition: db.prepare<[string, string], ItemRow>(
         `SELECT ${itemColumns} FROM items WHERE container_rid = ? AND pk = ?`,
       ),
-      countItems: db.prepare<[string], { n: number }>("SELECT COUNT(*) AS n FROM items WHERE container_rid = ?"),
+      countItems: db.prepare<[string], { n: number }>(
+        "SELECT COUNT(*) AS n FROM items WHERE container_rid = ?",
+      ),
     };
   }
 
@@ -188,7 +194,12 @@ export class SqliteStore implements Store {
   }
 
   replaceContainer(record: ContainerRecord): void {
-    this.statements.replaceContainer.run(JSON.stringify(record.definition), record.ts, record.etag, record.rid);
+    this.statements.replaceContainer.run(
+      JSON.stringify(record.definition),
+      record.ts,
+      record.etag,
+      record.rid,
+    );
   }
 
   deleteContainer(databaseId: string, id: string): void {

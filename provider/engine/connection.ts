@@ -1,0 +1,39 @@
+import { CosmosClient, type CosmosClientOptions } from "@azure/cosmos";
+import * as https from "node:https";
+import { CopyJobError } from "./errors";
+import type { AccountConnection } from "./types";
+
+/** One CosmosClient per account connection, with keep-alive and the TLS trust the caller asked for. */
+export function createCosmosClient(connection: AccountConnection): CosmosClient {
+  let url: URL;
+  try {
+    url = new URL(connection.endpoint);
+  } catch {
+    throw new CopyJobError(
+      "InvalidEndpoint",
+      `The account endpoint '${connection.endpoint}' is not a URL.`,
+      "Use the account's URI, e.g. https://myaccount.documents.azure.com:443/.",
+    );
+  }
+  const options: CosmosClientOptions = {
+    endpoint: url.toString(),
+    userAgentSuffix: "pulumi-cosmos-copy",
+    ...(connection.key !== undefined ? { key: connection.key } : { aadCredentials: connection.credential }),
+  };
+  if (url.protocol === "https:" && (connection.caCertificate || connection.insecureTls)) {
+    options.agent = new https.Agent({
+      keepAlive: true,
+      ca: connection.caCertificate,
+      rejectUnauthorized: !connection.insecureTls,
+    });
+  }
+  return new CosmosClient(options);
+}
+
+/** The account's current write region, read fresh from the gateway (the SDK's cache is not consulted). */
+export async function readWriteRegion(client: CosmosClient): Promise<string> {
+  const { resource } = await client.getDatabaseAccount();
+  const region = resource?.writableLocations[0]?.name;
+  if (!region) throw new CopyJobError("NoWriteRegion", "The account reports no writable location.");
+  return region;
+}

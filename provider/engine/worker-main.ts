@@ -1,0 +1,39 @@
+import { DefaultAzureCredential } from "@azure/identity";
+import type { AccountConnection } from "./types";
+import { workerEnvironment } from "./worker-launcher";
+import { CopyWorker } from "./worker";
+
+/**
+ * Entry point of a background worker process (started by `ensureWorker` or `cosmos-copy worker`): the
+ * connection comes from the environment; without a key it signs in with DefaultAzureCredential.
+ */
+export function connectionFromEnvironment(env: NodeJS.ProcessEnv = process.env): AccountConnection {
+  const endpoint = env[workerEnvironment.endpoint];
+  if (!endpoint) throw new Error(`${workerEnvironment.endpoint} is not set: give the account endpoint.`);
+  const tls = {
+    caCertificate: env[workerEnvironment.caCertificate] || undefined,
+    insecureTls: env[workerEnvironment.insecureTls] === "1",
+  };
+  const key = env[workerEnvironment.key];
+  return key ? { endpoint, key, ...tls } : { endpoint, credential: new DefaultAzureCredential(), ...tls };
+}
+
+export async function runWorkerFromEnvironment(): Promise<void> {
+  const idle = Number(process.env[workerEnvironment.idleTimeoutMs]);
+  const worker = new CopyWorker({
+    connection: connectionFromEnvironment(),
+    idleTimeoutMs: Number.isFinite(idle) && idle > 0 ? idle : undefined,
+    log: (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`),
+  });
+  process.on("SIGTERM", () => worker.stop());
+  process.on("SIGINT", () => worker.stop());
+  const exit = await worker.run();
+  process.stdout.write(`${new Date().toISOString()} worker ${worker.id} exited (${exit})\n`);
+}
+
+if (require.main === module) {
+  runWorkerFromEnvironment().catch((error: unknown) => {
+    process.stderr.write(`cosmos-copy worker: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+}

@@ -8,7 +8,7 @@ import {
 import { setTimeout as sleep } from "node:timers/promises";
 import type { AdaptiveConcurrency } from "./adaptive-concurrency";
 import { CopyJobError, isTransient } from "./errors";
-import { withRetries } from "./retry";
+import { bulkWriteRetryPolicy, withRetries } from "./retry";
 
 /**
  * The write side: upserts documents into the target in bulk requests of at most 100 operations, as many in
@@ -51,7 +51,10 @@ export class BulkWriter {
     const result: WriteResult = { requestCharge: 0, throttledOperations: 0 };
     for (let attempt = 1; pending.length > 0; attempt++) {
       if (attempt > maxOperationAttempts) {
-        throw new CopyJobError("WriteRetriesExhausted", `Writes to the target kept failing after ${maxOperationAttempts} attempts.`);
+        throw new CopyJobError(
+          "WriteRetriesExhausted",
+          `Writes to the target kept failing after ${maxOperationAttempts} attempts.`,
+        );
       }
       const operations: OperationInput[] = pending.map((resourceBody) => ({
         operationType: BulkOperationType.Upsert,
@@ -82,7 +85,10 @@ export class BulkWriter {
   private async send(operations: OperationInput[]): Promise<OperationResponse[]> {
     const release = await this.concurrency.acquire();
     try {
-      return await withRetries(() => this.container.items.bulk(operations, { continueOnError: true }));
+      return await withRetries(
+        () => this.container.items.bulk(operations, { continueOnError: true }),
+        bulkWriteRetryPolicy,
+      );
     } catch (error) {
       if (isTransient(error)) this.concurrency.onThrottle();
       throw error;
@@ -103,7 +109,9 @@ function operationFailure(document: Record<string, unknown>, response: Operation
   return new CopyJobError(
     response.statusCode === 413 ? "ItemTooLarge" : `Http${response.statusCode}`,
     `The target refused item '${String(document.id)}' with status ${response.statusCode}${detail ? `: ${detail}` : ""}.`,
-    response.statusCode === 413 ? "Items larger than 2 MB cannot be stored in Cosmos DB; shrink the item in the source." : undefined,
+    response.statusCode === 413
+      ? "Items larger than 2 MB cannot be stored in Cosmos DB; shrink the item in the source."
+      : undefined,
     response.statusCode,
   );
 }

@@ -32,7 +32,9 @@ export class BodyChecksum {
   count = 0;
 
   add(item: Record<string, unknown>): void {
-    const digest = createHash("sha256").update(canonicalJson(withoutSystemProperties(item))).digest();
+    const digest = createHash("sha256")
+      .update(canonicalJson(withoutSystemProperties(item)))
+      .digest();
     this.sum = (this.sum + digest.readBigUInt64BE(0)) & 0xffffffffffffffffn;
     this.count += 1;
   }

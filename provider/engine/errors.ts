@@ -15,7 +15,11 @@ export class CopyJobError extends Error {
   }
 }
 
-export function ownerResourceMissing(role: "source" | "destination", what: string, lookedUp: string): CopyJobError {
+export function ownerResourceMissing(
+  role: "source" | "destination",
+  what: string,
+  lookedUp: string,
+): CopyJobError {
   const fix =
     role === "destination"
       ? "Create the target container first (with the partition key you want), and pass its name as an Output so the job waits for it."
@@ -29,15 +33,28 @@ export function ownerResourceMissing(role: "source" | "destination", what: strin
   );
 }
 
-/** The service error a Cosmos SDK call threw, as `{ code, substatus }`, or undefined for anything else. */
+/**
+ * The service error a Cosmos SDK call threw, as `{ code, substatus }`, or undefined for anything else. The SDK
+ * wraps some (bulk) errors in a plain Error whose `cause` is the service's, so causes are followed.
+ */
 export function serviceStatus(error: unknown): { code: number; substatus?: number } | undefined {
-  const e = error as { code?: unknown; statusCode?: unknown; substatus?: unknown };
-  const code = typeof e?.code === "number" ? e.code : typeof e?.statusCode === "number" ? e.statusCode : undefined;
-  return code === undefined ? undefined : { code, substatus: typeof e.substatus === "number" ? e.substatus : undefined };
+  const e = error as { code?: unknown; statusCode?: unknown; substatus?: unknown; cause?: unknown };
+  const code =
+    typeof e?.code === "number" ? e.code : typeof e?.statusCode === "number" ? e.statusCode : undefined;
+  if (code === undefined) return e?.cause ? serviceStatus(e.cause) : undefined;
+  return { code, substatus: typeof e.substatus === "number" ? e.substatus : undefined };
 }
 
 const transientStatusCodes = new Set([408, 410, 429, 449, 500, 502, 503]);
-const transientNetworkCodes = new Set(["ECONNRESET", "ECONNREFUSED", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "UND_ERR_SOCKET"]);
+const transientNetworkCodes = new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "UND_ERR_SOCKET",
+]);
 
 /** Faults worth retrying with back-off: throttling, timeouts, unavailability, dropped connections. */
 export function isTransient(error: unknown): boolean {
@@ -45,8 +62,14 @@ export function isTransient(error: unknown): boolean {
   if (status) return transientStatusCodes.has(status.code);
   const code = (error as { code?: unknown })?.code;
   if (typeof code === "string" && transientNetworkCodes.has(code)) return true;
+  const cause = (error as { cause?: unknown })?.cause;
+  if (cause && isTransient(cause)) return true;
   const name = (error as { name?: unknown })?.name;
-  return name === "TimeoutError" || name === "AbortError" || /socket hang up|ECONNRESET|network/i.test(String(error));
+  return (
+    name === "TimeoutError" ||
+    name === "AbortError" ||
+    /socket hang up|ECONNRESET|network/i.test(String(error))
+  );
 }
 
 export function describeError(error: unknown): { code: string; message: string } {

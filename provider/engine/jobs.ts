@@ -102,7 +102,8 @@ export class CopyJobs {
       durationMs: 0,
     };
     const created = (await store.insertJob(job)) ?? (await store.getJob(valid.name));
-    if (!created) throw new CopyJobError("JobNotFound", `Job '${valid.name}' vanished while it was being created.`);
+    if (!created)
+      throw new CopyJobError("JobNotFound", `Job '${valid.name}' vanished while it was being created.`);
     if (!sameContainer(created.source, job.source) || !sameContainer(created.destination, job.destination)) {
       throw new CopyJobError(
         "JobNameInUse",
@@ -124,7 +125,11 @@ export class CopyJobs {
   async get(name: string): Promise<JobRecord> {
     const job = await this.find(name);
     if (!job) {
-      throw new CopyJobError("JobNotFound", `No copy job named '${name}' exists in this account.`, "List jobs to see their names.");
+      throw new CopyJobError(
+        "JobNotFound",
+        `No copy job named '${name}' exists in this account.`,
+        "List jobs to see their names.",
+      );
     }
     return job;
   }
@@ -134,7 +139,12 @@ export class CopyJobs {
     return store ? store.listJobs() : [];
   }
 
-  private async transition(name: string, from: readonly JobStatus[], to: JobStatus, verb: string): Promise<JobRecord> {
+  private async transition(
+    name: string,
+    from: readonly JobStatus[],
+    to: JobStatus,
+    verb: string,
+  ): Promise<JobRecord> {
     await this.get(name);
     const store = await this.state();
     let refused: JobStatus | undefined;
@@ -144,7 +154,11 @@ export class CopyJobs {
         return undefined;
       }
       refused = undefined;
-      return { ...current, status: to, ...(to === "Cancelled" ? { completedAt: new Date().toISOString() } : {}) };
+      return {
+        ...current,
+        status: to,
+        ...(to === "Cancelled" ? { completedAt: new Date().toISOString() } : {}),
+      };
     });
     if (!job) throw new CopyJobError("JobNotFound", `No copy job named '${name}' exists in this account.`);
     if (refused) {

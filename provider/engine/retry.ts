@@ -13,6 +13,13 @@ export interface RetryPolicy {
 
 export const defaultRetryPolicy: RetryPolicy = { attempts: 12, startingDelayMs: 100, maxDelayMs: 10_000 };
 
+/**
+ * For bulk writes: one `items.bulk` call fans out to every target partition it touches and fails if any of
+ * them does, so under a throttling storm whole calls fail far more often than single requests. Many quick
+ * attempts (re-sent upserts are harmless) ride that out where a few long ones would give up.
+ */
+export const bulkWriteRetryPolicy: RetryPolicy = { attempts: 60, startingDelayMs: 50, maxDelayMs: 2_000 };
+
 export function withRetries<T>(call: () => Promise<T>, policy: RetryPolicy = defaultRetryPolicy): Promise<T> {
   return backOff(call, {
     numOfAttempts: policy.attempts,

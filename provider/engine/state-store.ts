@@ -1,11 +1,14 @@
 import type { Container, CosmosClient, ItemDefinition } from "@azure/cosmos";
 import { serviceStatus } from "./errors";
+import { withRetries } from "./retry";
 import type { JobRecord, RangeRecord } from "./types";
 
 /**
  * Job state kept in the account itself, in the `__datatransferstate` database, as the service does: jobs,
  * per-feed-range checkpoints and leases, and coordination documents (the job slot and worker heartbeats).
- * Every update is a conditional replace on the document's etag, so concurrent workers never lose a write.
+ * Every update is a conditional replace on the document's etag, so concurrent workers never lose a write;
+ * every call rides out transient faults (a replace that went through before a reset comes back as an etag
+ * conflict, which callers already handle).
  * Nothing here deletes the database; deleting it while no job runs only removes history.
  */
 export const stateDatabaseId = "__datatransferstate";
@@ -64,7 +67,8 @@ export class StateStore {
         return client.databases.createIfNotExists({ id: stateDatabaseId });
       });
     const container = async (id: string, path: string) =>
-      (await database.database.containers.createIfNotExists({ id, partitionKey: { paths: [path] } })).container;
+      (await database.database.containers.createIfNotExists({ id, partitionKey: { paths: [path] } }))
+        .container;
     return new StateStore(
       await container("jobs", "/id"),
       await container("ranges", "/jobName"),
@@ -88,16 +92,16 @@ export class StateStore {
   }
 
   async listJobs(): Promise<JobRecord[]> {
-    const { resources } = await this.jobs.items
-      .query<JobRecord>("SELECT * FROM c ORDER BY c.createdAt ASC")
-      .fetchAll();
+    const { resources } = await withRetries(() =>
+      this.jobs.items.query<JobRecord>("SELECT * FROM c ORDER BY c.createdAt ASC").fetchAll(),
+    );
     return resources;
   }
 
   /** Inserts a new job; returns undefined if a job of that name exists already. */
   async insertJob(job: JobRecord): Promise<JobRecord | undefined> {
     try {
-      return (await this.jobs.items.create<JobRecord>(job)).resource as JobRecord;
+      return (await withRetries(() => this.jobs.items.create<JobRecord>(job))).resource as JobRecord;
     } catch (error) {
       if (isConflict(error)) return undefined;
       throw error;
@@ -131,12 +135,12 @@ export class StateStore {
 
   async deleteJob(name: string): Promise<boolean> {
     for (const range of await this.listRanges(name)) {
-      await this.ranges.item(range.id, name).delete().catch((error: unknown) => {
+      await withRetries(() => this.ranges.item(range.id, name).delete()).catch((error: unknown) => {
         if (!isNotFound(error)) throw error;
       });
     }
     try {
-      await this.jobs.item(name, name).delete();
+      await withRetries(() => this.jobs.item(name, name).delete());
       return true;
     } catch (error) {
       if (isNotFound(error)) return false;
@@ -145,16 +149,16 @@ export class StateStore {
   }
 
   async listRanges(jobName: string): Promise<RangeRecord[]> {
-    const { resources } = await this.ranges.items
-      .query<RangeRecord>("SELECT * FROM c", { partitionKey: jobName })
-      .fetchAll();
+    const { resources } = await withRetries(() =>
+      this.ranges.items.query<RangeRecord>("SELECT * FROM c", { partitionKey: jobName }).fetchAll(),
+    );
     return resources.sort((a, b) => a.minInclusive.localeCompare(b.minInclusive));
   }
 
   /** Creates the job's range documents once; concurrent callers agree on whoever wrote first. */
   async insertRanges(ranges: RangeRecord[]): Promise<void> {
     for (const range of ranges) {
-      await this.ranges.items.create(range).catch((error: unknown) => {
+      await withRetries(() => this.ranges.items.create(range)).catch((error: unknown) => {
         if (!isConflict(error)) throw error;
       });
     }
@@ -167,9 +171,11 @@ export class StateStore {
   async getJobSlot(): Promise<JobSlot> {
     const slot = await this.read<JobSlot>(this.coordination, "job-slot", "job-slot");
     if (slot) return slot;
-    await this.coordination.items.create<JobSlot>({ id: "job-slot" }).catch((error: unknown) => {
-      if (!isConflict(error)) throw error;
-    });
+    await withRetries(() => this.coordination.items.create<JobSlot>({ id: "job-slot" })).catch(
+      (error: unknown) => {
+        if (!isConflict(error)) throw error;
+      },
+    );
     return (await this.read<JobSlot>(this.coordination, "job-slot", "job-slot")) as JobSlot;
   }
 
@@ -178,32 +184,36 @@ export class StateStore {
   }
 
   async beat(heartbeat: Omit<WorkerHeartbeat, "id">): Promise<void> {
-    await this.coordination.items.upsert({ ...heartbeat, id: `${heartbeatPrefix}${heartbeat.workerId}` });
+    await withRetries(() =>
+      this.coordination.items.upsert({ ...heartbeat, id: `${heartbeatPrefix}${heartbeat.workerId}` }),
+    );
   }
 
   async removeHeartbeat(workerId: string): Promise<void> {
     const id = `${heartbeatPrefix}${workerId}`;
-    await this.coordination.item(id, id).delete().catch((error: unknown) => {
+    await withRetries(() => this.coordination.item(id, id).delete()).catch((error: unknown) => {
       if (!isNotFound(error)) throw error;
     });
   }
 
   /** Workers whose heartbeat is younger than `within` milliseconds. */
   async liveWorkers(within: number): Promise<WorkerHeartbeat[]> {
-    const { resources } = await this.coordination.items
-      .query<WorkerHeartbeat>({
-        query: "SELECT * FROM c WHERE STARTSWITH(c.id, @prefix) AND c.lastSeen > @since",
-        parameters: [
-          { name: "@prefix", value: heartbeatPrefix },
-          { name: "@since", value: Date.now() - within },
-        ],
-      })
-      .fetchAll();
+    const { resources } = await withRetries(() =>
+      this.coordination.items
+        .query<WorkerHeartbeat>({
+          query: "SELECT * FROM c WHERE STARTSWITH(c.id, @prefix) AND c.lastSeen > @since",
+          parameters: [
+            { name: "@prefix", value: heartbeatPrefix },
+            { name: "@since", value: Date.now() - within },
+          ],
+        })
+        .fetchAll(),
+    );
     return resources;
   }
 
   private async read<T extends ItemDefinition>(container: Container, id: string, partitionKey: string) {
-    const response = await container.item(id, partitionKey).read<T>();
+    const response = await withRetries(() => container.item(id, partitionKey).read<T>());
     return response.statusCode === 404 ? undefined : response.resource;
   }
 
@@ -214,9 +224,11 @@ export class StateStore {
     what: string,
   ): Promise<T> {
     try {
-      const response = await container.item(document.id as string, partitionKey).replace<T>(document, {
-        accessCondition: document._etag ? { type: "IfMatch", condition: document._etag } : undefined,
-      });
+      const response = await withRetries(() =>
+        container.item(document.id as string, partitionKey).replace<T>(document, {
+          accessCondition: document._etag ? { type: "IfMatch", condition: document._etag } : undefined,
+        }),
+      );
       return response.resource as T;
     } catch (error) {
       if (serviceStatus(error)?.code === 412) throw new EtagConflict(what);

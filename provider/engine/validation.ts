@@ -29,7 +29,8 @@ export function validateResourceName(field: string, value: unknown): ValidationP
       message: `${field} '${value}' is not a valid Cosmos DB name: it may not contain '/', '\\', '?' or '#'.`,
     };
   }
-  if (value.length > 255) return { field, message: `${field} '${value.slice(0, 30)}…' is longer than 255 characters.` };
+  if (value.length > 255)
+    return { field, message: `${field} '${value.slice(0, 30)}…' is longer than 255 characters.` };
   if (value !== value.trim()) {
     return { field, message: `${field} '${value}' has leading or trailing spaces: remove them.` };
   }
@@ -60,7 +61,10 @@ function validateOption(field: keyof typeof optionLimits, value: unknown): Valid
   if (value === undefined) return undefined;
   const { min, max } = optionLimits[field];
   if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    return { field, message: `${field} ${String(value)} is out of range: use a whole number from ${min} to ${max}.` };
+    return {
+      field,
+      message: `${field} ${String(value)} is out of range: use a whole number from ${min} to ${max}.`,
+    };
   }
   return undefined;
 }

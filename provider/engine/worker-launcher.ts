@@ -17,6 +17,8 @@ export const workerEnvironment = {
   caCertificate: "COSMOS_COPY_CA_CERT",
   insecureTls: "COSMOS_COPY_INSECURE_TLS",
   idleTimeoutMs: "COSMOS_COPY_IDLE_TIMEOUT_MS",
+  /** A restarted worker that keeps its id takes its unexpired leases back at once. */
+  workerId: "COSMOS_COPY_WORKER_ID",
 } as const;
 
 const heartbeatIntervalMs = 5_000;
@@ -26,7 +28,10 @@ export function workerLogDirectory(): string {
 }
 
 /** Starts a background worker unless one is alive; returns its pid, or undefined if none was needed. */
-export async function ensureWorker(store: StateStore, connection: AccountConnection): Promise<number | undefined> {
+export async function ensureWorker(
+  store: StateStore,
+  connection: AccountConnection,
+): Promise<number | undefined> {
   if ((await store.liveWorkers(liveWithin(heartbeatIntervalMs))).length > 0) return undefined;
   const env: NodeJS.ProcessEnv = { ...process.env, [workerEnvironment.endpoint]: connection.endpoint };
   if (connection.key !== undefined) env[workerEnvironment.key] = connection.key;

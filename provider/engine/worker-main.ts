@@ -22,6 +22,7 @@ export async function runWorkerFromEnvironment(): Promise<void> {
   const idle = Number(process.env[workerEnvironment.idleTimeoutMs]);
   const worker = new CopyWorker({
     connection: connectionFromEnvironment(),
+    workerId: process.env[workerEnvironment.workerId] || undefined,
     idleTimeoutMs: Number.isFinite(idle) && idle > 0 ? idle : undefined,
     log: (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`),
   });

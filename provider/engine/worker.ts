@@ -8,6 +8,7 @@ import { createCosmosClient, readWriteRegion } from "./connection";
 import { copyRange, type RangeOutcome } from "./copy-range";
 import { CopyJobError, describeError } from "./errors";
 import { claimRunningJob, releaseJobSlot } from "./job-slot";
+import { withRetries } from "./retry";
 import { EtagConflict, StateStore } from "./state-store";
 import type { AccountConnection, JobError, JobRecord, RangeRecord } from "./types";
 import { verifyCopy } from "./verification";
@@ -113,9 +114,11 @@ export class CopyWorker {
 
   /** Pending → Running: records the write region and the source's item count the job starts with. */
   private async startJob(store: StateStore, pending: JobRecord): Promise<JobRecord | undefined> {
-    const writeRegion = await readWriteRegion(this.client);
+    const writeRegion = await withRetries(() => readWriteRegion(this.client));
     const { source } = this.containers(pending);
-    const { resources } = await source.items.query<number>("SELECT VALUE COUNT(1) FROM c").fetchAll();
+    const { resources } = await withRetries(() =>
+      source.items.query<number>("SELECT VALUE COUNT(1) FROM c").fetchAll(),
+    );
     const started = await store.updateJob(pending.name, (job) =>
       job.status === "Pending"
         ? {
@@ -141,8 +144,12 @@ export class CopyWorker {
     await releaseJobSlot(store, name);
   }
 
-  private async ensureRanges(store: StateStore, job: JobRecord, source: Container): Promise<Map<string, FeedRange>> {
-    const feedRanges = await source.getFeedRanges();
+  private async ensureRanges(
+    store: StateStore,
+    job: JobRecord,
+    source: Container,
+  ): Promise<Map<string, FeedRange>> {
+    const feedRanges = await withRetries(() => source.getFeedRanges());
     if ((await store.listRanges(job.name)).length === 0) {
       await store.insertRanges(
         feedRanges.map((range, index) => ({
@@ -177,7 +184,10 @@ export class CopyWorker {
     const startRange = (range: RangeRecord) => {
       const feedRange = feedRanges.get(`${range.minInclusive}|${range.maxExclusive}`);
       if (!feedRange) {
-        failure = new CopyJobError("FeedRangesChanged", `The source's feed ranges changed while job ${started.name} ran; recreate the job.`);
+        failure = new CopyJobError(
+          "FeedRangesChanged",
+          `The source's feed ranges changed while job ${started.name} ran; recreate the job.`,
+        );
         return;
       }
       const entry: RunningRange = { release: false, task: Promise.resolve("stopped") };
@@ -214,7 +224,7 @@ export class CopyWorker {
         }
         if (Date.now() - lastRegionCheck >= this.options.regionCheckIntervalMs) {
           lastRegionCheck = Date.now();
-          const region = await readWriteRegion(this.client);
+          const region = await withRetries(() => readWriteRegion(this.client));
           if (job.writeRegion && region !== job.writeRegion) {
             await this.fail(store, job.name, {
               code: "WriteRegionChanged",
@@ -254,7 +264,10 @@ export class CopyWorker {
     startRange: (range: RangeRecord) => void,
   ): Promise<void> {
     const open = ranges.filter((range) => !range.drained);
-    const workers = Math.max(1, (await store.liveWorkers(liveWithin(this.options.heartbeatIntervalMs))).length);
+    const workers = Math.max(
+      1,
+      (await store.liveWorkers(liveWithin(this.options.heartbeatIntervalMs))).length,
+    );
     const share = Math.ceil(open.length / workers);
     const now = Date.now();
     for (const range of open) {
@@ -280,11 +293,17 @@ export class CopyWorker {
   private async releaseLeases(store: StateStore, jobName: string): Promise<void> {
     for (const range of await store.listRanges(jobName).catch(() => [])) {
       if (range.leaseOwner !== this.id) continue;
-      await store.replaceRange({ ...range, leaseOwner: undefined, leaseExpiresAt: undefined }).catch(() => undefined);
+      await store
+        .replaceRange({ ...range, leaseOwner: undefined, leaseExpiresAt: undefined })
+        .catch(() => undefined);
     }
   }
 
-  private async recordProgress(store: StateStore, name: string, ranges: RangeRecord[]): Promise<JobRecord | undefined> {
+  private async recordProgress(
+    store: StateStore,
+    name: string,
+    ranges: RangeRecord[],
+  ): Promise<JobRecord | undefined> {
     const processedByWorker: Record<string, number> = {};
     for (const range of ranges) {
       for (const [worker, count] of Object.entries(range.processedByWorker)) {
@@ -307,7 +326,12 @@ export class CopyWorker {
   }
 
   /** Every range drained: verify counts and checksums, then complete (or fail on a mismatch). */
-  private async complete(store: StateStore, name: string, source: Container, target: Container): Promise<void> {
+  private async complete(
+    store: StateStore,
+    name: string,
+    source: Container,
+    target: Container,
+  ): Promise<void> {
     const ranges = await store.listRanges(name);
     const job = await this.recordProgress(store, name, ranges);
     if (!job || job.status !== "Running") return;

@@ -1,0 +1,120 @@
+import * as pulumi from "@pulumi/pulumi";
+import { containerCopyJobProvider } from "../provider/dynamic-provider";
+
+/** How the job reaches the Cosmos DB account. */
+export interface AccountArgs {
+  /** The account endpoint, e.g. `https://myaccount.documents.azure.com:443/`. */
+  endpoint: pulumi.Input<string>;
+  /** The account key. Stored as a Pulumi secret; never logged. Omit it to use `useAzureCredential`. */
+  key?: pulumi.Input<string>;
+  /** Sign in with `DefaultAzureCredential` (Entra ID) instead of a key. */
+  useAzureCredential?: boolean;
+  /** PEM of a certificate to trust, such as a local emulator's self-signed one. */
+  caCertificate?: pulumi.Input<string>;
+  /** Skip TLS verification. Only for a local emulator; never the default. */
+  insecureTls?: boolean;
+}
+
+/** A container in the account. */
+export interface ContainerArgs {
+  database: pulumi.Input<string>;
+  container: pulumi.Input<string>;
+}
+
+export interface ContainerCopyJobArgs {
+  /** The account holding both containers; job state lives in its `__datatransferstate` database. */
+  account: pulumi.Input<AccountArgs>;
+  /** The container to copy from. It is read, never written. */
+  source: pulumi.Input<ContainerArgs>;
+  /**
+   * The container to copy into; it must exist. Pass the target resource's name as an Output (e.g.
+   * `target.name`) so the job waits for it, and `preview` checks it.
+   */
+  destination: pulumi.Input<ContainerArgs>;
+  /** The job's name in the account; defaults to the resource name, so it is stable across updates. */
+  jobName?: pulumi.Input<string>;
+  /** Wait for the copy to end during `pulumi up` (default true); a failed copy fails the update. */
+  waitForCompletion?: pulumi.Input<boolean>;
+  /** How long `up` waits before giving up (the job keeps running; the next `up` adopts it). */
+  timeoutMinutes?: pulumi.Input<number>;
+  /** Workers the job wants (1–16, default 1). */
+  workerCount?: pulumi.Input<number>;
+  /** Items per change-feed page and checkpoint (1–10,000, default 1,000). */
+  pageSize?: pulumi.Input<number>;
+  /** Pause the job (an in-place update); set back to false to resume it. */
+  paused?: pulumi.Input<boolean>;
+}
+
+/**
+ * A container copy job: copies every item of a source container into a new target container (to change a
+ * partition key, unique keys, throughput mode or name), offline, like Azure's `az cosmosdb copy`.
+ *
+ * `pulumi preview` checks names and that both containers exist; `up` starts the job and waits for it;
+ * `refresh` shows the job's real state; `destroy` cancels it and removes its record, never any data.
+ */
+export class ContainerCopyJob extends pulumi.dynamic.Resource {
+  /** The job's name in the account. */
+  declare readonly jobName: pulumi.Output<string>;
+  /** Pending, Running, Paused, Completed, Failed or Cancelled. */
+  declare readonly status: pulumi.Output<string>;
+  /** Items copied so far. */
+  declare readonly processedCount: pulumi.Output<number>;
+  /** Items in the source when the job started. */
+  declare readonly totalCount: pulumi.Output<number>;
+  /** Why the job failed, if it did. */
+  declare readonly error: pulumi.Output<{ code: string; message: string } | undefined>;
+  /** Source and target counts and checksums compared when the copy ended. */
+  declare readonly verification: pulumi.Output<
+    | {
+        sourceCount: number;
+        targetCount: number;
+        sourceChecksum: string;
+        targetChecksum: string;
+        matched: boolean;
+        verifiedAt: string;
+      }
+    | undefined
+  >;
+  /** When the job was created (ISO 8601). */
+  declare readonly createdAt: pulumi.Output<string>;
+  /** When the job ended (ISO 8601), if it has. */
+  declare readonly completedAt: pulumi.Output<string | undefined>;
+  /** Items in the target at the last refresh; differs from processedCount if the target changed since. */
+  declare readonly targetItemCount: pulumi.Output<number | undefined>;
+
+  constructor(name: string, args: ContainerCopyJobArgs, opts?: pulumi.CustomResourceOptions) {
+    const account = pulumi.output(args.account);
+    const source = pulumi.output(args.source);
+    const destination = pulumi.output(args.destination);
+    super(
+      containerCopyJobProvider,
+      name,
+      {
+        accountEndpoint: account.endpoint,
+        accountKey: account.key === undefined ? undefined : pulumi.secret(account.key),
+        authentication: account.apply((a) => (a.useAzureCredential ? "azure-credential" : "key")),
+        caCertificate: account.caCertificate,
+        insecureTls: account.insecureTls,
+        sourceDatabase: source.database,
+        sourceContainer: source.container,
+        destinationDatabase: destination.database,
+        destinationContainer: destination.container,
+        jobName: args.jobName ?? name,
+        waitForCompletion: args.waitForCompletion,
+        timeoutMinutes: args.timeoutMinutes,
+        workerCount: args.workerCount,
+        pageSize: args.pageSize,
+        paused: args.paused,
+        status: undefined,
+        processedCount: undefined,
+        totalCount: undefined,
+        error: undefined,
+        verification: undefined,
+        createdAt: undefined,
+        completedAt: undefined,
+        targetItemCount: undefined,
+      },
+      { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "accountKey"] },
+    );
+  }
+}

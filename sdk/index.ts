@@ -1,0 +1,8 @@
+export {
+  ContainerCopyJob,
+  type ContainerCopyJobArgs,
+  type AccountArgs,
+  type ContainerArgs,
+} from "./container-copy-job";
+export { CopyJobs, CopyWorker, CopyJobError, validateJobSpec, stateDatabaseId } from "../provider/engine";
+export type { AccountConnection, ContainerRef, JobRecord, JobSpec, JobStatus } from "../provider/engine";

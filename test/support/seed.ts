@@ -2,7 +2,7 @@ import { BulkOperationType, type Container, type JSONObject } from "@azure/cosmo
 
 /**
  * Test and benchmark data: `count` items spread over `partitionKeys` values of `/pk`, each padded to about
- * `itemBytes`, with a `category` field a target can use as its different partition key.
+ * `itemBytes`, with `category` and `customerId` fields a target can use as its different partition key.
  */
 export interface SeedOptions {
   count: number;
@@ -16,6 +16,7 @@ export function makeItem(index: number, options: SeedOptions): JSONObject {
     id: `${options.idPrefix ?? "item"}-${index}`,
     pk: `customer-${index % options.partitionKeys}`,
     category: `category-${index % 37}`,
+    customerId: `customer-${(index * 7919) % 1000}`,
     index,
     total: Math.round(index * 1.37 * 100) / 100,
     tags: [`t${index % 5}`, `t${index % 11}`],
@@ -25,7 +26,11 @@ export function makeItem(index: number, options: SeedOptions): JSONObject {
 }
 
 /** Writes the items with concurrent bulk requests of 100; throws if any write fails. */
-export async function seedContainer(container: Container, options: SeedOptions, concurrency = 8): Promise<void> {
+export async function seedContainer(
+  container: Container,
+  options: SeedOptions,
+  concurrency = 8,
+): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < options.count) {

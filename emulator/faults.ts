@@ -6,6 +6,8 @@
 export interface FaultRules {
   /** Added before the request is handled. */
   latencyMs?: number;
+  /** Share (0–1) of matched requests that get the latency (default 1: all of them). */
+  latencyRate?: number;
   /** Share (0–1) of matched requests answered 503 ServiceUnavailable. */
   serviceUnavailableRate?: number;
   /** Share (0–1) of matched requests whose connection is reset without an answer. */
@@ -48,7 +50,7 @@ export class FaultInjector {
   decide(resourceType: string): FaultDecision {
     const rules = this.current();
     if (!(rules.resourceTypes ?? dataPlaneTypes).includes(resourceType)) return { kind: "none", delayMs: 0 };
-    const delayMs = rules.latencyMs ?? 0;
+    const delayMs = this.random() < (rules.latencyRate ?? 1) ? (rules.latencyMs ?? 0) : 0;
     if (this.random() < (rules.connectionResetRate ?? 0)) return { kind: "connectionReset", delayMs };
     if (this.random() < (rules.serviceUnavailableRate ?? 0)) return { kind: "serviceUnavailable", delayMs };
     if (this.random() < (rules.throttleRate ?? 0)) {

@@ -119,6 +119,9 @@ describe(`reliability: ${trials} SIGKILL crash trials`, function () {
           recopied <= pageSize * ranges,
           `killed after ${killAfterMs} ms: re-copied ${recopied} > ${pageSize} × ${ranges}`,
         );
+        process.stdout.write(
+          `      killed after ${killAfterMs} ms with ${atKill}/${items} checkpointed; re-copied ${recopied} (bound ${pageSize * ranges})\n`,
+        );
       } finally {
         jobs.dispose();
         await target.delete();

@@ -78,6 +78,16 @@ export async function check(_olds: JobInputs, news: JobInputs): Promise<pulumi.d
       failures.push({ property: problem.field, reason: problem.message });
   }
   if (!news.accountEndpoint) failures.push({ property: "account", reason: "account.endpoint is required." });
+  if (
+    news.timeoutMinutes !== undefined &&
+    isKnown(news, ["timeoutMinutes"]) &&
+    !(typeof news.timeoutMinutes === "number" && news.timeoutMinutes > 0)
+  ) {
+    failures.push({
+      property: "timeoutMinutes",
+      reason: `timeoutMinutes ${JSON.stringify(news.timeoutMinutes)} is not valid: give a positive number of minutes, or leave it out to wait as long as the copy takes.`,
+    });
+  }
   if (failures.length === 0 && isKnown(news, ["accountEndpoint", "accountKey", ...replaceOnChange])) {
     try {
       await withJobs(news, (jobs) => jobs.preflight(specOf(news)));

@@ -15,6 +15,13 @@ export function createCosmosClient(connection: AccountConnection): CosmosClient 
       "Use the account's URI, e.g. https://myaccount.documents.azure.com:443/.",
     );
   }
+  if (connection.key !== undefined && connection.key.trim() === "") {
+    throw new CopyJobError(
+      "MissingKey",
+      `No account key was given for '${connection.endpoint}'.`,
+      "Set COSMOS_KEY (or a key file), pass the key as a Pulumi secret, or use Azure credentials instead.",
+    );
+  }
   const options: CosmosClientOptions = {
     endpoint: url.toString(),
     userAgentSuffix: "pulumi-cosmos-copy",

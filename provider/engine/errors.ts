@@ -79,3 +79,38 @@ export function describeError(error: unknown): { code: string; message: string }
   if (status) return { code: `Http${status.code}${status.substatus ? `.${status.substatus}` : ""}`, message };
   return { code: "InternalError", message };
 }
+
+/**
+ * Failures to reach or sign in to the account, explained with the endpoint and the fix; anything else is
+ * returned unchanged. Never includes the key.
+ */
+export function explainConnectionError(error: unknown, endpoint: string): unknown {
+  const status = serviceStatus(error)?.code;
+  if (status === 401 || status === 403) {
+    return new CopyJobError(
+      "Unauthorized",
+      `The account at '${endpoint}' refused the credentials (${status}).`,
+      "Check the key (the account's primary or secondary key, from COSMOS_KEY or a key file) or the identity's data-plane role.",
+      status,
+    );
+  }
+  const code = (error as { code?: unknown })?.code ?? (error as { cause?: { code?: unknown } })?.cause?.code;
+  if (
+    typeof code === "string" &&
+    ["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "ECONNRESET"].includes(code)
+  ) {
+    return new CopyJobError(
+      "EndpointUnreachable",
+      `Cannot reach the account endpoint '${endpoint}' (${code}).`,
+      "Check the endpoint URL and that the account (or the local emulator) is running and reachable.",
+    );
+  }
+  if (/self[- ]signed|certificate/i.test(String((error as Error)?.message))) {
+    return new CopyJobError(
+      "UntrustedCertificate",
+      `The endpoint '${endpoint}' presented a certificate this machine does not trust.`,
+      "For a local emulator, trust its certificate (NODE_EXTRA_CA_CERTS or caCertificate) or allow insecure TLS explicitly.",
+    );
+  }
+  return error;
+}

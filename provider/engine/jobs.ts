@@ -1,7 +1,7 @@
 import type { CosmosClient } from "@azure/cosmos";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createCosmosClient } from "./connection";
-import { CopyJobError, ownerResourceMissing, serviceStatus } from "./errors";
+import { CopyJobError, explainConnectionError, ownerResourceMissing, serviceStatus } from "./errors";
 import { releaseJobSlot } from "./job-slot";
 import { StateStore } from "./state-store";
 import {
@@ -34,6 +34,20 @@ function sameContainer(a: ContainerRef, b: ContainerRef): boolean {
   return a.database === b.database && a.container === b.container;
 }
 
+/** A job name is one copy: the same name for other containers is refused (the same spec is idempotent). */
+function refuseOtherCopy(existing: JobRecord, wanted: JobSpec): void {
+  if (
+    sameContainer(existing.source, wanted.source) &&
+    sameContainer(existing.destination, wanted.destination)
+  )
+    return;
+  throw new CopyJobError(
+    "JobNameInUse",
+    `A job named '${existing.name}' already exists and copies ${existing.source.database}/${existing.source.container} → ${existing.destination.database}/${existing.destination.container}.`,
+    "Choose another job name, or delete the existing job first.",
+  );
+}
+
 export class CopyJobs {
   private store: StateStore | undefined;
 
@@ -50,9 +64,23 @@ export class CopyJobs {
     this.client.dispose();
   }
 
+  /** The state database, created on first use; failing to reach the account is explained here. */
   private async state(): Promise<StateStore> {
-    this.store ??= await StateStore.open(this.client);
+    try {
+      this.store ??= await StateStore.open(this.client);
+    } catch (error) {
+      throw explainConnectionError(error, this.connection.endpoint);
+    }
     return this.store;
+  }
+
+  /** The state database if it exists, for read-only calls that must not create it. */
+  private async existingState(): Promise<StateStore | undefined> {
+    try {
+      return this.store ?? (await StateStore.openExisting(this.client));
+    } catch (error) {
+      throw explainConnectionError(error, this.connection.endpoint);
+    }
   }
 
   /** Looks a container up; a missing database or container is reported as the service's 1003. */
@@ -76,8 +104,14 @@ export class CopyJobs {
   /** Everything `create` checks before writing: the spec's shape, then that both containers exist. */
   async preflight(spec: JobSpec): Promise<ReturnType<typeof validateJobSpec>> {
     const valid = validateJobSpec(spec);
-    await this.requireContainer("source", valid.source);
-    await this.requireContainer("destination", valid.destination);
+    try {
+      await this.requireContainer("source", valid.source);
+      await this.requireContainer("destination", valid.destination);
+    } catch (error) {
+      throw explainConnectionError(error, this.connection.endpoint);
+    }
+    const existing = await (await this.existingState())?.getJob(valid.name);
+    if (existing) refuseOtherCopy(existing, valid);
     return valid;
   }
 
@@ -102,15 +136,10 @@ export class CopyJobs {
       durationMs: 0,
     };
     const created = (await store.insertJob(job)) ?? (await store.getJob(valid.name));
-    if (!created)
+    if (!created) {
       throw new CopyJobError("JobNotFound", `Job '${valid.name}' vanished while it was being created.`);
-    if (!sameContainer(created.source, job.source) || !sameContainer(created.destination, job.destination)) {
-      throw new CopyJobError(
-        "JobNameInUse",
-        `A job named '${valid.name}' already exists and copies ${created.source.database}/${created.source.container} → ${created.destination.database}/${created.destination.container}.`,
-        "Choose another job name, or delete the existing job first.",
-      );
     }
+    refuseOtherCopy(created, valid);
     if (options.startWorker !== false && !terminalStatuses.includes(created.status)) {
       await ensureWorker(store, this.connection);
     }
@@ -118,7 +147,7 @@ export class CopyJobs {
   }
 
   async find(name: string): Promise<JobRecord | undefined> {
-    const store = await StateStore.openExisting(this.client);
+    const store = await this.existingState();
     return store?.getJob(name);
   }
 
@@ -135,7 +164,7 @@ export class CopyJobs {
   }
 
   async list(): Promise<JobRecord[]> {
-    const store = await StateStore.openExisting(this.client);
+    const store = await this.existingState();
     return store ? store.listJobs() : [];
   }
 
@@ -198,7 +227,7 @@ export class CopyJobs {
 
   /** Cancels the job if it is still going, then removes its record and checkpoints. Never touches data. */
   async delete(name: string): Promise<boolean> {
-    const store = await StateStore.openExisting(this.client);
+    const store = await this.existingState();
     const job = await store?.getJob(name);
     if (!store || !job) return false;
     if (!terminalStatuses.includes(job.status)) await this.cancel(name).catch(() => undefined);

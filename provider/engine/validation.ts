@@ -63,7 +63,7 @@ function validateOption(field: keyof typeof optionLimits, value: unknown): Valid
   if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
     return {
       field,
-      message: `${field} ${String(value)} is out of range: use a whole number from ${min} to ${max}.`,
+      message: `${field} ${JSON.stringify(value)} is not valid: use a whole number from ${min} to ${max}.`,
     };
   }
   return undefined;

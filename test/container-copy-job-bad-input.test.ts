@@ -1,0 +1,107 @@
+import * as pulumi from "@pulumi/pulumi";
+import { LocalWorkspace } from "@pulumi/pulumi/automation";
+import assert from "node:assert/strict";
+import { CopyJobs } from "../provider/engine";
+import { ContainerCopyJob } from "../sdk";
+import { badInputs, connectionFor } from "./support/bad-inputs";
+import { openEndpoint, usingExternalEndpoint, type TestEndpoint } from "./support/cosmos-endpoint";
+import {
+  PULUMI_TOOLCHAIN_BUILD_TIMEOUT_MS,
+  createPulumiTestEnvironment,
+  type PulumiTestEnvironment,
+} from "./support/pulumi-toolchain";
+
+/**
+ * The bad-input table through the Pulumi resource: one real `pulumi preview` of a program declaring one
+ * ContainerCopyJob per case. Each must fail with its own error naming the value and the fix, and the
+ * preview must create no job.
+ */
+describe("reliability: bad input through ContainerCopyJob (real pulumi preview)", function () {
+  this.timeout(PULUMI_TOOLCHAIN_BUILD_TIMEOUT_MS);
+  let cosmos: TestEndpoint;
+  let environment: PulumiTestEnvironment;
+  let jobs: CopyJobs;
+  let diagnostics = "";
+
+  before(async function () {
+    if (usingExternalEndpoint) this.skip(); // the wrong-key and unreachable cases assume the local emulator
+    environment = await createPulumiTestEnvironment();
+    cosmos = await openEndpoint({ http: true });
+    jobs = CopyJobs.connect(connectionFor(cosmos, undefined));
+    const { database } = await cosmos.client.databases.create({ id: "shop" });
+    await database.containers.create({ id: "orders", partitionKey: { paths: ["/pk"] }, throughput: 10000 });
+    await database.containers.create({
+      id: "orders-v2",
+      partitionKey: { paths: ["/category"] },
+      throughput: 10000,
+    });
+    await jobs.create(
+      {
+        name: "taken",
+        source: { database: "shop", container: "orders-v2" },
+        destination: { database: "shop", container: "orders" },
+      },
+      { startWorker: false },
+    );
+
+    // The engine stops scheduling resources after the first failed check, so each preview reports a
+    // batch of cases; preview again with the cases not reported yet until every one has been.
+    let remaining = badInputs.map((_, index) => index);
+    for (let round = 1; remaining.length > 0; round++) {
+      assert.ok(round <= badInputs.length, `cases never reported: ${remaining.join(", ")}`);
+      const cases = remaining;
+      const stack = await LocalWorkspace.createOrSelectStack(
+        { stackName: "bad-input", projectName: "bad-input", program: async () => declare(cases) },
+        environment.workspaceOptions,
+      );
+      await assert.rejects(stack.preview({ onOutput: (text) => (diagnostics += text) }));
+      remaining = remaining.filter((index) => !diagnostics.includes(`(case-${index}):`));
+    }
+  });
+
+  function declare(cases: number[]): void {
+    for (const index of cases) {
+      const badInput = badInputs[index];
+      const connection = connectionFor(cosmos, badInput.connection);
+      new ContainerCopyJob(`case-${index}`, {
+        account: { endpoint: connection.endpoint, key: pulumi.secret(connection.key ?? "") },
+        source: badInput.spec.source,
+        destination: badInput.spec.destination,
+        jobName: badInput.spec.name,
+        pageSize: badInput.spec.options?.pageSize,
+        workerCount: badInput.spec.options?.workerCount,
+      });
+    }
+  }
+
+  after(async function () {
+    jobs?.dispose();
+    await cosmos?.stop();
+    environment?.dispose();
+  });
+
+  /** The diagnostics `pulumi preview` printed for one resource. */
+  function diagnosticsOf(index: number): string {
+    const marker = `(case-${index}):`;
+    const start = diagnostics.indexOf(marker);
+    assert.ok(start >= 0, `preview reported on case-${index}`);
+    const end = diagnostics.indexOf("pulumi-nodejs:dynamic:Resource (", start + marker.length);
+    return diagnostics.slice(start, end < 0 ? undefined : end).replace(/\s+/g, " ");
+  }
+
+  badInputs.forEach((badInput, index) => {
+    it(`refuses ${badInput.name}, naming the value and the fix`, function () {
+      const text = diagnosticsOf(index);
+      assert.match(text, badInput.names);
+      assert.match(text, badInput.fix);
+    });
+  });
+
+  it("created no job, and printed no key", async function () {
+    assert.deepEqual(
+      (await jobs.list()).map((job) => job.name),
+      ["taken"],
+    );
+    assert.ok(!diagnostics.includes(cosmos.key));
+  });
+});

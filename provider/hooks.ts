@@ -57,6 +57,7 @@ async function runToEnd(jobs: CopyJobs, inputs: JobInputs): Promise<JobRecord> {
   job = await jobs.wait(inputs.jobName, {
     timeoutMs: inputs.timeoutMinutes === undefined ? undefined : inputs.timeoutMinutes * 60_000,
     pollIntervalMs: 1000,
+    startWorkerIfNone: true,
   });
   if (job.status !== "Completed") throw new Error(failureMessage(job));
   return job;

@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { startEmulator } from "../emulator";
 import { CopyJobs } from "../provider/engine";
 import { StateStore } from "../provider/engine/state-store";
+import { workerLogDirectory } from "../provider/engine/worker-launcher";
 import { openEndpoint, tempDir, usingExternalEndpoint, type TestEndpoint } from "./support/cosmos-endpoint";
 import { seedContainer } from "./support/seed";
 
@@ -51,6 +52,7 @@ describe("cosmos-copy CLI", function () {
   let cosmos: TestEndpoint;
   let shop: Database;
   let env: NodeJS.ProcessEnv;
+  const startedAt = Date.now();
 
   /** Runs `cosmos-copy args` to the end on pipes. */
   function cli(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Run> {
@@ -152,7 +154,7 @@ describe("cosmos-copy CLI", function () {
       assert.equal(run.code, 0, run.stderr);
       assert.match(
         run.stdout,
-        /Example:\n {2}\$ cosmos-copy /,
+        /Example:\n( {2}\$ .*\n)* {2}\$ cosmos-copy /,
         `help of '${[...commands, "copy-database"][i]}'`,
       );
     }
@@ -357,6 +359,7 @@ describe("cosmos-copy CLI", function () {
       [["list"], /No account key: set COSMOS_KEY, pass --key-file <file>/, { COSMOS_KEY: "" }],
       [["list", "--key-file", "/nonexistent/key"], /Cannot read --key-file '\/nonexistent\/key' \(ENOENT\)/],
       [["list", "--auth", "aad", "--key-file", keyFile], /--key-file and --auth aad contradict each other/],
+      [["list", "--auth", "aad"], /--auth aad needs an https endpoint, not 'http:/],
       [["list", "--endpoint", "not a url"], /'not a url' is not a URL\. Use the account's URI/],
     ];
     const runs = await Promise.all(cases.map(([args, , extraEnv]) => cli(args, extraEnv)));
@@ -381,7 +384,8 @@ describe("cosmos-copy CLI", function () {
   });
 
   it("pause, resume and cancel a running job; --wait on it then exits 1; complete is refused for offline jobs", async function () {
-    // 400 RU/s makes the copy take long enough to act on it while it runs.
+    // 400 RU/s makes the copy take long enough to act on it while it runs; small pages let the worker
+    // notice the cancellation quickly, so the next tests' jobs need not wait for it.
     await container(shop, "slow", 400);
     const waiting = start(process.execPath, [
       bin,
@@ -390,6 +394,8 @@ describe("cosmos-copy CLI", function () {
       "slow-copy",
       ...src,
       ...dest("slow"),
+      "--page-size",
+      "100",
       "--wait",
     ]);
     await until(() => /slow-copy: Running/.test(waiting.output.stderr), "the job to run");
@@ -432,7 +438,7 @@ describe("cosmos-copy CLI", function () {
 
   it("Ctrl-C during --wait on a terminal detaches: the job keeps running, the way back is printed, exit 130", async function () {
     if (!hasScript) this.skip();
-    await container(shop, "slow-2", 400);
+    await container(shop, "slow-2", 400); // slow, as in the previous test
     const args = [
       "--endpoint",
       cosmos.endpoint,
@@ -441,6 +447,8 @@ describe("cosmos-copy CLI", function () {
       "detached",
       ...src,
       ...dest("slow-2"),
+      "--page-size",
+      "100",
       "--wait",
     ];
     const session = inTerminal(args);
@@ -541,10 +549,11 @@ describe("cosmos-copy CLI", function () {
       const caFile = path.join(dataDir, "ca.pem");
       fs.writeFileSync(caFile, emulator.certificate as string);
       const tls = { COSMOS_ENDPOINT: emulator.endpoint };
-      const [untrusted, trusted, insecure] = await Promise.all([
+      const [untrusted, trusted, insecure, entra] = await Promise.all([
         cli(["list"], tls),
         cli(["list", "--ca-file", caFile], tls),
         cli(["list", "--insecure-tls"], tls),
+        cli(["list", "--ca-file", caFile, "--auth", "aad"], { ...tls, COSMOS_KEY: "" }),
       ]);
       assert.equal(untrusted.code, 1);
       assert.match(untrusted.stderr, /certificate.*--ca-file <pem>/);
@@ -553,14 +562,23 @@ describe("cosmos-copy CLI", function () {
       assert.equal(trusted.stderr, "");
       assert.equal(insecure.code, 0, insecure.stderr);
       assert.match(insecure.stderr, /warning: --insecure-tls turns off certificate checks/);
+      // No Entra ID sign-in here (and the emulator takes keys only): a service error, not a crash.
+      assert.equal(entra.code, 1);
+      assert.match(entra.stderr, /^error: /);
     } finally {
       await emulator.stop();
       fs.rmSync(dataDir, { recursive: true, force: true });
     }
   });
 
-  it("never prints the account key", function () {
+  it("never prints the account key, nor do the background workers it started", function () {
     assert.ok(printed.length > 50, `${printed.length} outputs captured`);
     for (const output of printed) assert.ok(!output.includes(key), "the key appeared in the output");
+    const logs = fs
+      .readdirSync(workerLogDirectory())
+      .map((name) => path.join(workerLogDirectory(), name))
+      .filter((file) => fs.statSync(file).mtimeMs >= startedAt);
+    assert.ok(logs.length > 0, "background workers were started");
+    for (const log of logs) assert.ok(!fs.readFileSync(log, "utf8").includes(key), `the key is in ${log}`);
   });
 });

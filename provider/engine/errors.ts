@@ -22,7 +22,7 @@ export function ownerResourceMissing(
 ): CopyJobError {
   const fix =
     role === "destination"
-      ? "Create the target container first (with the partition key you want), and pass its name as an Output so the job waits for it."
+      ? "Create the target container first, with the partition key you want (in a Pulumi program, pass the container resource's name as an Output so the job waits for it)."
       : "Check the source database and container names.";
   return new CopyJobError(
     "OwnerResourceNotFound",
@@ -109,7 +109,7 @@ export function explainConnectionError(error: unknown, endpoint: string): unknow
     return new CopyJobError(
       "UntrustedCertificate",
       `The endpoint '${endpoint}' presented a certificate this machine does not trust.`,
-      "For a local emulator, trust its certificate (NODE_EXTRA_CA_CERTS or caCertificate) or allow insecure TLS explicitly.",
+      "For a local emulator, trust its certificate (NODE_EXTRA_CA_CERTS, the CLI's --ca-file or the resource's caCertificate) or allow insecure TLS explicitly.",
     );
   }
   return error;

@@ -5,6 +5,7 @@ import { CopyJobError, explainConnectionError, ownerResourceMissing, serviceStat
 import { releaseJobSlot } from "./job-slot";
 import { StateStore } from "./state-store";
 import {
+  elapsedSince,
   terminalStatuses,
   type AccountConnection,
   type ContainerRef,
@@ -28,7 +29,11 @@ export interface WaitOptions {
   timeoutMs?: number;
   pollIntervalMs?: number;
   onProgress?: (job: JobRecord) => void;
+  /** While the job is Pending, start a background worker whenever none is alive (default false). */
+  startWorkerIfNone?: boolean;
 }
+
+const workerCheckIntervalMs = 5_000;
 
 function sameContainer(a: ContainerRef, b: ContainerRef): boolean {
   return a.database === b.database && a.container === b.container;
@@ -77,7 +82,8 @@ export class CopyJobs {
   /** The state database if it exists, for read-only calls that must not create it. */
   private async existingState(): Promise<StateStore | undefined> {
     try {
-      return this.store ?? (await StateStore.openExisting(this.client));
+      this.store ??= await StateStore.openExisting(this.client);
+      return this.store;
     } catch (error) {
       throw explainConnectionError(error, this.connection.endpoint);
     }
@@ -186,7 +192,9 @@ export class CopyJobs {
       return {
         ...current,
         status: to,
-        ...(to === "Cancelled" ? { completedAt: new Date().toISOString() } : {}),
+        ...(to === "Cancelled"
+          ? { completedAt: new Date().toISOString(), durationMs: elapsedSince(current.startedAt) }
+          : {}),
       };
     });
     if (!job) throw new CopyJobError("JobNotFound", `No copy job named '${name}' exists in this account.`);
@@ -239,10 +247,20 @@ export class CopyJobs {
   /** Polls the job's record until it ends; returns it whatever its final status. */
   async wait(name: string, options: WaitOptions = {}): Promise<JobRecord> {
     const deadline = Date.now() + (options.timeoutMs ?? Infinity);
+    let workerCheckedAt = Date.now();
     for (;;) {
       const job = await this.get(name);
       options.onProgress?.(job);
       if (terminalStatuses.includes(job.status)) return job;
+      // A worker that crashed, or went idle just as the job was created, leaves it Pending: start another.
+      if (
+        options.startWorkerIfNone &&
+        job.status === "Pending" &&
+        Date.now() - workerCheckedAt >= workerCheckIntervalMs
+      ) {
+        workerCheckedAt = Date.now();
+        await ensureWorker(await this.state(), this.connection);
+      }
       if (Date.now() >= deadline) {
         throw new CopyJobError(
           "WaitTimedOut",

@@ -100,3 +100,8 @@ export interface RangeRecord {
   leaseExpiresAt?: number;
   _etag?: string;
 }
+
+/** Milliseconds since a job started running (0 if it has not), the job's `durationMs` as of `now`. */
+export function elapsedSince(startedAt: string | undefined, now = Date.now()): number {
+  return startedAt ? now - Date.parse(startedAt) : 0;
+}

@@ -10,7 +10,13 @@ import { CopyJobError, describeError } from "./errors";
 import { claimRunningJob, releaseJobSlot } from "./job-slot";
 import { withRetries } from "./retry";
 import { EtagConflict, StateStore } from "./state-store";
-import type { AccountConnection, JobError, JobRecord, RangeRecord } from "./types";
+import {
+  elapsedSince,
+  type AccountConnection,
+  type JobError,
+  type JobRecord,
+  type RangeRecord,
+} from "./types";
 import { verifyCopy } from "./verification";
 
 /**
@@ -40,6 +46,9 @@ const defaults = {
   heartbeatIntervalMs: 5_000,
   regionCheckIntervalMs: 5_000,
 };
+
+/** How stale a running job's `durationMs` may get while its counts stand still (e.g. when throttled). */
+const durationRefreshMs = 5_000;
 
 /** Heartbeats this recent mean a worker is alive. */
 export function liveWithin(heartbeatIntervalMs: number): number {
@@ -83,8 +92,16 @@ export class CopyWorker {
           continue;
         }
         if (Date.now() - idleSince >= this.options.idleTimeoutMs) {
-          this.log(`idle for ${Math.round((Date.now() - idleSince) / 1000)} s, exiting`);
-          return "idle";
+          // Leave the live set first, then look once more: a job created in between would otherwise see
+          // this worker alive, start none, and wait for a worker that is about to exit.
+          await store.removeHeartbeat(this.id);
+          if (!(await store.listJobs()).some((pending) => pending.status === "Pending")) {
+            this.log(`idle for ${Math.round((Date.now() - idleSince) / 1000)} s, exiting`);
+            return "idle";
+          }
+          idleSince = Date.now();
+          await this.heartbeat(store, true);
+          continue;
         }
         await sleep(this.options.pollIntervalMs);
       }
@@ -138,7 +155,13 @@ export class CopyWorker {
     this.log(`job ${name} failed: ${error.code}: ${error.message}`);
     await store.updateJob(name, (job) =>
       job.status === "Running" || job.status === "Pending"
-        ? { ...job, status: "Failed", error, completedAt: new Date().toISOString() }
+        ? {
+            ...job,
+            status: "Failed",
+            error,
+            completedAt: new Date().toISOString(),
+            durationMs: elapsedSince(job.startedAt),
+          }
         : undefined,
     );
     await releaseJobSlot(store, name);
@@ -313,14 +336,16 @@ export class CopyWorker {
     const processedCount = ranges.reduce((sum, range) => sum + range.processedCount, 0);
     const workerCount = Object.keys(processedByWorker).length;
     return store.updateJob(name, (job) =>
-      job.processedCount === processedCount && job.workerCount === workerCount
+      job.processedCount === processedCount &&
+      job.workerCount === workerCount &&
+      elapsedSince(job.startedAt) - job.durationMs < durationRefreshMs
         ? undefined
         : {
             ...job,
             processedCount,
             processedByWorker,
             workerCount,
-            durationMs: job.startedAt ? Date.now() - Date.parse(job.startedAt) : 0,
+            durationMs: elapsedSince(job.startedAt),
           },
     );
   }
@@ -351,7 +376,7 @@ export class CopyWorker {
                   message: `The target does not match the source after the copy: source ${verification.sourceCount} items (checksum ${verification.sourceChecksum}), target ${verification.targetCount} items (checksum ${verification.targetChecksum}). Was the source written to during an offline copy, or the target not empty?`,
                 },
             completedAt: finished,
-            durationMs: current.startedAt ? Date.parse(finished) - Date.parse(current.startedAt) : 0,
+            durationMs: elapsedSince(current.startedAt, Date.parse(finished)),
           },
     );
     this.log(`job ${name} ${verification.matched ? "completed" : "failed verification"}`);

@@ -1,0 +1,47 @@
+import type { Command } from "commander";
+import { CopyWorker } from "../../provider/engine";
+import { positiveNumber } from "../arguments";
+import { connectionFrom, type ConnectionOptions } from "../connection";
+import { examples } from "../help";
+
+/**
+ * `worker`: the engine's worker in the foreground, for running copy compute where you choose (a CI job, a
+ * VM near the account) instead of the background process `create` starts. Logs go to stderr.
+ */
+function log(line: string): void {
+  process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+}
+
+export function registerWorker(program: Command): void {
+  program
+    .command("worker")
+    .summary("run a copy worker in the foreground")
+    .description(
+      "Run a copy worker in the foreground: it runs the account's jobs one at a time, sharing each with any " +
+        "other workers, and exits once it has been idle for --idle-timeout-minutes. Ctrl-C stops it after " +
+        "the pages in flight are checkpointed.",
+    )
+    .option(
+      "--idle-timeout-minutes <minutes>",
+      "exit after this long without work (default 15)",
+      positiveNumber,
+    )
+    .addHelpText("after", examples("cosmos-copy worker --idle-timeout-minutes 5"))
+    .action(async (options: { idleTimeoutMinutes?: number }, command: Command) => {
+      const worker = new CopyWorker({
+        connection: await connectionFrom(command.optsWithGlobals<ConnectionOptions>()),
+        idleTimeoutMs:
+          options.idleTimeoutMinutes !== undefined ? options.idleTimeoutMinutes * 60_000 : undefined,
+        log,
+      });
+      const stop = () => {
+        log(`worker ${worker.id} stopping after the pages in flight`);
+        worker.stop();
+      };
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+      log(`worker ${worker.id} started`);
+      const exit = await worker.run();
+      log(`worker ${worker.id} exited (${exit})`);
+    });
+}

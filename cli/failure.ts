@@ -1,0 +1,62 @@
+import { CommanderError } from "commander";
+import { CopyJobError } from "../provider/engine";
+import { UsageError } from "./usage-error";
+
+/**
+ * How a failed run ends: `error: <message>` on stderr and an exit code — 2 for a command line to fix, 1 for
+ * a job or service failure. Sign-in, network and TLS failures say only what broke (raw from the SDKs) or
+ * name the Pulumi inputs (from the engine), so the fix is added in terms of the CLI's own flags.
+ */
+const usageCodes = new Set(["InvalidJobSpec", "InvalidEndpoint"]);
+
+const tlsCodes = new Set([
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "CERT_HAS_EXPIRED",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+]);
+const unreachableCodes = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN"]);
+const signInErrors = new Set([
+  "AggregateAuthenticationError",
+  "CredentialUnavailableError",
+  "AuthenticationError",
+]);
+
+const tlsFix =
+  "With cosmos-copy, trust the endpoint's certificate with --ca-file <pem> (or NODE_EXTRA_CA_CERTS); use --insecure-tls only for a local emulator.";
+const signInFix =
+  "--auth aad signs in with DefaultAzureCredential: run `az login`, set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET, or run where a managed identity is assigned; or use the account key (COSMOS_KEY or --key-file).";
+const unreachableFix =
+  "Check --endpoint (or COSMOS_ENDPOINT) and that the account or emulator is running and reachable.";
+
+/** The error and its causes: the SDK wraps socket and TLS errors. */
+function causes(error: unknown): { code?: unknown; name?: unknown }[] {
+  const chain: { code?: unknown; name?: unknown; cause?: unknown }[] = [];
+  for (let e = error as (typeof chain)[number] | undefined; e && chain.length < 10; e = e.cause as typeof e) {
+    chain.push(e);
+  }
+  return chain;
+}
+
+function cliFix(error: unknown): string | undefined {
+  if (error instanceof CopyJobError) return error.code === "UntrustedCertificate" ? tlsFix : undefined;
+  const chain = causes(error);
+  if (chain.some(({ name }) => typeof name === "string" && signInErrors.has(name))) return signInFix;
+  const codes = chain.map(({ code }) => code).filter((code): code is string => typeof code === "string");
+  if (codes.some((code) => tlsCodes.has(code))) return tlsFix;
+  if (codes.some((code) => unreachableCodes.has(code))) return unreachableFix;
+  return undefined;
+}
+
+export function reportFailure(error: unknown): number {
+  // Commander has already printed its own parse errors (and help, which exits 0).
+  if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+  const message = error instanceof Error ? error.message : String(error);
+  const fix = cliFix(error);
+  process.stderr.write(`error: ${message}${fix ? `${/[.!?]$/.test(message) ? "" : "."} ${fix}` : ""}\n`);
+  if (error instanceof UsageError) return 2;
+  if (error instanceof CopyJobError && usageCodes.has(error.code)) return 2;
+  return 1;
+}

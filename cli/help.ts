@@ -1,0 +1,4 @@
+/** The `Example:` block every command's `--help` ends with. */
+export function examples(...commandLines: string[]): string {
+  return `\nExample:\n${commandLines.map((line) => `  $ ${line}`).join("\n")}\n`;
+}

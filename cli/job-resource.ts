@@ -1,0 +1,66 @@
+import type { ContainerRef, JobRecord } from "../provider/engine";
+
+/**
+ * A job as Azure's `dataTransferJobs` resource (what `az cosmosdb copy show` prints), so scripts written
+ * against the service read `.properties.status`, `.properties.processedCount` etc. unchanged. There is no
+ * ARM `id`: a local account has no subscription or resource group to put in one.
+ */
+export const dataTransferJobType = "Microsoft.DocumentDB/databaseAccounts/dataTransferJobs";
+
+export interface CosmosSqlDataStore {
+  component: "CosmosDBSql";
+  databaseName: string;
+  containerName: string;
+}
+
+export interface DataTransferJobResource {
+  name: string;
+  type: typeof dataTransferJobType;
+  properties: {
+    jobName: string;
+    status: JobRecord["status"];
+    processedCount: number;
+    totalCount: number;
+    lastUpdatedUtcTime: string;
+    duration: string;
+    mode: JobRecord["mode"];
+    workerCount: number;
+    source: CosmosSqlDataStore;
+    destination: CosmosSqlDataStore;
+    error?: { code: string; message: string };
+  };
+}
+
+function dataStore(ref: ContainerRef): CosmosSqlDataStore {
+  return { component: "CosmosDBSql", databaseName: ref.database, containerName: ref.container };
+}
+
+const twoDigits = (n: number) => String(n).padStart(2, "0");
+
+/** A .NET TimeSpan as the service serialises it: `hh:mm:ss`, with a `d.` prefix past a day. */
+export function formatDuration(milliseconds: number): string {
+  const seconds = Math.max(0, Math.floor(milliseconds / 1000));
+  const days = Math.floor(seconds / 86400);
+  const clock = `${twoDigits(Math.floor(seconds / 3600) % 24)}:${twoDigits(Math.floor(seconds / 60) % 60)}:${twoDigits(seconds % 60)}`;
+  return days > 0 ? `${days}.${clock}` : clock;
+}
+
+export function toDataTransferJob(job: JobRecord): DataTransferJobResource {
+  return {
+    name: job.name,
+    type: dataTransferJobType,
+    properties: {
+      jobName: job.name,
+      status: job.status,
+      processedCount: job.processedCount,
+      totalCount: job.totalCount,
+      lastUpdatedUtcTime: job.lastUpdatedUtcTime,
+      duration: formatDuration(job.durationMs),
+      mode: job.mode,
+      workerCount: job.workerCount,
+      source: dataStore(job.source),
+      destination: dataStore(job.destination),
+      ...(job.error ? { error: { code: job.error.code, message: job.error.message } } : {}),
+    },
+  };
+}

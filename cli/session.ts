@@ -1,0 +1,31 @@
+import type { Command } from "commander";
+import { CopyJobs } from "../provider/engine";
+import { connectionFlags, connectionFrom, type ConnectionOptions } from "./connection";
+import type { OutputFormat } from "./output";
+
+interface GlobalOptions extends ConnectionOptions {
+  output: OutputFormat;
+}
+
+/** What a job command works with: the account's jobs, the output format, and how to re-attach to a job. */
+export interface Session {
+  jobs: CopyJobs;
+  output: OutputFormat;
+  /** `cosmos-copy show --job-name J --watch`, with the connection flags this run was given. */
+  watchCommand(jobName: string): string;
+}
+
+export async function withSession(command: Command, run: (session: Session) => Promise<void>): Promise<void> {
+  const options = command.optsWithGlobals<GlobalOptions>();
+  const jobs = CopyJobs.connect(await connectionFrom(options));
+  try {
+    await run({
+      jobs,
+      output: options.output,
+      watchCommand: (jobName) =>
+        ["cosmos-copy", ...connectionFlags(options), "show", "--job-name", jobName, "--watch"].join(" "),
+    });
+  } finally {
+    jobs.dispose();
+  }
+}

@@ -14,6 +14,8 @@ export interface BadInputCase {
   connection?: ConnectionFault;
   names: RegExp;
   fix: RegExp;
+  /** Where the CLI words it its own way (its flags instead of the spec's field names). */
+  cli?: { names?: RegExp; fix?: RegExp; options?: string[] };
 }
 
 export const validSpec: JobSpec = {
@@ -144,36 +146,42 @@ export const badInputs: BadInputCase[] = [
     spec: options({ pageSize: 0 }),
     names: /pageSize 0/,
     fix: /whole number from 1 to 10000/,
+    cli: { names: /--page-size <n>' argument '0'/ },
   },
   {
     name: "page size 10001",
     spec: options({ pageSize: 10001 }),
     names: /pageSize 10001/,
     fix: /whole number from 1 to 10000/,
+    cli: { names: /--page-size <n>' argument '10001'/ },
   },
   {
     name: "fractional page size",
     spec: options({ pageSize: 2.5 }),
     names: /pageSize 2.5/,
     fix: /whole number from 1 to 10000/,
+    cli: { names: /--page-size <n>' argument '2.5'/ },
   },
   {
     name: "page size as a string",
     spec: options({ pageSize: "100" }),
     names: /pageSize "100"/,
     fix: /whole number from 1 to 10000/,
+    cli: { options: ["--page-size", "ten"], names: /--page-size <n>' argument 'ten'/ },
   },
   {
     name: "worker count 0",
     spec: options({ workerCount: 0 }),
     names: /workerCount 0/,
     fix: /whole number from 1 to 16/,
+    cli: { names: /--worker-count <n>' argument '0'/ },
   },
   {
     name: "worker count 17",
     spec: options({ workerCount: 17 }),
     names: /workerCount 17/,
     fix: /whole number from 1 to 16/,
+    cli: { names: /--worker-count <n>' argument '17'/ },
   },
   {
     name: "job name taken by another copy",
@@ -186,6 +194,7 @@ export const badInputs: BadInputCase[] = [
     spec: withSpec((s) => ({ ...s, destination: undefined as unknown as JobSpec["destination"] })),
     names: /destination(\.database)? is required/,
     fix: /give \{ database, container \}|give the Cosmos DB name/,
+    cli: { names: /required option '--dest-nosql/, fix: /not specified/ },
   },
 ];
 

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { containerCopyJobProvider } from "../provider/dynamic-provider";
+import type { JobError, Verification } from "../provider/engine";
 
 /** How the job reaches the Cosmos DB account. */
 export interface AccountArgs {
@@ -62,19 +63,9 @@ export class ContainerCopyJob extends pulumi.dynamic.Resource {
   /** Items in the source when the job started. */
   declare readonly totalCount: pulumi.Output<number>;
   /** Why the job failed, if it did. */
-  declare readonly error: pulumi.Output<{ code: string; message: string } | undefined>;
+  declare readonly error: pulumi.Output<JobError | undefined>;
   /** Source and target counts and checksums compared when the copy ended. */
-  declare readonly verification: pulumi.Output<
-    | {
-        sourceCount: number;
-        targetCount: number;
-        sourceChecksum: string;
-        targetChecksum: string;
-        matched: boolean;
-        verifiedAt: string;
-      }
-    | undefined
-  >;
+  declare readonly verification: pulumi.Output<Verification | undefined>;
   /** When the job was created (ISO 8601). */
   declare readonly createdAt: pulumi.Output<string>;
   /** When the job ended (ISO 8601), if it has. */

@@ -1,10 +1,9 @@
-import type { Database } from "@azure/cosmos";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { CopyJobs } from "../provider/engine";
-import { badInputs, connectionFor, type BadInputCase } from "./support/bad-inputs";
+import type { CopyJobs } from "../provider/engine";
+import { badInputs, connectionFor, prepareBadInputAccount, type BadInputCase } from "./support/bad-inputs";
 import { openEndpoint, usingExternalEndpoint, type TestEndpoint } from "./support/cosmos-endpoint";
 
 /**
@@ -30,28 +29,12 @@ function argumentsOf(badInput: BadInputCase): string[] {
 
 describe("reliability: bad input through the cosmos-copy CLI", function () {
   let cosmos: TestEndpoint;
-  let database: Database;
   let jobs: CopyJobs;
 
   before(async function () {
     if (usingExternalEndpoint) this.skip(); // the wrong-key and unreachable cases assume the local emulator
     cosmos = await openEndpoint({ http: true });
-    jobs = CopyJobs.connect(connectionFor(cosmos, undefined));
-    ({ database } = await cosmos.client.databases.create({ id: "shop" }));
-    await database.containers.create({ id: "orders", partitionKey: { paths: ["/pk"] }, throughput: 10000 });
-    await database.containers.create({
-      id: "orders-v2",
-      partitionKey: { paths: ["/category"] },
-      throughput: 10000,
-    });
-    await jobs.create(
-      {
-        name: "taken",
-        source: { database: "shop", container: "orders-v2" },
-        destination: { database: "shop", container: "orders" },
-      },
-      { startWorker: false },
-    );
+    ({ jobs } = await prepareBadInputAccount(cosmos));
   });
 
   after(async function () {

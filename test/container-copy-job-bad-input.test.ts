@@ -3,7 +3,7 @@ import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import assert from "node:assert/strict";
 import { CopyJobs } from "../provider/engine";
 import { ContainerCopyJob } from "../sdk";
-import { badInputs, connectionFor } from "./support/bad-inputs";
+import { badInputs, connectionFor, prepareBadInputAccount } from "./support/bad-inputs";
 import { openEndpoint, usingExternalEndpoint, type TestEndpoint } from "./support/cosmos-endpoint";
 import {
   PULUMI_TOOLCHAIN_BUILD_TIMEOUT_MS,
@@ -27,22 +27,7 @@ describe("reliability: bad input through ContainerCopyJob (real pulumi preview)"
     if (usingExternalEndpoint) this.skip(); // the wrong-key and unreachable cases assume the local emulator
     environment = await createPulumiTestEnvironment();
     cosmos = await openEndpoint({ http: true });
-    jobs = CopyJobs.connect(connectionFor(cosmos, undefined));
-    const { database } = await cosmos.client.databases.create({ id: "shop" });
-    await database.containers.create({ id: "orders", partitionKey: { paths: ["/pk"] }, throughput: 10000 });
-    await database.containers.create({
-      id: "orders-v2",
-      partitionKey: { paths: ["/category"] },
-      throughput: 10000,
-    });
-    await jobs.create(
-      {
-        name: "taken",
-        source: { database: "shop", container: "orders-v2" },
-        destination: { database: "shop", container: "orders" },
-      },
-      { startWorker: false },
-    );
+    ({ jobs } = await prepareBadInputAccount(cosmos));
 
     // The engine stops scheduling resources after the first failed check, so each preview reports a
     // batch of cases; preview again with the cases not reported yet until every one has been.

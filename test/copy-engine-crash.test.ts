@@ -1,40 +1,13 @@
-import type { Container } from "@azure/cosmos";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
-import * as path from "node:path";
 import { CopyJobs, stateDatabaseId } from "../provider/engine";
 import { openEndpoint, usingExternalEndpoint, type TestEndpoint } from "./support/cosmos-endpoint";
 import { readAllItems, seedContainer } from "./support/seed";
+import { exited, startWorkerProcess, writesTaken } from "./support/worker-process";
 
 /**
  * A worker process killed with SIGKILL mid-copy and started again loses nothing, and re-copies at most the
  * page each feed range had in flight. Re-copies are counted from the target's own write sequence numbers.
  */
-const workerMain = path.join(__dirname, "..", "provider", "engine", "worker-main.js");
-
-function startWorker(cosmos: TestEndpoint, workerId: string): ChildProcess {
-  return spawn(process.execPath, [workerMain], {
-    env: {
-      ...process.env,
-      COSMOS_ENDPOINT: cosmos.endpoint,
-      COSMOS_KEY: cosmos.key,
-      COSMOS_COPY_WORKER_ID: workerId,
-      COSMOS_COPY_IDLE_TIMEOUT_MS: "1500",
-    },
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-}
-
-function exited(child: ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => child.once("exit", (code) => resolve(code)));
-}
-
-/** Writes the target has taken in total: each write advances its partition's LSN by one. */
-async function writesTaken(target: Container): Promise<number> {
-  const { resources } = await target.readPartitionKeyRanges().fetchAll();
-  return resources.reduce((sum, range) => sum + Number((range as { lsn?: number }).lsn ?? NaN), 0);
-}
-
 describe("copy engine: worker killed with SIGKILL mid-copy", function () {
   let cosmos: TestEndpoint;
 
@@ -72,7 +45,7 @@ describe("copy engine: worker killed with SIGKILL mid-copy", function () {
         },
         { startWorker: false },
       );
-      const first = startWorker(cosmos, "crashy");
+      const first = startWorkerProcess(cosmos, "crashy");
       let job = await jobs.get("crash");
       while (job.processedCount < 1500) {
         await new Promise((resolve) => setTimeout(resolve, 50));
@@ -84,7 +57,7 @@ describe("copy engine: worker killed with SIGKILL mid-copy", function () {
       assert.equal(atKill.status, "Running");
       assert.ok(atKill.processedCount < 6000, "killed mid-copy");
 
-      const second = startWorker(cosmos, "crashy");
+      const second = startWorkerProcess(cosmos, "crashy");
       assert.equal(await exited(second), 0);
       job = await jobs.get("crash");
       assert.equal(job.status, "Completed", JSON.stringify(job.error));

@@ -12,6 +12,7 @@ import {
   type PartitionKeyValue,
 } from "../emulator/partitioning/effective-partition-key";
 import { murmurHash3x64_128, murmurHash3x86_32 } from "../emulator/partitioning/murmurhash3";
+import { seededRandom } from "./support/random";
 
 // The SDK's own internals (not in its package "exports", so required by absolute path).
 const sdkRoot = path.join(path.dirname(require.resolve("@azure/cosmos/package.json")), "dist/commonjs");
@@ -42,17 +43,7 @@ const V1: PartitionKeyDefinition = { paths: ["/pk"], kind: "Hash" };
 const V2: PartitionKeyDefinition = { paths: ["/pk"], kind: "Hash", version: 2 };
 const MULTI: PartitionKeyDefinition = { paths: ["/a", "/b", "/c"], kind: "MultiHash", version: 2 };
 
-/** Deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = seededRandom;
 
 const CHAR_POOLS = [
   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_ ./:",

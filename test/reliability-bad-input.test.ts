@@ -2,7 +2,7 @@ import type { Container, Database } from "@azure/cosmos";
 import assert from "node:assert/strict";
 import { CopyJobs } from "../provider/engine";
 import { BodyChecksum } from "../provider/engine/documents";
-import { badInputs, connectionFor } from "./support/bad-inputs";
+import { badInputs, connectionFor, prepareBadInputAccount } from "./support/bad-inputs";
 import { openEndpoint, usingExternalEndpoint, type TestEndpoint } from "./support/cosmos-endpoint";
 import { seedContainer } from "./support/seed";
 
@@ -32,29 +32,9 @@ describe("reliability: bad input through the engine API", function () {
   before(async function () {
     if (usingExternalEndpoint) this.skip(); // the wrong-key and unreachable cases assume the local emulator
     cosmos = await openEndpoint({ http: true });
-    jobs = CopyJobs.connect(connectionFor(cosmos, undefined));
-    ({ database } = await cosmos.client.databases.create({ id: "shop" }));
-    const { container: orders } = await database.containers.create({
-      id: "orders",
-      partitionKey: { paths: ["/pk"] },
-      throughput: 10000,
-    });
-    await database.containers.create({
-      id: "orders-v2",
-      partitionKey: { paths: ["/category"] },
-      throughput: 10000,
-    });
-    await seedContainer(orders, { count: 300, partitionKeys: 20 });
-    await jobs.create(
-      {
-        name: "taken",
-        source: { database: "shop", container: "orders-v2" },
-        destination: { database: "shop", container: "orders" },
-      },
-      { startWorker: false },
-    );
-    await jobs.cancel("taken");
-    baseline = await snapshot(jobs, [orders, database.container("orders-v2")]);
+    ({ database, jobs } = await prepareBadInputAccount(cosmos));
+    await seedContainer(database.container("orders"), { count: 300, partitionKeys: 20 });
+    baseline = await snapshot(jobs, [database.container("orders"), database.container("orders-v2")]);
   });
 
   after(async function () {

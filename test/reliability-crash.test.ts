@@ -1,10 +1,10 @@
 import type { Container, Database } from "@azure/cosmos";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
-import * as path from "node:path";
 import { CopyJobs, stateDatabaseId } from "../provider/engine";
 import { openEndpoint, usingExternalEndpoint, type TestEndpoint } from "./support/cosmos-endpoint";
 import { readAllItems, seedContainer } from "./support/seed";
+import { exited, startWorkerProcess, writesTaken } from "./support/worker-process";
+import { seededRandom } from "./support/random";
 
 /**
  * Crash trials: a worker process is killed with SIGKILL at a random moment of a copy (sometimes before it
@@ -15,42 +15,6 @@ import { readAllItems, seedContainer } from "./support/seed";
 const trials = 20;
 const items = 1000;
 const pageSize = 50;
-const workerMain = path.join(__dirname, "..", "provider", "engine", "worker-main.js");
-
-/** A small deterministic PRNG (mulberry32), so a failing trial can be replayed from its seed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function startWorker(cosmos: TestEndpoint, workerId: string): ChildProcess {
-  return spawn(process.execPath, [workerMain], {
-    env: {
-      ...process.env,
-      COSMOS_ENDPOINT: cosmos.endpoint,
-      COSMOS_KEY: cosmos.key,
-      COSMOS_COPY_WORKER_ID: workerId,
-      COSMOS_COPY_IDLE_TIMEOUT_MS: "1000",
-    },
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-}
-
-function exited(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => child.once("exit", (code) => resolve(code)));
-}
-
-async function writesTaken(target: Container): Promise<number> {
-  const { resources } = await target.readPartitionKeyRanges().fetchAll();
-  return resources.reduce((sum, range) => sum + Number((range as { lsn?: number }).lsn), 0);
-}
 
 describe(`reliability: ${trials} SIGKILL crash trials`, function () {
   let cosmos: TestEndpoint;
@@ -58,7 +22,7 @@ describe(`reliability: ${trials} SIGKILL crash trials`, function () {
   let source: Container;
   let sourceItems: Map<string, Record<string, unknown>>;
   const seed = Number(process.env.CRASH_SEED ?? Date.now() % 100000);
-  const next = random(seed);
+  const next = seededRandom(seed);
 
   before(async function () {
     if (usingExternalEndpoint) this.skip(); // re-copies are counted from cosmos-emulator's partition LSNs
@@ -100,13 +64,13 @@ describe(`reliability: ${trials} SIGKILL crash trials`, function () {
           { startWorker: false },
         );
         const killAfterMs = Math.round(100 + next() * 3000);
-        const doomed = startWorker(cosmos, `worker-${trial}`);
+        const doomed = startWorkerProcess(cosmos, `worker-${trial}`);
         await new Promise((resolve) => setTimeout(resolve, killAfterMs));
         doomed.kill("SIGKILL");
         await exited(doomed);
         const atKill = (await jobs.get(name)).processedCount;
 
-        assert.equal(await exited(startWorker(cosmos, `worker-${trial}`)), 0);
+        assert.equal(await exited(startWorkerProcess(cosmos, `worker-${trial}`)), 0);
         const job = await jobs.get(name);
         assert.equal(job.status, "Completed", `killed after ${killAfterMs} ms: ${JSON.stringify(job.error)}`);
         assert.equal(job.processedCount, items);

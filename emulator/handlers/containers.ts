@@ -1,11 +1,11 @@
 import { errors } from "../errors";
 import { epkRangeBoundaries } from "../partitioning/effective-partition-key";
-import { executeQuery, parametersFromSpec, parseQuery } from "../query/evaluate";
 import { feedBody, json, jsonBody, type CosmosRequest, type CosmosResponse } from "../protocol";
 import { newContainerRid, newEtag, nowSeconds } from "../resource-ids";
 import type { ContainerDefinition, ContainerRecord, PartitionRecord } from "../store/store";
 import { requestUnits } from "../throughput/request-units";
 import { containerSelf, requireContainer, requireDatabase, type EmulatorContext } from "./context";
+import { queryResources } from "./resource-query";
 import { validateResourceName } from "./names";
 import { createOffer, requestedThroughput } from "./offers";
 
@@ -89,21 +89,8 @@ export function queryContainers(
   request: CosmosRequest,
 ): CosmosResponse {
   const database = requireDatabase(ctx, databaseId, true);
-  const spec = jsonBody<{ query: string; parameters?: { name: string; value: unknown }[] }>(request);
-  const results = executeQuery(
-    parseQuery(spec.query),
-    ctx.store.listContainers(databaseId).map(containerResource),
-    parametersFromSpec(spec.parameters ?? []),
-  );
-  return {
-    status: 200,
-    body: feedBody(
-      database.rid,
-      "DocumentCollections",
-      results.map((r) => JSON.stringify(r)),
-    ),
-    requestCharge: requestUnits.metadata(),
-  };
+  const containers = ctx.store.listContainers(databaseId).map(containerResource);
+  return queryResources(request, containers, database.rid, "DocumentCollections");
 }
 
 export function createContainer(

@@ -1,10 +1,10 @@
 import { errors } from "../errors";
-import { executeQuery, parametersFromSpec, parseQuery } from "../query/evaluate";
 import { feedBody, json, jsonBody, type CosmosRequest, type CosmosResponse } from "../protocol";
 import { newDatabaseRid, newEtag, nowSeconds } from "../resource-ids";
 import type { DatabaseRecord } from "../store/store";
 import { requestUnits } from "../throughput/request-units";
 import { databaseSelf, requireDatabase, type EmulatorContext } from "./context";
+import { queryResources } from "./resource-query";
 import { createOffer, requestedThroughput } from "./offers";
 import { validateResourceName } from "./names";
 
@@ -26,21 +26,7 @@ export function listDatabases(ctx: EmulatorContext): CosmosResponse {
 }
 
 export function queryDatabases(ctx: EmulatorContext, request: CosmosRequest): CosmosResponse {
-  const spec = jsonBody<{ query: string; parameters?: { name: string; value: unknown }[] }>(request);
-  const results = executeQuery(
-    parseQuery(spec.query),
-    ctx.store.listDatabases().map(databaseResource),
-    parametersFromSpec(spec.parameters ?? []),
-  );
-  return {
-    status: 200,
-    body: feedBody(
-      "",
-      "Databases",
-      results.map((r) => JSON.stringify(r)),
-    ),
-    requestCharge: requestUnits.metadata(),
-  };
+  return queryResources(request, ctx.store.listDatabases().map(databaseResource), "", "Databases");
 }
 
 export function createDatabase(ctx: EmulatorContext, request: CosmosRequest): CosmosResponse {

@@ -1,10 +1,10 @@
 import { errors } from "../errors";
-import { executeQuery, parametersFromSpec, parseQuery } from "../query/evaluate";
 import { feedBody, header, json, jsonBody, type CosmosRequest, type CosmosResponse } from "../protocol";
 import { newEtag, newOfferRid, nowSeconds } from "../resource-ids";
 import type { OfferContent, OfferRecord } from "../store/store";
 import { requestUnits } from "../throughput/request-units";
 import type { EmulatorContext } from "./context";
+import { queryResources } from "./resource-query";
 
 const minimumManualThroughput = 400;
 const minimumAutoscaleMax = 1000;
@@ -86,21 +86,7 @@ export function listOffers(ctx: EmulatorContext): CosmosResponse {
 
 export function queryOffers(ctx: EmulatorContext, request: CosmosRequest): CosmosResponse {
   rejectOnServerless(ctx);
-  const spec = jsonBody<{ query: string; parameters?: { name: string; value: unknown }[] }>(request);
-  const results = executeQuery(
-    parseQuery(spec.query),
-    ctx.store.listOffers().map(offerResource),
-    parametersFromSpec(spec.parameters ?? []),
-  );
-  return {
-    status: 200,
-    body: feedBody(
-      "",
-      "Offers",
-      results.map((r) => JSON.stringify(r)),
-    ),
-    requestCharge: requestUnits.metadata(),
-  };
+  return queryResources(request, ctx.store.listOffers().map(offerResource), "", "Offers");
 }
 
 function requireOffer(ctx: EmulatorContext, rid: string): OfferRecord {

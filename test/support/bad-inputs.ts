@@ -1,4 +1,5 @@
-import type { AccountConnection, JobSpec } from "../../provider/engine";
+import type { Database } from "@azure/cosmos";
+import { CopyJobs, type AccountConnection, type JobSpec } from "../../provider/engine";
 import type { TestEndpoint } from "./cosmos-endpoint";
 
 /**
@@ -212,4 +213,31 @@ export function connectionFor(cosmos: TestEndpoint, fault: ConnectionFault | und
     default:
       return { endpoint: cosmos.endpoint, key: cosmos.key };
   }
+}
+
+/**
+ * The account every bad-input suite starts from: `shop/orders` and `shop/orders-v2`, and a cancelled job
+ * named `taken` that copies another way. Returns the database and a CopyJobs client on it.
+ */
+export async function prepareBadInputAccount(
+  cosmos: TestEndpoint,
+): Promise<{ database: Database; jobs: CopyJobs }> {
+  const jobs = CopyJobs.connect(connectionFor(cosmos, undefined));
+  const { database } = await cosmos.client.databases.create({ id: "shop" });
+  await database.containers.create({ id: "orders", partitionKey: { paths: ["/pk"] }, throughput: 10000 });
+  await database.containers.create({
+    id: "orders-v2",
+    partitionKey: { paths: ["/category"] },
+    throughput: 10000,
+  });
+  await jobs.create(
+    {
+      name: "taken",
+      source: { database: "shop", container: "orders-v2" },
+      destination: { database: "shop", container: "orders" },
+    },
+    { startWorker: false },
+  );
+  await jobs.cancel("taken");
+  return { database, jobs };
 }

@@ -117,6 +117,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     serverless: options.serverless ?? false,
   });
   const faults = new FaultInjector();
+  let stopped = false;
   const statistics = new RequestStatistics();
   const ctx: EmulatorContext = {
     store,
@@ -130,6 +131,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     let request: CosmosRequest | undefined;
     try {
       request = parseRequest(incoming, await readBody(incoming));
+      // A request still arriving while the emulator stops must not touch the closed store.
+      if (stopped) throw errors.serviceUnavailable();
       verifySignature(key, {
         method: request.method,
         resourceType: request.resourceType,
@@ -183,6 +186,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     key,
     certificate: tls?.cert,
     stop: async () => {
+      stopped = true;
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       store.close();

@@ -7,6 +7,7 @@ import {
 } from "@azure/cosmos";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { AdaptiveConcurrency } from "./adaptive-concurrency";
+import type { ThroughputPacer } from "./throughput-pacer";
 import { CopyJobError, isTransient } from "./errors";
 import { bulkWriteRetryPolicy, withRetries } from "./retry";
 
@@ -32,7 +33,11 @@ export class BulkWriter {
   constructor(
     private readonly container: Container,
     private readonly concurrency: AdaptiveConcurrency,
+    private readonly pacer: ThroughputPacer,
   ) {}
+
+  /** Moving average of what one upsert costs, to reserve a request's charge before it is sent. */
+  private chargePerOperation: number | undefined;
 
   async upsertAll(documents: Record<string, unknown>[]): Promise<WriteResult> {
     const chunks: Record<string, unknown>[][] = [];
@@ -63,19 +68,35 @@ export class BulkWriter {
       const responses = await this.send(operations);
       const retry: Record<string, unknown>[] = [];
       let waitMs = 0;
+      let accepted = 0;
+      let throttled = 0;
       responses.forEach((response, index) => {
         result.requestCharge += response.requestCharge ?? 0;
-        if (response.statusCode < 300) return;
+        if (response.statusCode < 300) {
+          accepted += response.requestCharge ?? 0;
+          const charge = response.requestCharge ?? 0;
+          this.chargePerOperation =
+            this.chargePerOperation === undefined
+              ? charge
+              : this.chargePerOperation + (charge - this.chargePerOperation) * 0.05;
+          return;
+        }
         if (response.statusCode === 429) {
-          result.throttledOperations += 1;
+          throttled += 1;
           waitMs = Math.max(waitMs, retryAfterOf(response));
         } else if (!transientOperationStatuses.has(response.statusCode)) {
           throw operationFailure(pending[index], response);
         }
         retry.push(pending[index]);
       });
-      if (result.throttledOperations > 0) this.concurrency.onThrottle();
-      else this.concurrency.onSuccess();
+      result.throttledOperations += throttled;
+      this.pacer.onCharged(accepted);
+      if (throttled > 0) {
+        this.concurrency.onThrottle();
+        this.pacer.onThrottled();
+      } else {
+        this.concurrency.onSuccess();
+      }
       if (retry.length > 0) await sleep(waitMs || Math.min(5000, 50 * 2 ** Math.min(attempt, 6)));
       pending = retry;
     }
@@ -85,6 +106,8 @@ export class BulkWriter {
   private async send(operations: OperationInput[]): Promise<OperationResponse[]> {
     const release = await this.concurrency.acquire();
     try {
+      // Paced after a slot is free, so requests leave at the paced times rather than in a burst.
+      await this.pacer.reserve(operations.length * (this.chargePerOperation ?? 0));
       return await withRetries(
         () => this.container.items.bulk(operations, { continueOnError: true }),
         bulkWriteRetryPolicy,

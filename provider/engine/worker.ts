@@ -4,6 +4,7 @@ import * as os from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { AdaptiveConcurrency } from "./adaptive-concurrency";
 import { BulkWriter } from "./bulk-writer";
+import { ThroughputPacer } from "./throughput-pacer";
 import { createCosmosClient, readWriteRegion } from "./connection";
 import { copyRange, type RangeOutcome } from "./copy-range";
 import { CopyJobError, describeError } from "./errors";
@@ -64,7 +65,6 @@ export class CopyWorker {
   readonly id: string;
   private readonly options: typeof defaults & WorkerOptions;
   private readonly client: CosmosClient;
-  private readonly concurrency = new AdaptiveConcurrency();
   private stopping = false;
   private lastHeartbeat = 0;
 
@@ -197,7 +197,8 @@ export class CopyWorker {
     } catch (error) {
       return this.fail(store, started.name, describeError(error));
     }
-    const writer = new BulkWriter(target, this.concurrency);
+    // Each job learns its own target's budget.
+    const writer = new BulkWriter(target, new AdaptiveConcurrency(), new ThroughputPacer());
     const running = new Map<string, RunningRange>();
     let jobActive = true;
     let failure: unknown;

@@ -1,0 +1,87 @@
+import { setTimeout as sleep } from "node:timers/promises";
+
+/**
+ * Paces writes in request units per second, so a copy keeps the target's budget busy without storms of
+ * throttled requests. The budget is not known up front (it may be shared, autoscaled, or changed), so it
+ * is found the way TCP finds bandwidth: a slow start that multiplies the rate while nothing is throttled,
+ * then, from the first 429, a little under what actually got through, a few percent more each calm second,
+ * and a drop again on the next 429.
+ *
+ * Each request reserves its expected charge before it is sent (it may then wait), so concurrent requests
+ * share one rate.
+ */
+const initialRatePerSecond = 1000;
+const slowStartFactor = 1.3;
+const slowStartStepMs = 250;
+const increasePerSecond = 1.02;
+const decreaseFactor = 0.8;
+const calmAfterThrottleMs = 1000;
+/** Throttles this soon after a decrease belong to the same burst of 429s and do not decrease again. */
+const decreaseCoolDownMs = 300;
+/** How much unused rate may be saved up, as a share of a second. */
+const burstSeconds = 0.1;
+const measureWindowMs = 1000;
+
+export class ThroughputPacer {
+  private ratePerSecond = initialRatePerSecond;
+  private slowStart = true;
+  private tokens = 0;
+  private updatedAt = performance.now();
+  private lastThrottleAt = -Infinity;
+  private lastDecreaseAt = -Infinity;
+  private lastIncreaseAt = performance.now();
+  private charged: { at: number; requestUnits: number }[] = [];
+
+  constructor(private readonly minimumRatePerSecond = 10) {}
+
+  /** The current limit in RU/s. */
+  get rate(): number {
+    return this.ratePerSecond;
+  }
+
+  /** Reserves `requestUnits` of the rate, waiting as long as the reservation runs ahead of it. */
+  async reserve(requestUnits: number): Promise<void> {
+    const now = performance.now();
+    const burst = this.ratePerSecond * burstSeconds;
+    this.tokens = Math.min(burst, this.tokens + ((now - this.updatedAt) / 1000) * this.ratePerSecond);
+    this.updatedAt = now;
+    this.tokens -= requestUnits;
+    if (this.tokens < 0) await sleep((-this.tokens / this.ratePerSecond) * 1000);
+  }
+
+  /** RU the target charged for accepted work; while calm, the rate grows (fast in slow start). */
+  onCharged(requestUnits: number): void {
+    const now = performance.now();
+    this.charged.push({ at: now, requestUnits });
+    this.charged = this.charged.filter((entry) => now - entry.at <= measureWindowMs);
+    if (now - this.lastThrottleAt < calmAfterThrottleMs) return;
+    // Grow only a rate that is being used: a copy bound by its reads must not bank a rate it never tried.
+    if (this.measured(now) < this.ratePerSecond / 2) return;
+    const [factor, stepMs] = this.slowStart ? [slowStartFactor, slowStartStepMs] : [increasePerSecond, 1000];
+    if (now - this.lastIncreaseAt >= stepMs) {
+      this.ratePerSecond *= factor;
+      this.lastIncreaseAt = now;
+    }
+  }
+
+  /** The target answered 429: drop to a little under what got through (once per burst of 429s). */
+  onThrottled(): void {
+    const now = performance.now();
+    this.lastThrottleAt = now;
+    if (now - this.lastDecreaseAt < decreaseCoolDownMs) return;
+    this.lastDecreaseAt = now;
+    this.slowStart = false;
+    const measured = this.measured(now);
+    this.ratePerSecond = Math.max(
+      this.minimumRatePerSecond,
+      Math.min(this.ratePerSecond, measured || Infinity) * decreaseFactor,
+    );
+    this.tokens = Math.min(this.tokens, 0);
+  }
+
+  /** RU/s accepted over the last measuring window. */
+  private measured(now: number): number {
+    const window = Math.min(measureWindowMs, Math.max(1, now - (this.charged[0]?.at ?? now)));
+    return (this.charged.reduce((sum, entry) => sum + entry.requestUnits, 0) / window) * 1000;
+  }
+}

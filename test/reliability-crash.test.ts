@@ -63,7 +63,8 @@ describe(`reliability: ${trials} SIGKILL crash trials`, function () {
           },
           { startWorker: false },
         );
-        const killAfterMs = Math.round(100 + next() * 3000);
+        // A copy here takes about two seconds: kill anywhere from before its first page to its last.
+        const killAfterMs = Math.round(100 + next() * 1900);
         const doomed = startWorkerProcess(cosmos, `worker-${trial}`);
         await new Promise((resolve) => setTimeout(resolve, killAfterMs));
         doomed.kill("SIGKILL");
@@ -84,7 +85,7 @@ describe(`reliability: ${trials} SIGKILL crash trials`, function () {
           `killed after ${killAfterMs} ms: re-copied ${recopied} > ${pageSize} × ${ranges}`,
         );
         process.stdout.write(
-          `      killed after ${killAfterMs} ms with ${atKill}/${items} checkpointed; re-copied ${recopied} (bound ${pageSize * ranges})\n`,
+          `      killed after ${killAfterMs} ms with ${atKill}/${items} in the job record; re-copied ${recopied} (bound ${pageSize * ranges})\n`,
         );
       } finally {
         jobs.dispose();

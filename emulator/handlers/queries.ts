@@ -132,17 +132,20 @@ function fullPage(
   query: ParsedQuery,
   parameters: Record<string, unknown>,
 ): CosmosResponse {
-  const documents: unknown[] = [];
+  // Items are parsed as the evaluator pulls them, so an aggregate over a large container holds one chunk
+  // at a time; only what the query keeps (sorted rows, distinct values) stays in memory.
   const where = scope(request);
-  for (let afterRow = 0; ;) {
-    const rows = ctx.store.scanItems(container.rid, { ...where, afterRow, limit: 1000 });
-    if (rows.length === 0) break;
-    for (const { row, item } of rows) {
-      documents.push(JSON.parse(renderItem(container, item)));
-      afterRow = row;
+  function* documents(): Generator<Record<string, unknown>> {
+    for (let afterRow = 0; ;) {
+      const rows = ctx.store.scanItems(container.rid, { ...where, afterRow, limit: 1000 });
+      if (rows.length === 0) return;
+      for (const { row, item } of rows) {
+        afterRow = row;
+        yield JSON.parse(renderItem(container, item));
+      }
     }
   }
-  const results = executeQuery(query, documents as Record<string, unknown>[], parameters);
+  const results = executeQuery(query, documents(), parameters);
   const continuation = parseContinuation(request);
   const offset = continuation && "offset" in continuation ? continuation.offset : 0;
   const end = offset + pageSize(request);

@@ -1,0 +1,63 @@
+import type { CopyJobs, JobRecord, JobSpec } from "../../provider/engine";
+import type { BenchEndpoint } from "../endpoint";
+import { JobWatcher } from "../job-watcher";
+import { startWorkerProcess } from "../worker-process";
+
+/**
+ * (c) This project's engine: a job created through `CopyJobs`, run by worker processes as `ensureWorker`
+ * would run it. Processes rather than in-process `CopyWorker`s: one event loop cannot show what a second
+ * worker adds, and the memory figure must be the worker's alone. The time runs from starting the workers
+ * to the job's Completed record, so it includes their start-up and the engine's closing verification.
+ * A job that fails, never starts, or loses a worker process ends the run with an error.
+ */
+export interface EngineRun {
+  seconds: number;
+  job: JobRecord;
+  /** The largest peak RSS among the workers, in MB. */
+  workerPeakRssMb: number | undefined;
+  /** Request units the bench's own polling spent in the state database. */
+  pollRequestUnits: number;
+}
+
+export async function copyWithEngine(
+  bench: BenchEndpoint,
+  jobs: CopyJobs,
+  spec: JobSpec,
+  workers: number,
+  startTimeoutMs = 180_000,
+): Promise<EngineRun> {
+  await jobs.create(spec, { startWorker: false });
+  const watcher = new JobWatcher(bench.client, spec.name);
+  const started = performance.now();
+  const processes = Array.from({ length: workers }, (_, i) =>
+    startWorkerProcess(bench.connection, `${spec.name}-w${i + 1}`),
+  );
+  const startDeadline = Date.now() + startTimeoutMs;
+  const giveUp = (job: JobRecord) => {
+    if (processes.some((p) => !p.alive())) return `a worker process exited before job ${job.name} ended`;
+    if (job.status === "Pending" && Date.now() > startDeadline) {
+      return `job ${job.name} did not start running within ${startTimeoutMs / 1000} s (before it runs, a worker counts the source's items)`;
+    }
+    return undefined;
+  };
+  let stopped = false;
+  try {
+    const job = await watcher.until(undefined, giveUp);
+    const seconds = (performance.now() - started) / 1000;
+    if (job.status !== "Completed") {
+      throw new Error(`job ${job.name} ended ${job.status}: ${job.error?.code}: ${job.error?.message}`);
+    }
+    const peaks = processes.map((p) => p.peakRssMb()).filter((mb): mb is number => mb !== undefined);
+    await Promise.all(processes.map((p) => p.stop()));
+    stopped = true;
+    return {
+      seconds,
+      job,
+      workerPeakRssMb: peaks.length > 0 ? Math.max(...peaks) : undefined,
+      pollRequestUnits: watcher.requestUnits,
+    };
+  } finally {
+    // A worker stuck in a call it retries would take its time to honour SIGTERM.
+    if (!stopped) await Promise.all(processes.map((p) => p.kill()));
+  }
+}

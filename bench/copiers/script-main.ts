@@ -1,0 +1,30 @@
+import { createCosmosClient } from "../../provider/engine/connection";
+import { workerEnvironment } from "../../provider/engine/worker-launcher";
+import { copyNaively } from "./naive";
+import { copyWithBulkOperations } from "./tuned-bulk";
+import type { ScriptTask } from "./script-process";
+
+/**
+ * Entry point of a script copier's process: the task as JSON in argv[2], the endpoint and key in the
+ * environment under a worker's names. The bench checks the target itself afterwards.
+ */
+async function main(): Promise<void> {
+  const task = JSON.parse(process.argv[2]) as ScriptTask;
+  const client = createCosmosClient({
+    endpoint: process.env[workerEnvironment.endpoint] ?? "",
+    key: process.env[workerEnvironment.key] ?? "",
+  });
+  try {
+    const source = client.database(task.source.database).container(task.source.container);
+    const target = client.database(task.target.database).container(task.target.container);
+    if (task.copier === "naive") await copyNaively(source, target);
+    else await copyWithBulkOperations(source, target, task.targetPartitionKeyPath);
+  } finally {
+    client.dispose();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench script copier: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});

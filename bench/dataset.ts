@@ -1,0 +1,52 @@
+import type { Container, Database } from "@azure/cosmos";
+import { makeItem, seedContainer } from "../test/support/seed";
+
+/**
+ * The data every copier moves: items of about 1 KB (one started KB, so a write costs 5 RU) spread over 1,000
+ * values of `/pk`, copied into targets partitioned by `/category`, as a re-partitioning migration does.
+ */
+const itemBytes = 1000;
+const sourcePartitionKeyPath = "/pk";
+export const targetPartitionKeyPath = "/category";
+const partitionKeys = 1000;
+
+export async function createContainer(
+  database: Database,
+  id: string,
+  partitionKeyPath: string,
+  throughput: number,
+): Promise<Container> {
+  const { container } = await database.containers.create({
+    id,
+    partitionKey: { paths: [partitionKeyPath] },
+    throughput,
+  });
+  return container;
+}
+
+export async function createSeededSource(
+  database: Database,
+  id: string,
+  count: number,
+  throughput: number,
+): Promise<Container> {
+  const source = await createContainer(database, id, sourcePartitionKeyPath, throughput);
+  await seedContainer(source, { count, partitionKeys, itemBytes, idPrefix: id });
+  return source;
+}
+
+/** Bytes of one item as stored (without system properties): checks the 1 KB the RU model is priced on. */
+export function storedItemBytes(): number {
+  return Buffer.byteLength(JSON.stringify(makeItem(0, { count: 1, partitionKeys, itemBytes })));
+}
+
+/**
+ * Items in a container, counted page by page: cosmos-emulator answers an aggregate in one request that
+ * holds every item in memory, which on a million items outlasts the SDK's request timeout.
+ */
+export async function countItems(container: Container): Promise<number> {
+  let count = 0;
+  const pages = container.items.query<number>("SELECT VALUE 1 FROM c", { maxItemCount: 10000 });
+  for await (const page of pages.getAsyncIterator()) count += page.resources.length;
+  return count;
+}

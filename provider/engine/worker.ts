@@ -173,19 +173,19 @@ export class CopyWorker {
     source: Container,
   ): Promise<Map<string, FeedRange>> {
     const feedRanges = await withRetries(() => source.getFeedRanges());
-    if ((await store.listRanges(job.name)).length === 0) {
-      await store.insertRanges(
-        feedRanges.map((range, index) => ({
-          id: `${job.name}:${index}`,
-          jobName: job.name,
-          minInclusive: range.minInclusive,
-          maxExclusive: range.maxExclusive,
-          processedCount: 0,
-          processedByWorker: {},
-          drained: false,
-        })),
-      );
-    }
+    // Every time, not only when none exist: a worker killed halfway through creating them must not leave a
+    // job whose missing ranges are never copied. Creating a range that exists is a no-op.
+    await store.insertRanges(
+      feedRanges.map((range, index) => ({
+        id: `${job.name}:${index}`,
+        jobName: job.name,
+        minInclusive: range.minInclusive,
+        maxExclusive: range.maxExclusive,
+        processedCount: 0,
+        processedByWorker: {},
+        drained: false,
+      })),
+    );
     return new Map(feedRanges.map((range) => [`${range.minInclusive}|${range.maxExclusive}`, range]));
   }
 

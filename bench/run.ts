@@ -88,6 +88,8 @@ async function measure(scenario: Scenario, options: Options): Promise<Measuremen
 async function main(): Promise<void> {
   const options = parseOptions();
   const machine = describeMachine();
+  // Read before the run: other work may commit to the same tree while it goes on.
+  const revision = describeRevision();
   const bench = await openBenchEndpoint(options.partitions);
   let scenario: Scenario | undefined;
   try {
@@ -99,7 +101,7 @@ async function main(): Promise<void> {
     const results: BenchResults = {
       ...measurements,
       machine,
-      revision: describeRevision(),
+      revision,
       endpoint: bench.description,
       command: `npm run bench -- ${process.argv.slice(2).join(" ")}`.trim(),
       itemBytes: storedItemBytes(),

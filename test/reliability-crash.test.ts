@@ -63,8 +63,8 @@ describe(`reliability: ${trials} SIGKILL crash trials`, function () {
           },
           { startWorker: false },
         );
-        // A copy here takes about two seconds: kill anywhere from before its first page to its last.
-        const killAfterMs = Math.round(100 + next() * 1900);
+        // A worker needs about a second to start copying and two more to finish: kill anywhere in that span.
+        const killAfterMs = Math.round(100 + next() * 3400);
         const doomed = startWorkerProcess(cosmos, `worker-${trial}`);
         await new Promise((resolve) => setTimeout(resolve, killAfterMs));
         doomed.kill("SIGKILL");

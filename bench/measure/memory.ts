@@ -6,8 +6,8 @@ import type { Scenario } from "../scenario";
  * The engine's memory on a large copy: one worker process copying `items` items, its peak RSS read from
  * /proc before it is stopped. Its own source, so the seeding scales with the size asked for; the target is
  * counted by the bench, and checksummed by the engine's own verification. The size is the caller's choice
- * and may be more than the endpoint can serve, so a copy that cannot run is reported, not fatal: its job
- * is removed so the runs after it are not queued behind it.
+ * and may be more than the endpoint can serve, so a copy that cannot run is reported, not fatal. Its job is
+ * left as it is: deleting it would wait on an endpoint that may still be busy with it.
  */
 export interface MemoryRun {
   items: number;
@@ -26,7 +26,6 @@ export async function copyForMemory(scenario: Scenario, items: number): Promise<
     const engine = await copyWithEngine(scenario.bench, scenario.jobs, spec, 1);
     return { items, seedSeconds, copied: { engine, targetCount: await countItems(target) } };
   } catch (error) {
-    await scenario.jobs.delete(spec.name);
     return { items, seedSeconds, failure: error instanceof Error ? error.message : String(error) };
   }
 }

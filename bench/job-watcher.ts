@@ -8,6 +8,8 @@ import { stateDatabaseId, terminalStatuses, type JobRecord } from "../provider/e
  * it out of the state database's share: those reads are the bench's, not the engine's.
  */
 const pollIntervalMs = 100;
+/** A read left unanswered this long is given up: the endpoint may be deep in one long request. */
+const readTimeoutMs = 5_000;
 
 export class JobWatcher {
   /** Request units the polling has spent so far. */
@@ -20,20 +22,34 @@ export class JobWatcher {
 
   /**
    * Resolves with the job once `done` holds for it, or once it has ended (whichever comes first). `giveUp`
-   * is asked at every poll; a reason from it ends the wait with that reason as the error.
+   * is asked at every poll, with the job as last read (undefined until a read has been answered); a reason
+   * from it ends the wait with that reason as the error.
    */
   async until(
     done: (job: JobRecord) => boolean = () => false,
-    giveUp: (job: JobRecord) => string | undefined = () => undefined,
+    giveUp: (job: JobRecord | undefined) => string | undefined = () => undefined,
   ): Promise<JobRecord> {
+    let latest: JobRecord | undefined;
     for (;;) {
-      const response = await this.record.read<JobRecord>();
-      this.requestUnits += response.requestCharge;
-      const job = response.resource;
-      if (job && (done(job) || terminalStatuses.includes(job.status))) return job;
-      const reason = job && giveUp(job);
+      const job = await this.read();
+      if (job) {
+        latest = job;
+        if (done(job) || terminalStatuses.includes(job.status)) return job;
+      }
+      const reason = giveUp(latest);
       if (reason) throw new Error(reason);
       await sleep(pollIntervalMs);
+    }
+  }
+
+  private async read(): Promise<JobRecord | undefined> {
+    try {
+      const response = await this.record.read<JobRecord>({ abortSignal: AbortSignal.timeout(readTimeoutMs) });
+      this.requestUnits += response.requestCharge;
+      return response.resource;
+    } catch (error) {
+      if ((error as Error).name === "AbortError") return undefined;
+      throw error;
     }
   }
 }

@@ -33,10 +33,10 @@ export async function copyWithEngine(
     startWorkerProcess(bench.connection, `${spec.name}-w${i + 1}`),
   );
   const startDeadline = Date.now() + startTimeoutMs;
-  const giveUp = (job: JobRecord) => {
-    if (processes.some((p) => !p.alive())) return `a worker process exited before job ${job.name} ended`;
-    if (job.status === "Pending" && Date.now() > startDeadline) {
-      return `job ${job.name} did not start running within ${startTimeoutMs / 1000} s (before it runs, a worker counts the source's items)`;
+  const giveUp = (job: JobRecord | undefined) => {
+    if (processes.some((p) => !p.alive())) return `a worker process exited before job ${spec.name} ended`;
+    if ((job?.status ?? "Pending") === "Pending" && Date.now() > startDeadline) {
+      return `job ${spec.name} did not start running within ${startTimeoutMs / 1000} s (before it runs, a worker counts the source's items)`;
     }
     return undefined;
   };

@@ -1,5 +1,5 @@
 import type { Container } from "@azure/cosmos";
-import type { Verification } from "../provider/engine";
+import type { Verification } from "../engine";
 import { copyWithEngine } from "./copiers/engine";
 import { runScript, type ScriptTask } from "./copiers/script-process";
 import { tunedSettings } from "./copiers/tuned-bulk";

@@ -5,8 +5,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as readline from "node:readline";
 import { EmulatorAdmin, wellKnownKey } from "../emulator";
-import { createCosmosClient } from "../provider/engine/connection";
-import type { AccountConnection } from "../provider/engine";
+import { createCosmosClient } from "../engine/connection";
+import type { AccountConnection } from "../engine";
 import { exited } from "../test/support/worker-process";
 import { mainThreadCpuSeconds } from "./measure/cpu-time";
 

@@ -1,6 +1,6 @@
 import type { CosmosClient, Item } from "@azure/cosmos";
 import { setTimeout as sleep } from "node:timers/promises";
-import { stateDatabaseId, terminalStatuses, type JobRecord } from "../provider/engine";
+import { stateDatabaseId, terminalStatuses, type JobRecord } from "../engine";
 
 /**
  * Follows one job by reading its record straight from `__datatransferstate/jobs`, every 100 ms. Straight,

@@ -1,4 +1,4 @@
-import type { Verification } from "../provider/engine";
+import type { Verification } from "../engine";
 import type { Comparison, CopierResult } from "./comparison";
 import type { BulkSettings } from "./copiers/tuned-bulk";
 import type { BudgetRun } from "./measure/ru-budget";

@@ -1,6 +1,6 @@
 import type { Container, Database } from "@azure/cosmos";
-import { CopyJobs, type ContainerRef, type JobSpec, type Verification } from "../provider/engine";
-import { verifyCopy } from "../provider/engine/verification";
+import { CopyJobs, type ContainerRef, type JobSpec, type Verification } from "../engine";
+import { verifyCopy } from "../engine/verification";
 import { createContainer, createSeededSource, targetPartitionKeyPath } from "./dataset";
 import type { BenchEndpoint } from "./endpoint";
 

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import * as path from "node:path";
-import type { AccountConnection } from "../provider/engine";
-import { workerEnvironment } from "../provider/engine/worker-launcher";
+import type { AccountConnection } from "../engine";
+import { workerEnvironment } from "../engine/worker-launcher";
 import { exited } from "../test/support/worker-process";
 import { peakRssMb } from "./measure/peak-rss";
 
@@ -19,7 +19,7 @@ export interface WorkerProcess {
   kill(): Promise<void>;
 }
 
-const workerMain = path.join(__dirname, "..", "provider", "engine", "worker-main.js");
+const workerMain = path.join(__dirname, "..", "engine", "worker-main.js");
 const neverIdleOutMs = 24 * 60 * 60 * 1000;
 
 export function startWorkerProcess(

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, Option } from "commander";
-import type { ContainerRef, ValidationProblem } from "../provider/engine";
+import type { ContainerRef, ValidationProblem } from "../engine";
 import { UsageError } from "./usage-error";
 
 /**

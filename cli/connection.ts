@@ -1,5 +1,5 @@
 import * as fs from "node:fs";
-import type { AccountConnection } from "../provider/engine";
+import type { AccountConnection } from "../engine";
 import { UsageError } from "./usage-error";
 
 /**

@@ -1,5 +1,5 @@
 import { CommanderError } from "commander";
-import { CopyJobError } from "../provider/engine";
+import { CopyJobError } from "../engine";
 import { UsageError } from "./usage-error";
 
 /**

@@ -1,4 +1,4 @@
-import type { JobRecord } from "../provider/engine";
+import type { JobRecord } from "../engine";
 import { progressDisplay } from "./progress";
 import type { Session } from "./session";
 

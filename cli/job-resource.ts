@@ -1,4 +1,4 @@
-import type { ContainerRef, JobRecord } from "../provider/engine";
+import type { ContainerRef, JobRecord } from "../engine";
 
 /**
  * A job as Azure's `dataTransferJobs` resource (what `az cosmosdb copy show` prints), so scripts written

@@ -1,4 +1,4 @@
-import type { JobRecord } from "../provider/engine";
+import type { JobRecord } from "../engine";
 import { toDataTransferJob, type DataTransferJobResource } from "./job-resource";
 
 /**

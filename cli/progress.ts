@@ -1,5 +1,5 @@
 import { SingleBar } from "cli-progress";
-import type { JobRecord } from "../provider/engine";
+import type { JobRecord } from "../engine";
 import { formatDuration } from "./job-resource";
 
 /**

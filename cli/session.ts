@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { CopyJobs } from "../provider/engine";
+import { CopyJobs } from "../engine";
 import { connectionFlags, connectionFrom, type ConnectionOptions } from "./connection";
 import type { OutputFormat } from "./output";
 

@@ -1,5 +1,5 @@
 import type * as pulumi from "@pulumi/pulumi";
-import { CopyJobs, jobSpecProblems, type JobRecord } from "./engine";
+import { CopyJobs, jobSpecProblems, type JobRecord } from "../engine";
 import { connectionOf, replaceOnChange, specOf, type JobInputs, type JobOutputs } from "./inputs";
 
 /**

@@ -1,4 +1,4 @@
-import type { AccountConnection, JobRecord, JobSpec } from "./engine";
+import type { AccountConnection, JobRecord, JobSpec } from "../engine";
 
 /**
  * The flat property bag the dynamic resource stores: inputs as the SDK passes them, plus the job's

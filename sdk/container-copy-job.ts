@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { containerCopyJobProvider } from "../provider/dynamic-provider";
-import type { JobError, Verification } from "../provider/engine";
+import type { JobError, Verification } from "../engine";
 
 /** How the job reaches the Cosmos DB account. */
 export interface AccountArgs {

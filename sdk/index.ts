@@ -4,5 +4,5 @@ export {
   type AccountArgs,
   type ContainerArgs,
 } from "./container-copy-job";
-export { CopyJobs, CopyWorker, CopyJobError, validateJobSpec, stateDatabaseId } from "../provider/engine";
-export type { AccountConnection, ContainerRef, JobRecord, JobSpec, JobStatus } from "../provider/engine";
+export { CopyJobs, CopyWorker, CopyJobError, validateJobSpec, stateDatabaseId } from "../engine";
+export type { AccountConnection, ContainerRef, JobRecord, JobSpec, JobStatus } from "../engine";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import type { CopyJobs } from "../provider/engine";
+import type { CopyJobs } from "../engine";
 import { badInputs, connectionFor, prepareBadInputAccount, type BadInputCase } from "./support/bad-inputs";
 import { openEndpoint, usingExternalEndpoint, type TestEndpoint } from "./support/cosmos-endpoint";
 

@@ -6,9 +6,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { startEmulator } from "../emulator";
-import { CopyJobs } from "../provider/engine";
-import { StateStore } from "../provider/engine/state-store";
-import { workerLogDirectory } from "../provider/engine/worker-launcher";
+import { CopyJobs } from "../engine";
+import { StateStore } from "../engine/state-store";
+import { workerLogDirectory } from "../engine/worker-launcher";
 import { openEndpoint, tempDir, usingExternalEndpoint, type TestEndpoint } from "./support/cosmos-endpoint";
 import { seedContainer } from "./support/seed";
 

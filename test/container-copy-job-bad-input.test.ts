@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import assert from "node:assert/strict";
-import { CopyJobs } from "../provider/engine";
+import { CopyJobs } from "../engine";
 import { ContainerCopyJob } from "../sdk";
 import { badInputs, connectionFor, prepareBadInputAccount } from "./support/bad-inputs";
 import { openEndpoint, usingExternalEndpoint, type TestEndpoint } from "./support/cosmos-endpoint";

@@ -5,7 +5,7 @@ import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { CopyJobs, stateDatabaseId, type AccountConnection } from "../provider/engine";
+import { CopyJobs, stateDatabaseId, type AccountConnection } from "../engine";
 import { ContainerCopyJob, type ContainerCopyJobArgs } from "../sdk";
 import { openEndpoint, usingExternalEndpoint, type TestEndpoint } from "./support/cosmos-endpoint";
 import {

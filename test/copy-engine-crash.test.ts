@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { CopyJobs, stateDatabaseId } from "../provider/engine";
+import { CopyJobs, stateDatabaseId } from "../engine";
 import { openEndpoint, usingExternalEndpoint, type TestEndpoint } from "./support/cosmos-endpoint";
 import { readAllItems, seedContainer } from "./support/seed";
 import { exited, startWorkerProcess, writesTaken } from "./support/worker-process";

@@ -6,7 +6,7 @@ import {
   stateDatabaseId,
   type AccountConnection,
   type JobRecord,
-} from "../provider/engine";
+} from "../engine";
 import { openEndpoint, uniqueName, type TestEndpoint } from "./support/cosmos-endpoint";
 import { readAllItems, seedContainer } from "./support/seed";
 

@@ -1,7 +1,7 @@
 import type { Container, Database } from "@azure/cosmos";
 import assert from "node:assert/strict";
-import { CopyJobs } from "../provider/engine";
-import { BodyChecksum } from "../provider/engine/documents";
+import { CopyJobs } from "../engine";
+import { BodyChecksum } from "../engine/documents";
 import { badInputs, connectionFor, prepareBadInputAccount } from "./support/bad-inputs";
 import { openEndpoint, usingExternalEndpoint, type TestEndpoint } from "./support/cosmos-endpoint";
 import { seedContainer } from "./support/seed";

@@ -1,7 +1,7 @@
 import type { Container, Database } from "@azure/cosmos";
 import assert from "node:assert/strict";
 import type { FaultRules } from "../emulator";
-import { CopyJobs, CopyWorker, stateDatabaseId, type AccountConnection } from "../provider/engine";
+import { CopyJobs, CopyWorker, stateDatabaseId, type AccountConnection } from "../engine";
 import { openEndpoint, usingExternalEndpoint, type TestEndpoint } from "./support/cosmos-endpoint";
 import { readAllItems, seedContainer } from "./support/seed";
 

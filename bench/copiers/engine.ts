@@ -1,4 +1,4 @@
-import type { CopyJobs, JobRecord, JobSpec } from "../../provider/engine";
+import type { CopyJobs, JobRecord, JobSpec } from "../../engine";
 import type { BenchEndpoint } from "../endpoint";
 import { JobWatcher } from "../job-watcher";
 import { startWorkerProcess } from "../worker-process";

@@ -1,5 +1,5 @@
 import type { Container } from "@azure/cosmos";
-import { withoutSystemProperties } from "../../provider/engine/documents";
+import { withoutSystemProperties } from "../../engine/documents";
 
 /** (a) What a first script does: query everything, then upsert the items one at a time, each awaited. */
 export async function copyNaively(source: Container, target: Container): Promise<void> {

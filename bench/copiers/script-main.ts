@@ -1,5 +1,5 @@
-import { createCosmosClient } from "../../provider/engine/connection";
-import { workerEnvironment } from "../../provider/engine/worker-launcher";
+import { createCosmosClient } from "../../engine/connection";
+import { workerEnvironment } from "../../engine/worker-launcher";
 import { copyNaively } from "./naive";
 import { copyWithBulkOperations } from "./tuned-bulk";
 import type { ScriptTask } from "./script-process";

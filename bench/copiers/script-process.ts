@@ -1,8 +1,8 @@
 import { execFile } from "node:child_process";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import type { ContainerRef } from "../../provider/engine";
-import { workerEnvironment } from "../../provider/engine/worker-launcher";
+import type { ContainerRef } from "../../engine";
+import { workerEnvironment } from "../../engine/worker-launcher";
 import type { BenchEndpoint } from "../endpoint";
 
 /**

@@ -1,5 +1,5 @@
 import { BulkOperationType, type Container, type JSONObject, type PartitionKey } from "@azure/cosmos";
-import { withoutSystemProperties } from "../../provider/engine/documents";
+import { withoutSystemProperties } from "../../engine/documents";
 
 /**
  * (b) A tuned @azure/cosmos script: the source read in pages by query, each page handed to

@@ -1,4 +1,4 @@
-import { defaultCopyOptions, type Verification } from "../../provider/engine";
+import { defaultCopyOptions, type Verification } from "../../engine";
 import { writesTaken } from "../../test/support/worker-process";
 import { JobWatcher } from "../job-watcher";
 import type { Scenario } from "../scenario";

@@ -1,6 +1,6 @@
 import type { EmulatorAdmin } from "../../emulator";
 import type { ContainerStatistics } from "../../emulator/statistics";
-import { stateDatabaseId } from "../../provider/engine";
+import { stateDatabaseId } from "../../engine";
 
 /**
  * cosmos-emulator's request statistics, per container, over one piece of work. The emulator records point

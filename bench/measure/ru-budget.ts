@@ -1,4 +1,4 @@
-import type { Verification } from "../../provider/engine";
+import type { Verification } from "../../engine";
 import { copyWithEngine, type EngineRun } from "../copiers/engine";
 import type { Scenario } from "../scenario";
 import { stateRequestUnits, totalRequestUnits, usageDuring, usageOf, type Usage } from "./request-units";

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import type { CopyJobs, JobRecord } from "../../provider/engine";
+import type { CopyJobs, JobRecord } from "../../engine";
 import { jobNameOption } from "../arguments";
 import { examples } from "../help";
 import { formatJobs } from "../output";

@@ -6,7 +6,7 @@ import {
   terminalStatuses,
   type JobRecord,
   type JobSpec,
-} from "../../provider/engine";
+} from "../../engine";
 import { specProblemsError } from "../arguments";
 import { followJob, requireCompleted } from "../follow";
 import { examples } from "../help";

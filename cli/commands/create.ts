@@ -5,7 +5,7 @@ import {
   optionLimits,
   type ContainerRef,
   type JobSpec,
-} from "../../provider/engine";
+} from "../../engine";
 import {
   containerRefPairs,
   jobNameOption,

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { CopyWorker } from "../../provider/engine";
+import { CopyWorker } from "../../engine";
 import { positiveNumber } from "../arguments";
 import { connectionFrom, type ConnectionOptions } from "../connection";
 import { examples } from "../help";

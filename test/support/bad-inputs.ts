@@ -1,5 +1,5 @@
 import type { Database } from "@azure/cosmos";
-import { CopyJobs, type AccountConnection, type JobSpec } from "../../provider/engine";
+import { CopyJobs, type AccountConnection, type JobSpec } from "../../engine";
 import type { TestEndpoint } from "./cosmos-endpoint";
 
 /**

@@ -8,7 +8,7 @@ import type { TestEndpoint } from "./cosmos-endpoint";
  * environment, as `ensureWorker` starts them. Keeping the worker id across a restart lets the new process
  * take its predecessor's leases back at once.
  */
-const workerMain = path.join(__dirname, "..", "..", "provider", "engine", "worker-main.js");
+const workerMain = path.join(__dirname, "..", "..", "engine", "worker-main.js");
 
 export function startWorkerProcess(
   cosmos: TestEndpoint,

@@ -39,22 +39,27 @@ export class BulkWriter {
   /** Moving average of what one upsert costs, to reserve a request's charge before it is sent. */
   private chargePerOperation: number | undefined;
 
-  async upsertAll(documents: Record<string, unknown>[]): Promise<WriteResult> {
+  /** Upserts every document; `signal` abandons the writes still going (an upsert sent twice is harmless). */
+  async upsertAll(documents: Record<string, unknown>[], signal?: AbortSignal): Promise<WriteResult> {
     const chunks: Record<string, unknown>[][] = [];
     for (let i = 0; i < documents.length; i += maxOperationsPerRequest) {
       chunks.push(documents.slice(i, i + maxOperationsPerRequest));
     }
-    const results = await Promise.all(chunks.map((chunk) => this.upsertChunk(chunk)));
+    const results = await Promise.all(chunks.map((chunk) => this.upsertChunk(chunk, signal)));
     return {
       requestCharge: results.reduce((sum, r) => sum + r.requestCharge, 0),
       throttledOperations: results.reduce((sum, r) => sum + r.throttledOperations, 0),
     };
   }
 
-  private async upsertChunk(documents: Record<string, unknown>[]): Promise<WriteResult> {
+  private async upsertChunk(
+    documents: Record<string, unknown>[],
+    signal?: AbortSignal,
+  ): Promise<WriteResult> {
     let pending = documents;
     const result: WriteResult = { requestCharge: 0, throttledOperations: 0 };
     for (let attempt = 1; pending.length > 0; attempt++) {
+      signal?.throwIfAborted();
       if (attempt > maxOperationAttempts) {
         throw new CopyJobError(
           "WriteRetriesExhausted",
@@ -65,7 +70,7 @@ export class BulkWriter {
         operationType: BulkOperationType.Upsert,
         resourceBody: resourceBody as JSONObject,
       }));
-      const responses = await this.send(operations);
+      const responses = await this.send(operations, signal);
       const retry: Record<string, unknown>[] = [];
       let waitMs = 0;
       let accepted = 0;
@@ -97,20 +102,23 @@ export class BulkWriter {
       } else {
         this.concurrency.onSuccess();
       }
-      if (retry.length > 0) await sleep(waitMs || Math.min(5000, 50 * 2 ** Math.min(attempt, 6)));
+      if (retry.length > 0) {
+        await sleep(waitMs || Math.min(5000, 50 * 2 ** Math.min(attempt, 6)), undefined, { signal });
+      }
       pending = retry;
     }
     return result;
   }
 
-  private async send(operations: OperationInput[]): Promise<OperationResponse[]> {
+  private async send(operations: OperationInput[], signal?: AbortSignal): Promise<OperationResponse[]> {
     const release = await this.concurrency.acquire();
     try {
       // Paced after a slot is free, so requests leave at the paced times rather than in a burst.
-      await this.pacer.reserve(operations.length * (this.chargePerOperation ?? 0));
+      await this.pacer.reserve(operations.length * (this.chargePerOperation ?? 0), signal);
       return await withRetries(
-        () => this.container.items.bulk(operations, { continueOnError: true }),
+        () => this.container.items.bulk(operations, { continueOnError: true }, { abortSignal: signal }),
         bulkWriteRetryPolicy,
+        signal,
       );
     } catch (error) {
       if (isTransient(error)) this.concurrency.onThrottle();

@@ -3,14 +3,14 @@ import {
   StatusCodes,
   type ChangeFeedPullModelIterator,
   type Container,
-  type FeedRange,
 } from "@azure/cosmos";
 import { withRetries } from "./retry";
 
 /**
- * The read side: one feed range of the source's change feed, from the beginning (or a saved continuation),
- * one page at a time. A page that answers "nothing new" (304) means the range has drained: for an offline
- * copy, every item that existed when it was read has been seen.
+ * The read side: one feed range of the source's change feed, from where it starts (the beginning of the
+ * range, or a saved continuation), one page at a time. A page that answers "nothing new" (304) means the
+ * range has drained: for an offline copy, every item that existed when it was read has been seen. The SDK
+ * follows partition splits inside the iterator (410 → the children, same continuation).
  */
 export interface ChangePage {
   items: Record<string, unknown>[];
@@ -24,21 +24,25 @@ type Iterator = ChangeFeedPullModelIterator<Record<string, unknown>>;
 
 export class FeedRangeReader {
   private iterator: Iterator | undefined;
+  private lastCharge = 0;
 
   constructor(
     private readonly container: Container,
-    private readonly range: FeedRange,
-    private continuation: string | undefined,
+    private startFrom: ChangeFeedStartFrom,
     private readonly pageSize: number,
   ) {}
 
+  /** What the last page cost: the estimate a read pacer reserves before the next one. */
+  get expectedCharge(): number {
+    return this.lastCharge;
+  }
+
   /** Reads the next page; after a transient fault the iterator is rebuilt from the last continuation. */
-  async next(): Promise<ChangePage> {
+  async next(signal?: AbortSignal): Promise<ChangePage> {
     const page = await withRetries(async () => {
+      signal?.throwIfAborted();
       this.iterator ??= this.container.items.getChangeFeedIterator<Record<string, unknown>>({
-        changeFeedStartFrom: this.continuation
-          ? ChangeFeedStartFrom.Continuation(this.continuation)
-          : ChangeFeedStartFrom.Beginning(this.range),
+        changeFeedStartFrom: this.startFrom,
         maxItemCount: this.pageSize,
       });
       try {
@@ -48,7 +52,8 @@ export class FeedRangeReader {
         throw error;
       }
     });
-    this.continuation = page.continuationToken;
+    this.startFrom = ChangeFeedStartFrom.Continuation(page.continuationToken);
+    this.lastCharge = page.requestCharge;
     return {
       items: page.result,
       continuation: page.continuationToken,

@@ -31,12 +31,25 @@ export class BodyChecksum {
   private sum = 0n;
   count = 0;
 
+  /** A checksum that continues from a stored `value` (its count is not stored with it). */
+  static from(value: string | undefined): BodyChecksum {
+    const checksum = new BodyChecksum();
+    checksum.sum = value ? BigInt(`0x${value}`) : 0n;
+    return checksum;
+  }
+
   add(item: Record<string, unknown>): void {
     const digest = createHash("sha256")
       .update(canonicalJson(withoutSystemProperties(item)))
       .digest();
     this.sum = (this.sum + digest.readBigUInt64BE(0)) & 0xffffffffffffffffn;
     this.count += 1;
+  }
+
+  /** Adds another set's bodies: the checksum of the union of two disjoint sets. */
+  merge(other: BodyChecksum): void {
+    this.sum = (this.sum + other.sum) & 0xffffffffffffffffn;
+    this.count += other.count;
   }
 
   get value(): string {

@@ -2,26 +2,25 @@ import type { CosmosClient } from "@azure/cosmos";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createCosmosClient } from "./connection";
 import { CopyJobError, explainConnectionError, ownerResourceMissing, serviceStatus } from "./errors";
-import { releaseJobSlot } from "./job-slot";
-import { StateStore } from "./state-store";
+import { removeJob, requestTransition } from "./job-lifecycle";
+import { CosmosStateStore, type StateStore } from "./state-store";
+import { provisionedThroughput, resolveLimit } from "./throughput-budget";
 import {
-  elapsedSince,
   terminalStatuses,
   type AccountConnection,
   type ContainerRef,
   type JobRecord,
   type JobSpec,
-  type JobStatus,
 } from "./types";
 import { validateJobSpec } from "./validation";
-import { ensureWorker } from "./worker-launcher";
+import { ensureWorkers } from "./worker-process";
 
 /**
  * The copy-job API the Pulumi provider and the CLI share: create (idempotent by name), inspect, pause,
  * resume, cancel, delete and wait. It validates everything before it writes anything.
  */
 export interface CreateOptions {
-  /** Start a background worker process if none is alive (default true). */
+  /** Start background worker processes until the job's `workerCount` are alive (default true). */
   startWorker?: boolean;
 }
 
@@ -29,7 +28,7 @@ export interface WaitOptions {
   timeoutMs?: number;
   pollIntervalMs?: number;
   onProgress?: (job: JobRecord) => void;
-  /** While the job is Pending, start a background worker whenever none is alive (default false). */
+  /** While the job is Pending, start background workers whenever fewer than it wants are alive (default false). */
   startWorkerIfNone?: boolean;
 }
 
@@ -72,7 +71,7 @@ export class CopyJobs {
   /** The state database, created on first use; failing to reach the account is explained here. */
   private async state(): Promise<StateStore> {
     try {
-      this.store ??= await StateStore.open(this.client);
+      this.store ??= await CosmosStateStore.open(this.client);
     } catch (error) {
       throw explainConnectionError(error, this.connection.endpoint);
     }
@@ -82,7 +81,7 @@ export class CopyJobs {
   /** The state database if it exists, for read-only calls that must not create it. */
   private async existingState(): Promise<StateStore | undefined> {
     try {
-      this.store ??= await StateStore.openExisting(this.client);
+      this.store ??= await CosmosStateStore.openExisting(this.client);
       return this.store;
     } catch (error) {
       throw explainConnectionError(error, this.connection.endpoint);
@@ -107,12 +106,27 @@ export class CopyJobs {
     }
   }
 
+  /** A cap given as a share of provisioned throughput needs a container that has some. */
+  private async checkThroughputLimits(spec: ReturnType<typeof validateJobSpec>): Promise<void> {
+    const sides = [
+      ["targetThroughputLimit", spec.destination],
+      ["sourceThroughputLimit", spec.source],
+    ] as const;
+    for (const [field, ref] of sides) {
+      const limit = spec.options[field];
+      if (!limit || !("percentOfProvisioned" in limit)) continue;
+      const container = this.client.database(ref.database).container(ref.container);
+      resolveLimit(limit, await provisionedThroughput(container), { field, container: ref });
+    }
+  }
+
   /** Everything `create` checks before writing: the spec's shape, then that both containers exist. */
   async preflight(spec: JobSpec): Promise<ReturnType<typeof validateJobSpec>> {
     const valid = validateJobSpec(spec);
     try {
       await this.requireContainer("source", valid.source);
       await this.requireContainer("destination", valid.destination);
+      await this.checkThroughputLimits(valid);
     } catch (error) {
       throw explainConnectionError(error, this.connection.endpoint);
     }
@@ -147,7 +161,7 @@ export class CopyJobs {
     }
     refuseOtherCopy(created, valid);
     if (options.startWorker !== false && !terminalStatuses.includes(created.status)) {
-      await ensureWorker(store, this.connection);
+      await ensureWorkers(store, this.connection, created.options.workerCount);
     }
     return created;
   }
@@ -174,53 +188,25 @@ export class CopyJobs {
     return store ? store.listJobs() : [];
   }
 
-  private async transition(
-    name: string,
-    from: readonly JobStatus[],
-    to: JobStatus,
-    verb: string,
-  ): Promise<JobRecord> {
+  private async transition(name: string, to: "Paused" | "Pending" | "Cancelled"): Promise<JobRecord> {
     await this.get(name);
-    const store = await this.state();
-    let refused: JobStatus | undefined;
-    const job = await store.updateJob(name, (current) => {
-      if (!from.includes(current.status)) {
-        refused = current.status;
-        return undefined;
-      }
-      refused = undefined;
-      return {
-        ...current,
-        status: to,
-        ...(to === "Cancelled"
-          ? { completedAt: new Date().toISOString(), durationMs: elapsedSince(current.startedAt) }
-          : {}),
-      };
-    });
-    if (!job) throw new CopyJobError("JobNotFound", `No copy job named '${name}' exists in this account.`);
-    if (refused) {
-      throw new CopyJobError(
-        "InvalidTransition",
-        `Cannot ${verb} job '${name}': it is ${refused}. Only a job that is ${from.join(" or ")} can be ${verb === "cancel" ? "cancelled" : `${verb}d`}.`,
-      );
-    }
-    if (to !== "Running" && to !== "Pending") await releaseJobSlot(store, name);
-    return job;
+    return requestTransition(await this.state(), name, to);
   }
 
   pause(name: string): Promise<JobRecord> {
-    return this.transition(name, ["Pending", "Running"], "Paused", "pause");
+    return this.transition(name, "Paused");
   }
 
   /** A resumed job queues again; as the oldest unfinished job it runs as soon as the slot is free. */
   async resume(name: string, options: CreateOptions = {}): Promise<JobRecord> {
-    const job = await this.transition(name, ["Paused"], "Pending", "resume");
-    if (options.startWorker !== false) await ensureWorker(await this.state(), this.connection);
+    const job = await this.transition(name, "Pending");
+    if (options.startWorker !== false)
+      await ensureWorkers(await this.state(), this.connection, job.options.workerCount);
     return job;
   }
 
   cancel(name: string): Promise<JobRecord> {
-    return this.transition(name, ["Pending", "Running", "Paused"], "Cancelled", "cancel");
+    return this.transition(name, "Cancelled");
   }
 
   /** Offline jobs finish on their own; `complete` is only meaningful for online jobs, which we do not run. */
@@ -236,12 +222,8 @@ export class CopyJobs {
   /** Cancels the job if it is still going, then removes its record and checkpoints. Never touches data. */
   async delete(name: string): Promise<boolean> {
     const store = await this.existingState();
-    const job = await store?.getJob(name);
-    if (!store || !job) return false;
-    if (!terminalStatuses.includes(job.status)) await this.cancel(name).catch(() => undefined);
-    const deleted = await store.deleteJob(name);
-    await releaseJobSlot(store, name);
-    return deleted;
+    if (!store || !(await store.getJob(name))) return false;
+    return removeJob(store, name);
   }
 
   /** Polls the job's record until it ends; returns it whatever its final status. */
@@ -259,7 +241,7 @@ export class CopyJobs {
         Date.now() - workerCheckedAt >= workerCheckIntervalMs
       ) {
         workerCheckedAt = Date.now();
-        await ensureWorker(await this.state(), this.connection);
+        await ensureWorkers(await this.state(), this.connection, job.options.workerCount);
       }
       if (Date.now() >= deadline) {
         throw new CopyJobError(

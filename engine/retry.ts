@@ -20,12 +20,17 @@ export const defaultRetryPolicy: RetryPolicy = { attempts: 12, startingDelayMs: 
  */
 export const bulkWriteRetryPolicy: RetryPolicy = { attempts: 60, startingDelayMs: 50, maxDelayMs: 2_000 };
 
-export function withRetries<T>(call: () => Promise<T>, policy: RetryPolicy = defaultRetryPolicy): Promise<T> {
+/** `signal`, once aborted, ends the retries: the call's abort is not a fault to ride out. */
+export function withRetries<T>(
+  call: () => Promise<T>,
+  policy: RetryPolicy = defaultRetryPolicy,
+  signal?: AbortSignal,
+): Promise<T> {
   return backOff(call, {
     numOfAttempts: policy.attempts,
     startingDelay: policy.startingDelayMs,
     maxDelay: policy.maxDelayMs,
     jitter: "full",
-    retry: (error: unknown) => isTransient(error),
+    retry: (error: unknown) => !signal?.aborted && isTransient(error),
   });
 }

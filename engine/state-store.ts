@@ -41,6 +41,56 @@ function isConflict(error: unknown): boolean {
   return code === 409 || code === 412;
 }
 
+/**
+ * The engine's view of its state. `CosmosStateStore` keeps it in the account; unit tests use an in-memory
+ * one. Replaces are conditional on the document's `_etag` and throw `EtagConflict` when another writer got
+ * there first; inserts return undefined when the document exists.
+ */
+export interface StateStore {
+  getJob(name: string): Promise<JobRecord | undefined>;
+  /** Every job, oldest first. */
+  listJobs(): Promise<JobRecord[]>;
+  insertJob(job: JobRecord): Promise<JobRecord | undefined>;
+  replaceJob(job: JobRecord): Promise<JobRecord>;
+  /** Removes the job and its range records. */
+  deleteJob(name: string): Promise<boolean>;
+  /** The job's ranges, ordered by their lower bound. */
+  listRanges(jobName: string): Promise<RangeRecord[]>;
+  getRange(jobName: string, id: string): Promise<RangeRecord | undefined>;
+  insertRange(range: RangeRecord): Promise<RangeRecord | undefined>;
+  replaceRange(range: RangeRecord): Promise<RangeRecord>;
+  /** Removes a range record if its etag still matches (a range replaced by its children after a split). */
+  deleteRange(range: RangeRecord): Promise<void>;
+  getJobSlot(): Promise<JobSlot>;
+  replaceJobSlot(slot: JobSlot): Promise<JobSlot>;
+  beat(heartbeat: Omit<WorkerHeartbeat, "id">): Promise<void>;
+  removeHeartbeat(workerId: string): Promise<void>;
+  /** Workers whose last heartbeat is later than `since` (milliseconds since the epoch). */
+  liveWorkers(since: number): Promise<WorkerHeartbeat[]>;
+}
+
+/**
+ * Read-modify-write of a job with etag retries. `change` returns the new job, or undefined to leave it.
+ * Returns the job as stored afterwards (undefined if it does not exist).
+ */
+export async function updateJob(
+  store: StateStore,
+  name: string,
+  change: (job: JobRecord) => JobRecord | undefined,
+): Promise<JobRecord | undefined> {
+  for (;;) {
+    const job = await store.getJob(name);
+    if (!job) return undefined;
+    const updated = change(job);
+    if (!updated) return job;
+    try {
+      return await store.replaceJob({ ...updated, lastUpdatedUtcTime: new Date().toISOString() });
+    } catch (error) {
+      if (!(error instanceof EtagConflict)) throw error;
+    }
+  }
+}
+
 /** Thrown by conditional writes that lost a race; callers re-read and decide again. */
 export class EtagConflict extends Error {
   constructor(what: string) {
@@ -48,7 +98,7 @@ export class EtagConflict extends Error {
   }
 }
 
-export class StateStore {
+export class CosmosStateStore implements StateStore {
   private constructor(
     private readonly jobs: Container,
     private readonly ranges: Container,
@@ -59,7 +109,7 @@ export class StateStore {
    * Opens the state database, creating it on first use with 800 RU/s shared by its containers; serverless
    * accounts refuse throughput, so there it is created without.
    */
-  static async open(client: CosmosClient): Promise<StateStore> {
+  static async open(client: CosmosClient): Promise<CosmosStateStore> {
     const database = await client.databases
       .createIfNotExists({ id: stateDatabaseId, throughput: stateThroughput })
       .catch(async (error: unknown) => {
@@ -69,7 +119,7 @@ export class StateStore {
     const container = async (id: string, path: string) =>
       (await database.database.containers.createIfNotExists({ id, partitionKey: { paths: [path] } }))
         .container;
-    return new StateStore(
+    return new CosmosStateStore(
       await container("jobs", "/id"),
       await container("ranges", "/jobName"),
       await container("coordination", "/id"),
@@ -77,17 +127,17 @@ export class StateStore {
   }
 
   /** The store if the state database exists, for read-only callers that must not create it. */
-  static async openExisting(client: CosmosClient): Promise<StateStore | undefined> {
+  static async openExisting(client: CosmosClient): Promise<CosmosStateStore | undefined> {
     try {
       await client.database(stateDatabaseId).read();
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw error;
     }
-    return StateStore.open(client);
+    return CosmosStateStore.open(client);
   }
 
-  async getJob(name: string): Promise<JobRecord | undefined> {
+  getJob(name: string): Promise<JobRecord | undefined> {
     return this.read<JobRecord>(this.jobs, name, name);
   }
 
@@ -98,54 +148,19 @@ export class StateStore {
     return resources;
   }
 
-  /** Inserts a new job; returns undefined if a job of that name exists already. */
-  async insertJob(job: JobRecord): Promise<JobRecord | undefined> {
-    try {
-      return (await withRetries(() => this.jobs.items.create<JobRecord>(job))).resource as JobRecord;
-    } catch (error) {
-      if (isConflict(error)) return undefined;
-      throw error;
-    }
+  insertJob(job: JobRecord): Promise<JobRecord | undefined> {
+    return this.create(this.jobs, job);
   }
 
-  async replaceJob(job: JobRecord): Promise<JobRecord> {
+  replaceJob(job: JobRecord): Promise<JobRecord> {
     return this.replace(this.jobs, job, job.id, `job ${job.id}`);
-  }
-
-  /**
-   * Read-modify-write of a job with etag retries. `change` returns the new job, or undefined to leave it.
-   * Returns the job as stored afterwards (undefined if it does not exist).
-   */
-  async updateJob(
-    name: string,
-    change: (job: JobRecord) => JobRecord | undefined,
-  ): Promise<JobRecord | undefined> {
-    for (;;) {
-      const job = await this.getJob(name);
-      if (!job) return undefined;
-      const updated = change(job);
-      if (!updated) return job;
-      try {
-        return await this.replaceJob({ ...updated, lastUpdatedUtcTime: new Date().toISOString() });
-      } catch (error) {
-        if (!(error instanceof EtagConflict)) throw error;
-      }
-    }
   }
 
   async deleteJob(name: string): Promise<boolean> {
     for (const range of await this.listRanges(name)) {
-      await withRetries(() => this.ranges.item(range.id, name).delete()).catch((error: unknown) => {
-        if (!isNotFound(error)) throw error;
-      });
+      await this.remove(this.ranges, range.id, name);
     }
-    try {
-      await withRetries(() => this.jobs.item(name, name).delete());
-      return true;
-    } catch (error) {
-      if (isNotFound(error)) return false;
-      throw error;
-    }
+    return this.remove(this.jobs, name, name);
   }
 
   async listRanges(jobName: string): Promise<RangeRecord[]> {
@@ -155,31 +170,39 @@ export class StateStore {
     return resources.sort((a, b) => a.minInclusive.localeCompare(b.minInclusive));
   }
 
-  /** Creates the job's range documents once; concurrent callers agree on whoever wrote first. */
-  async insertRanges(ranges: RangeRecord[]): Promise<void> {
-    for (const range of ranges) {
-      await withRetries(() => this.ranges.items.create(range)).catch((error: unknown) => {
-        if (!isConflict(error)) throw error;
-      });
-    }
+  getRange(jobName: string, id: string): Promise<RangeRecord | undefined> {
+    return this.read<RangeRecord>(this.ranges, id, jobName);
   }
 
-  async replaceRange(range: RangeRecord): Promise<RangeRecord> {
+  insertRange(range: RangeRecord): Promise<RangeRecord | undefined> {
+    return this.create(this.ranges, range);
+  }
+
+  replaceRange(range: RangeRecord): Promise<RangeRecord> {
     return this.replace(this.ranges, range, range.jobName, `range ${range.id}`);
+  }
+
+  async deleteRange(range: RangeRecord): Promise<void> {
+    try {
+      await withRetries(() =>
+        this.ranges.item(range.id, range.jobName).delete({
+          accessCondition: range._etag ? { type: "IfMatch", condition: range._etag } : undefined,
+        }),
+      );
+    } catch (error) {
+      if (serviceStatus(error)?.code === 412) throw new EtagConflict(`range ${range.id}`);
+      if (!isNotFound(error)) throw error;
+    }
   }
 
   async getJobSlot(): Promise<JobSlot> {
     const slot = await this.read<JobSlot>(this.coordination, "job-slot", "job-slot");
     if (slot) return slot;
-    await withRetries(() => this.coordination.items.create<JobSlot>({ id: "job-slot" })).catch(
-      (error: unknown) => {
-        if (!isConflict(error)) throw error;
-      },
-    );
+    await this.create<JobSlot>(this.coordination, { id: "job-slot" });
     return (await this.read<JobSlot>(this.coordination, "job-slot", "job-slot")) as JobSlot;
   }
 
-  async replaceJobSlot(slot: JobSlot): Promise<JobSlot> {
+  replaceJobSlot(slot: JobSlot): Promise<JobSlot> {
     return this.replace(this.coordination, slot, slot.id, "the job slot");
   }
 
@@ -191,20 +214,17 @@ export class StateStore {
 
   async removeHeartbeat(workerId: string): Promise<void> {
     const id = `${heartbeatPrefix}${workerId}`;
-    await withRetries(() => this.coordination.item(id, id).delete()).catch((error: unknown) => {
-      if (!isNotFound(error)) throw error;
-    });
+    await this.remove(this.coordination, id, id);
   }
 
-  /** Workers whose heartbeat is younger than `within` milliseconds. */
-  async liveWorkers(within: number): Promise<WorkerHeartbeat[]> {
+  async liveWorkers(since: number): Promise<WorkerHeartbeat[]> {
     const { resources } = await withRetries(() =>
       this.coordination.items
         .query<WorkerHeartbeat>({
           query: "SELECT * FROM c WHERE STARTSWITH(c.id, @prefix) AND c.lastSeen > @since",
           parameters: [
             { name: "@prefix", value: heartbeatPrefix },
-            { name: "@since", value: Date.now() - within },
+            { name: "@since", value: since },
           ],
         })
         .fetchAll(),
@@ -215,6 +235,26 @@ export class StateStore {
   private async read<T extends ItemDefinition>(container: Container, id: string, partitionKey: string) {
     const response = await withRetries(() => container.item(id, partitionKey).read<T>());
     return response.statusCode === 404 ? undefined : response.resource;
+  }
+
+  /** Creates a document; undefined if one with its id exists (concurrent callers agree on the first). */
+  private async create<T extends ItemDefinition>(container: Container, document: T): Promise<T | undefined> {
+    try {
+      return (await withRetries(() => container.items.create<T>(document))).resource as T;
+    } catch (error) {
+      if (isConflict(error)) return undefined;
+      throw error;
+    }
+  }
+
+  private async remove(container: Container, id: string, partitionKey: string): Promise<boolean> {
+    try {
+      await withRetries(() => container.item(id, partitionKey).delete());
+      return true;
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw error;
+    }
   }
 
   private async replace<T extends ItemDefinition & { _etag?: string }>(

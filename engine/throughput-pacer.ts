@@ -1,11 +1,15 @@
 import { setTimeout as sleep } from "node:timers/promises";
 
 /**
- * Paces writes in request units per second, so a copy keeps the target's budget busy without storms of
- * throttled requests. The budget is not known up front (it may be shared, autoscaled, or changed), so it
- * is found the way TCP finds bandwidth: a slow start that multiplies the rate while nothing is throttled,
- * then, from the first 429, a little under what actually got through, a few percent more each calm second,
- * and a drop again on the next 429.
+ * Paces requests in request units per second, so a copy keeps a container's budget busy without storms of
+ * throttled requests, and under any cap the job was given.
+ *
+ * Where the rate to keep is known (the container's provisioned throughput, this worker's share of it, or a
+ * cap), the pacer runs at that ceiling from the first request. Where it is not (serverless), it is found
+ * the way TCP finds bandwidth: a slow start that multiplies the rate while nothing is throttled, then, from
+ * the first 429, a little under what actually got through, a few percent more each calm second, and a drop
+ * again on the next 429. A 429 under a known ceiling (someone else spends the same budget) drops the rate
+ * the same way; it grows back to the ceiling while calm.
  *
  * Each request reserves its expected charge before it is sent (it may then wait), so concurrent requests
  * share one rate.
@@ -25,6 +29,7 @@ const measureWindowMs = 1000;
 export class ThroughputPacer {
   private ratePerSecond = initialRatePerSecond;
   private slowStart = true;
+  private ceilingPerSecond: number | undefined;
   private tokens = 0;
   private updatedAt = performance.now();
   private lastThrottleAt = -Infinity;
@@ -32,21 +37,42 @@ export class ThroughputPacer {
   private lastIncreaseAt = performance.now();
   private charged: { at: number; requestUnits: number }[] = [];
 
-  constructor(private readonly minimumRatePerSecond = 10) {}
+  constructor(
+    ceilingPerSecond?: number,
+    private readonly minimumRatePerSecond = 10,
+  ) {
+    this.setCeiling(ceilingPerSecond);
+  }
 
   /** The current limit in RU/s. */
   get rate(): number {
     return this.ratePerSecond;
   }
 
+  get ceiling(): number | undefined {
+    return this.ceilingPerSecond;
+  }
+
+  /**
+   * The most RU/s to spend, or undefined to probe for it. A known ceiling ends the slow start: the rate
+   * moves to it at once.
+   */
+  setCeiling(ceilingPerSecond: number | undefined): void {
+    if (ceilingPerSecond === this.ceilingPerSecond) return;
+    this.ceilingPerSecond = ceilingPerSecond;
+    if (ceilingPerSecond === undefined) return;
+    this.slowStart = false;
+    this.ratePerSecond = Math.max(this.minimumRatePerSecond, ceilingPerSecond);
+  }
+
   /** Reserves `requestUnits` of the rate, waiting as long as the reservation runs ahead of it. */
-  async reserve(requestUnits: number): Promise<void> {
+  async reserve(requestUnits: number, signal?: AbortSignal): Promise<void> {
     const now = performance.now();
     const burst = this.ratePerSecond * burstSeconds;
     this.tokens = Math.min(burst, this.tokens + ((now - this.updatedAt) / 1000) * this.ratePerSecond);
     this.updatedAt = now;
     this.tokens -= requestUnits;
-    if (this.tokens < 0) await sleep((-this.tokens / this.ratePerSecond) * 1000);
+    if (this.tokens < 0) await sleep((-this.tokens / this.ratePerSecond) * 1000, undefined, { signal });
   }
 
   /** RU the target charged for accepted work; while calm, the rate grows (fast in slow start). */
@@ -59,7 +85,7 @@ export class ThroughputPacer {
     if (this.measured(now) < this.ratePerSecond / 2) return;
     const [factor, stepMs] = this.slowStart ? [slowStartFactor, slowStartStepMs] : [increasePerSecond, 1000];
     if (now - this.lastIncreaseAt >= stepMs) {
-      this.ratePerSecond *= factor;
+      this.ratePerSecond = Math.min(this.ceilingPerSecond ?? Infinity, this.ratePerSecond * factor);
       this.lastIncreaseAt = now;
     }
   }

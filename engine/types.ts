@@ -25,12 +25,23 @@ export const jobStatuses = ["Pending", "Running", "Paused", "Completed", "Failed
 export type JobStatus = (typeof jobStatuses)[number];
 export const terminalStatuses: readonly JobStatus[] = ["Completed", "Failed", "Cancelled"];
 
+/**
+ * A cap on the request units a job spends on one side of the copy: an absolute rate, or a share of the
+ * container's provisioned throughput (its manual RU/s, its autoscale maximum, or its database's shared
+ * offer). Exactly one of the two is set.
+ */
+export type ThroughputLimit = { requestUnitsPerSecond: number } | { percentOfProvisioned: number };
+
 /** Tuning a job carries; the defaults suit a worker on a small machine. */
 export interface CopyOptions {
-  /** Items read per change-feed page and checkpointed together (also the most re-copied after a crash). */
+  /** Items read per change-feed page and checkpointed together. */
   pageSize: number;
-  /** Workers the job wants; creating a job starts one when none is alive. */
+  /** Worker processes the job wants; creating the job starts as many as are not already alive. */
   workerCount: number;
+  /** The most RU/s the job's writes may spend in the target (default: all of its throughput). */
+  targetThroughputLimit?: ThroughputLimit;
+  /** The most RU/s the job's change-feed reads may spend in the source (default: no cap). */
+  sourceThroughputLimit?: ThroughputLimit;
 }
 
 export const defaultCopyOptions: CopyOptions = { pageSize: 1000, workerCount: 1 };
@@ -48,10 +59,18 @@ export interface JobError {
   message: string;
 }
 
-/** The end-of-copy check: counts and an order-independent checksum of item bodies on both sides. */
+/**
+ * The end-of-copy check. The copy keeps a count and an order-independent checksum of every item body it read
+ * from the source (per range, with each checkpoint); at the end the source is counted again (cheaply) and
+ * the target is read once and checksummed. The source is not read a second time.
+ */
 export interface Verification {
+  /** The source's item count at the end of the copy. */
   sourceCount: number;
+  /** Items the copy read from the source's change feed and wrote. */
+  copiedCount: number;
   targetCount: number;
+  /** The checksum of the bodies the copy read from the source. */
   sourceChecksum: string;
   targetChecksum: string;
   matched: boolean;
@@ -85,7 +104,10 @@ export interface JobRecord {
   _etag?: string;
 }
 
-/** One feed range of a job's source: its checkpoint and who holds its lease. */
+/**
+ * One feed range of a job's source, keyed by its effective-partition-key bounds: its checkpoint and who
+ * holds its lease.
+ */
 export interface RangeRecord {
   id: string;
   jobName: string;
@@ -94,11 +116,18 @@ export interface RangeRecord {
   /** The change-feed continuation after the last written page; undefined until the first checkpoint. */
   continuation?: string;
   processedCount: number;
+  /** Checksum (as `BodyChecksum`) of the bodies of the items counted in `processedCount`. */
+  checksum: string;
   processedByWorker: Record<string, number>;
   drained: boolean;
   leaseOwner?: string;
   leaseExpiresAt?: number;
   _etag?: string;
+}
+
+/** The id of a job's range record: its bounds, so the same range always has the same record. */
+export function rangeRecordId(jobName: string, minInclusive: string, maxExclusive: string): string {
+  return `${jobName}:[${minInclusive},${maxExclusive})`;
 }
 
 /** Milliseconds since a job started running (0 if it has not), the job's `durationMs` as of `now`. */

@@ -1,10 +1,10 @@
 import { DefaultAzureCredential } from "@azure/identity";
 import type { AccountConnection } from "./types";
-import { workerEnvironment } from "./worker-launcher";
+import { workerEnvironment } from "./worker-process";
 import { CopyWorker } from "./worker";
 
 /**
- * Entry point of a background worker process (started by `ensureWorker` or `cosmos-copy worker`): the
+ * Entry point of a background worker process (started by `startWorkerProcess` or `cosmos-copy worker`): the
  * connection comes from the environment; without a key it signs in with DefaultAzureCredential.
  */
 export function connectionFromEnvironment(env: NodeJS.ProcessEnv = process.env): AccountConnection {

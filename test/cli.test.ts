@@ -7,8 +7,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { startEmulator } from "../emulator";
 import { CopyJobs } from "../engine";
-import { StateStore } from "../engine/state-store";
-import { workerLogDirectory } from "../engine/worker-launcher";
+import { CosmosStateStore } from "../engine/state-store";
+import { workerLogDirectory } from "../engine/worker-process";
 import { openEndpoint, tempDir, usingExternalEndpoint, type TestEndpoint } from "./support/cosmos-endpoint";
 import { seedContainer } from "./support/seed";
 
@@ -117,7 +117,11 @@ describe("cosmos-copy CLI", function () {
   after(async function () {
     if (!cosmos) return;
     // Background workers are detached processes: stop any still running before their endpoint goes away.
-    const workers = await (await StateStore.open(cosmos.client)).liveWorkers(60_000).catch(() => []);
+    const workers = await (
+      await CosmosStateStore.open(cosmos.client)
+    )
+      .liveWorkers(Date.now() - 60_000)
+      .catch(() => []);
     for (const { pid, host } of workers) {
       const ours = host === os.hostname() && fs.existsSync(`/proc/${pid}/cmdline`);
       if (ours && fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("worker-main.js")) {

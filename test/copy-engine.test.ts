@@ -1,12 +1,6 @@
 import type { Container, Database } from "@azure/cosmos";
 import assert from "node:assert/strict";
-import {
-  CopyJobs,
-  CopyWorker,
-  stateDatabaseId,
-  type AccountConnection,
-  type JobRecord,
-} from "../engine";
+import { CopyJobs, CopyWorker, stateDatabaseId, type AccountConnection, type JobRecord } from "../engine";
 import { openEndpoint, uniqueName, type TestEndpoint } from "./support/cosmos-endpoint";
 import { readAllItems, seedContainer } from "./support/seed";
 

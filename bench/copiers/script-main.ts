@@ -1,5 +1,5 @@
 import { createCosmosClient } from "../../engine/connection";
-import { workerEnvironment } from "../../engine/worker-launcher";
+import { workerEnvironment } from "../../engine/worker-process";
 import { copyNaively } from "./naive";
 import { copyWithBulkOperations } from "./tuned-bulk";
 import type { ScriptTask } from "./script-process";

@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import type { ContainerRef } from "../../engine";
-import { workerEnvironment } from "../../engine/worker-launcher";
+import { workerEnvironment } from "../../engine/worker-process";
 import type { BenchEndpoint } from "../endpoint";
 
 /**

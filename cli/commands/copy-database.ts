@@ -1,12 +1,6 @@
 import type { CosmosClient } from "@azure/cosmos";
 import type { Command } from "commander";
-import {
-  CopyJobError,
-  jobSpecProblems,
-  terminalStatuses,
-  type JobRecord,
-  type JobSpec,
-} from "../../engine";
+import { CopyJobError, jobSpecProblems, terminalStatuses, type JobRecord, type JobSpec } from "../../engine";
 import { specProblemsError } from "../arguments";
 import { followJob, requireCompleted } from "../follow";
 import { examples } from "../help";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { workerLogDirectory } from "../../engine/worker-launcher";
+import { workerLogDirectory } from "../../engine/worker-process";
 import { wellKnownKey } from "../../emulator";
 
 /**

@@ -1,30 +1,22 @@
 import type { Container } from "@azure/cosmos";
-import { spawn, type ChildProcess } from "node:child_process";
-import * as path from "node:path";
+import type { ChildProcess } from "node:child_process";
+import { startWorkerProcess as startEngineWorker, type WorkerProcess } from "../../engine/worker-process";
 import type { TestEndpoint } from "./cosmos-endpoint";
 
 /**
- * Copy workers as real processes, for tests that kill them: `worker-main.js` with the connection in its
- * environment, as `ensureWorker` starts them. Keeping the worker id across a restart lets the new process
- * take its predecessor's leases back at once.
+ * Copy workers as real processes, for tests that kill them, started as the engine starts them. Keeping the
+ * worker id across a restart lets the new process take its predecessor's leases back at once.
  */
-const workerMain = path.join(__dirname, "..", "..", "engine", "worker-main.js");
-
 export function startWorkerProcess(
   cosmos: TestEndpoint,
   workerId: string,
   idleTimeoutMs = 1500,
-): ChildProcess {
-  return spawn(process.execPath, [workerMain], {
-    env: {
-      ...process.env,
-      COSMOS_ENDPOINT: cosmos.endpoint,
-      COSMOS_KEY: cosmos.key,
-      COSMOS_COPY_WORKER_ID: workerId,
-      COSMOS_COPY_IDLE_TIMEOUT_MS: String(idleTimeoutMs),
-    },
-    stdio: ["ignore", "ignore", "inherit"],
-  });
+): WorkerProcess {
+  const agentCa = (cosmos.clientOptions.agent as { options?: { ca?: string } } | undefined)?.options?.ca;
+  return startEngineWorker(
+    { endpoint: cosmos.endpoint, key: cosmos.key, caCertificate: agentCa },
+    { mode: "owned", workerId, idleTimeoutMs },
+  );
 }
 
 export function exited(child: ChildProcess): Promise<number | null> {

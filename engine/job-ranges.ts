@@ -1,0 +1,70 @@
+import type { Container, FeedRange } from "@azure/cosmos";
+import { withRetries } from "./retry";
+import { EtagConflict, type StateStore } from "./state-store";
+import { rangeRecordId, type JobRecord, type RangeRecord } from "./types";
+
+/**
+ * A job's range records, kept in step with the source's feed ranges. Records are keyed by their bounds, so
+ * every worker creates the same ones, and creating them on every start is harmless: a worker killed while
+ * creating them leaves no range uncopied.
+ *
+ * A range that has a checkpoint keeps its record whatever happens to the source's partitions: the change
+ * feed continuation carries on across a split (the SDK follows the children). A range that split before its
+ * first checkpoint has no continuation to carry on from and no feed range of its own any more, so its
+ * record is replaced by records for the children. The parent goes first, with a conditional delete that
+ * fails if anyone leased it meanwhile; a worker killed before it creates the children leaves a gap that
+ * the next start fills, as it fills any feed range no record covers.
+ */
+function boundsOf(range: { minInclusive: string; maxExclusive: string }): string {
+  return `${range.minInclusive}|${range.maxExclusive}`;
+}
+
+function within(inner: FeedRange, outer: RangeRecord): boolean {
+  return outer.minInclusive <= inner.minInclusive && inner.maxExclusive <= outer.maxExclusive;
+}
+
+function newRecord(job: JobRecord, range: FeedRange): RangeRecord {
+  return {
+    id: rangeRecordId(job.name, range.minInclusive, range.maxExclusive),
+    jobName: job.name,
+    minInclusive: range.minInclusive,
+    maxExclusive: range.maxExclusive,
+    processedCount: 0,
+    checksum: "0000000000000000",
+    processedByWorker: {},
+    drained: false,
+  };
+}
+
+/** The source's current feed ranges by their bounds, for starting ranges that have no checkpoint yet. */
+export type FeedRanges = Map<string, FeedRange>;
+
+export function feedRangeOf(feedRanges: FeedRanges, range: RangeRecord): FeedRange | undefined {
+  return feedRanges.get(boundsOf(range));
+}
+
+export async function syncRangeRecords(
+  store: StateStore,
+  job: JobRecord,
+  source: Container,
+  now: number,
+): Promise<FeedRanges> {
+  const feedRanges = await withRetries(() => source.getFeedRanges());
+  const current = new Set(feedRanges.map(boundsOf));
+  let records = await store.listRanges(job.name);
+  for (const record of records) {
+    const split = !record.continuation && !current.has(boundsOf(record));
+    // A leased one is being read from its feed range as it was, which the SDK follows across the split.
+    if (!split || (record.leaseOwner && (record.leaseExpiresAt ?? 0) > now)) continue;
+    try {
+      await store.deleteRange(record);
+    } catch (error) {
+      if (!(error instanceof EtagConflict)) throw error;
+    }
+  }
+  records = await store.listRanges(job.name);
+  for (const range of feedRanges) {
+    if (!records.some((record) => within(range, record))) await store.insertRange(newRecord(job, range));
+  }
+  return new Map(feedRanges.map((range) => [boundsOf(range), range]));
+}

@@ -1,0 +1,246 @@
+import type { Container, CosmosClient } from "@azure/cosmos";
+import { setTimeout as sleep } from "node:timers/promises";
+import { AdaptiveConcurrency } from "./adaptive-concurrency";
+import { planBalance } from "./balancer";
+import { BulkWriter } from "./bulk-writer";
+import type { Clock } from "./clock";
+import { readWriteRegion } from "./connection";
+import { describeError } from "./errors";
+import { failJob, finishJob } from "./job-lifecycle";
+import { feedRangeOf, syncRangeRecords, type FeedRanges } from "./job-ranges";
+import { LeaseManager } from "./lease-manager";
+import { copyRange, startOf } from "./range-copy";
+import { withRetries } from "./retry";
+import { updateJob, type StateStore } from "./state-store";
+import { ceilingOf, provisionedThroughput, resolveLimit } from "./throughput-budget";
+import { ThroughputPacer } from "./throughput-pacer";
+import { elapsedSince, type JobRecord, type RangeRecord } from "./types";
+import { verifyCopy } from "./verification";
+
+/**
+ * One worker's part in one running job: keep its share of the ranges leased and copying, record progress,
+ * watch the write region, and, once every range has drained, verify and finish the job. Several workers
+ * run this for the same job at once; the lease manager and the balancer keep them off each other's ranges.
+ */
+export interface JobRunSettings {
+  leaseDurationMs: number;
+  pollIntervalMs: number;
+  regionCheckIntervalMs: number;
+  /** Heartbeats younger than this mean a worker is alive. */
+  liveWithinMs: number;
+  /** Pages of one range written at once (the most re-copied per range after a crash). */
+  pagesInFlight: number;
+}
+
+export interface JobRunContext {
+  client: CosmosClient;
+  store: StateStore;
+  workerId: string;
+  settings: JobRunSettings;
+  clock: Clock;
+  /** Aborted when the worker is asked to stop. */
+  stopping: AbortSignal;
+  heartbeat(): Promise<void>;
+  log(line: string): void;
+}
+
+/** How stale a running job's `durationMs` may get while its counts stand still (e.g. when throttled). */
+const durationRefreshMs = 5_000;
+const progressIntervalMs = 1_000;
+
+interface RunningRange {
+  task: Promise<void>;
+  controller: AbortController;
+}
+
+function containersOf(client: CosmosClient, job: JobRecord): { source: Container; target: Container } {
+  return {
+    source: client.database(job.source.database).container(job.source.container),
+    target: client.database(job.destination.database).container(job.destination.container),
+  };
+}
+
+/** Pacers at the rates the job may spend: provisioned throughput read up front, under the job's caps. */
+async function pacersFor(job: JobRecord, source: Container, target: Container) {
+  const [targetProvisioned, sourceProvisioned] = await Promise.all([
+    provisionedThroughput(target),
+    job.options.sourceThroughputLimit ? provisionedThroughput(source) : undefined,
+  ]);
+  const writeCap = resolveLimit(job.options.targetThroughputLimit, targetProvisioned, {
+    field: "targetThroughputLimit",
+    container: job.destination,
+  });
+  const readCap = resolveLimit(job.options.sourceThroughputLimit, sourceProvisioned, {
+    field: "sourceThroughputLimit",
+    container: job.source,
+  });
+  return {
+    writeCeiling: ceilingOf(targetProvisioned, writeCap),
+    write: new ThroughputPacer(ceilingOf(targetProvisioned, writeCap)),
+    read: readCap === undefined ? undefined : new ThroughputPacer(readCap),
+    readCeiling: readCap,
+  };
+}
+
+export async function runJob(ctx: JobRunContext, started: JobRecord): Promise<void> {
+  const { store, workerId, settings } = ctx;
+  const { source, target } = containersOf(ctx.client, started);
+  const jobStop = new AbortController();
+  const stop = AbortSignal.any([jobStop.signal, ctx.stopping]);
+  const running = new Map<string, RunningRange>();
+  const leases = new LeaseManager({
+    store,
+    workerId,
+    leaseDurationMs: settings.leaseDurationMs,
+    clock: ctx.clock,
+    onLost: (rangeId) => ctx.log(`lost the lease on ${rangeId}`),
+  });
+  let failure: unknown;
+  let lastRegionCheck = 0;
+  let lastProgress = 0;
+  let feedRanges: FeedRanges;
+  let pacers: Awaited<ReturnType<typeof pacersFor>>;
+  try {
+    feedRanges = await syncRangeRecords(store, started, source, ctx.clock.now());
+    pacers = await pacersFor(started, source, target);
+  } catch (error) {
+    await failJob(store, started.name, describeError(error));
+    return;
+  }
+  const writer = new BulkWriter(target, new AdaptiveConcurrency(), pacers.write);
+  leases.start();
+
+  const startRange = async (range: RangeRecord) => {
+    const feedRange = feedRangeOf(feedRanges, range);
+    if (!range.continuation && !feedRange) {
+      // It split before its first checkpoint: its children's records replace it on the next sync.
+      feedRanges = await syncRangeRecords(store, started, source, ctx.clock.now());
+      return;
+    }
+    const lease = await leases.acquire(range);
+    if (!lease) return;
+    const controller = new AbortController();
+    const task = copyRange(
+      {
+        source,
+        writer,
+        leases,
+        workerId,
+        pageSize: started.options.pageSize,
+        pagesInFlight: settings.pagesInFlight,
+        readPacer: pacers.read,
+        signal: AbortSignal.any([stop, controller.signal]),
+      },
+      lease,
+      startOf(lease, feedRange),
+    )
+      .then((outcome) => {
+        if (outcome === "lostLease") ctx.log(`stopped copying ${range.id}: its lease was taken`);
+      })
+      .catch((error: unknown) => {
+        failure ??= error;
+      })
+      .finally(async () => {
+        await leases.release(range.id);
+        running.delete(range.id);
+      });
+    running.set(range.id, { task, controller });
+  };
+
+  /** Take my share, give back the excess, and pace at my share of the budgets. */
+  const balance = async (ranges: RangeRecord[]) => {
+    const now = ctx.clock.now();
+    const live = await store.liveWorkers(now - settings.liveWithinMs);
+    const plan = planBalance(
+      ranges,
+      live.map((worker) => worker.workerId),
+      workerId,
+      now,
+      new Set(running.keys()),
+    );
+    for (const id of plan.release) running.get(id)?.controller.abort();
+    for (const id of plan.take) {
+      const range = ranges.find((candidate) => candidate.id === id);
+      if (range && !stop.aborted) await startRange(range);
+    }
+    const open = ranges.filter((range) => !range.drained).length;
+    const share = open === 0 ? 1 : Math.min(running.size, plan.share) / open;
+    pacers.write.setCeiling(pacers.writeCeiling === undefined ? undefined : pacers.writeCeiling * share);
+    pacers.read?.setCeiling((pacers.readCeiling as number) * share);
+  };
+
+  try {
+    while (!stop.aborted) {
+      await ctx.heartbeat();
+      const job = await store.getJob(started.name);
+      if (job?.status !== "Running") break;
+      if (failure !== undefined) {
+        await failJob(store, job.name, describeError(failure));
+        break;
+      }
+      if (ctx.clock.now() - lastRegionCheck >= settings.regionCheckIntervalMs) {
+        lastRegionCheck = ctx.clock.now();
+        const region = await withRetries(() => readWriteRegion(ctx.client));
+        if (job.writeRegion && region !== job.writeRegion) {
+          await failJob(store, job.name, {
+            code: "WriteRegionChanged",
+            message: `The account's write region changed from '${job.writeRegion}' to '${region}' while job ${job.name} ran. A copy job cannot continue across a failover: delete this job and create it again.`,
+          });
+          break;
+        }
+      }
+      const ranges = await store.listRanges(job.name);
+      if (ctx.clock.now() - lastProgress >= progressIntervalMs) {
+        lastProgress = ctx.clock.now();
+        await recordProgress(store, job.name, ranges);
+      }
+      if (ranges.length > 0 && ranges.every((range) => range.drained)) {
+        await Promise.all([...running.values()].map((range) => range.task));
+        await complete(ctx, job.name, source, target);
+        break;
+      }
+      await balance(ranges);
+      await sleep(settings.pollIntervalMs, undefined, { signal: stop }).catch(() => undefined);
+    }
+  } catch (error) {
+    await failJob(store, started.name, describeError(error)).catch(() => undefined);
+  } finally {
+    jobStop.abort();
+    await Promise.all([...running.values()].map((range) => range.task));
+    leases.stop();
+    await leases.releaseAll();
+  }
+}
+
+/** The job's counts, summed from its ranges' checkpoints. */
+async function recordProgress(
+  store: StateStore,
+  name: string,
+  ranges: RangeRecord[],
+): Promise<JobRecord | undefined> {
+  const processedByWorker: Record<string, number> = {};
+  for (const range of ranges) {
+    for (const [worker, count] of Object.entries(range.processedByWorker)) {
+      processedByWorker[worker] = (processedByWorker[worker] ?? 0) + count;
+    }
+  }
+  const processedCount = ranges.reduce((sum, range) => sum + range.processedCount, 0);
+  const workerCount = Object.values(processedByWorker).filter((count) => count > 0).length;
+  return updateJob(store, name, (job) =>
+    job.processedCount === processedCount &&
+    job.workerCount === workerCount &&
+    elapsedSince(job.startedAt) - job.durationMs < durationRefreshMs
+      ? undefined
+      : { ...job, processedCount, processedByWorker, workerCount, durationMs: elapsedSince(job.startedAt) },
+  );
+}
+
+/** Every range drained: verify, then complete (or fail on a mismatch). */
+async function complete(ctx: JobRunContext, name: string, source: Container, target: Container) {
+  const ranges = await ctx.store.listRanges(name);
+  const job = await recordProgress(ctx.store, name, ranges);
+  if (job?.status !== "Running") return;
+  const verification = await verifyCopy(source, target, ranges, job.options.pageSize);
+  await finishJob(ctx.store, name, verification);
+  ctx.log(`job ${name} ${verification.matched ? "completed" : "failed verification"}`);
+}

@@ -1,0 +1,130 @@
+import { setMaxListeners } from "node:events";
+import { ChangeFeedStartFrom, type Container, type FeedRange } from "@azure/cosmos";
+import type { BulkWriter } from "./bulk-writer";
+import { FeedRangeReader, type ChangePage } from "./change-feed-reader";
+import { BodyChecksum, withoutSystemProperties } from "./documents";
+import type { Lease, LeaseManager } from "./lease-manager";
+import type { ThroughputPacer } from "./throughput-pacer";
+
+/**
+ * The data path of one leased feed range: read change-feed pages → strip system properties → upsert each
+ * page into the target → checkpoint. Reads run ahead of the writes and up to `pagesInFlight` pages are
+ * written at once, but checkpoints advance strictly in feed order: a checkpoint covers a page only when it
+ * and every page before it are written. A crash therefore re-copies at most `pagesInFlight × pageSize`
+ * items of each range it held (upserts make that harmless), and memory holds at most that many items per
+ * range.
+ */
+export interface RangeCopyEnvironment {
+  source: Container;
+  writer: BulkWriter;
+  leases: LeaseManager;
+  workerId: string;
+  pageSize: number;
+  pagesInFlight: number;
+  /** Paces change-feed reads when the job caps what they may spend in the source. */
+  readPacer?: ThroughputPacer;
+  /** Aborted when the range must stop between pages (job paused, cancelled or failed, worker stopping). */
+  signal: AbortSignal;
+  onPage?(page: { items: number; readCharge: number; writeCharge: number; throttled: number }): void;
+}
+
+export type RangeOutcome = "drained" | "stopped" | "lostLease";
+
+/** Where the range's change feed resumes: its checkpoint, or the beginning of its feed range. */
+export function startOf(lease: Lease, feedRange: FeedRange | undefined): ChangeFeedStartFrom {
+  const { continuation } = lease.record;
+  if (continuation) return ChangeFeedStartFrom.Continuation(continuation);
+  if (!feedRange) throw new Error(`range ${lease.rangeId} has no checkpoint and no feed range to start from`);
+  return ChangeFeedStartFrom.Beginning(feedRange);
+}
+
+interface PageInFlight {
+  page: ChangePage;
+  checksum: BodyChecksum;
+  written: boolean;
+  /** Settles when the page's write ends; rejects if it failed. */
+  done: Promise<void>;
+}
+
+export async function copyRange(
+  env: RangeCopyEnvironment,
+  lease: Lease,
+  startFrom: ChangeFeedStartFrom,
+): Promise<RangeOutcome> {
+  const stop = AbortSignal.any([env.signal, lease.signal]);
+  // Every write in flight (up to pagesInFlight × 10 requests) listens to it.
+  setMaxListeners(0, stop);
+  const reader = new FeedRangeReader(env.source, startFrom, env.pageSize);
+  const start = lease.record;
+  // Absolute values, so a checkpoint retried after a reset cannot count twice.
+  const totals = {
+    processedCount: start.processedCount,
+    mine: start.processedByWorker[env.workerId] ?? 0,
+    checksum: BodyChecksum.from(start.checksum),
+  };
+  const window: PageInFlight[] = [];
+  let checkpoints: Promise<boolean> = Promise.resolve(true);
+
+  /** Checkpoints the written pages at the front of the window, in order, one write at a time. */
+  const advance = () => {
+    let last: ChangePage | undefined;
+    while (window[0]?.written) {
+      const { page, checksum } = window.shift() as PageInFlight;
+      totals.processedCount += page.items.length;
+      totals.mine += page.items.length;
+      totals.checksum.merge(checksum);
+      last = page;
+    }
+    if (!last) return;
+    const fields = {
+      continuation: last.continuation,
+      drained: last.drained,
+      processedCount: totals.processedCount,
+      checksum: totals.checksum.value,
+      processedByWorker: { ...start.processedByWorker, [env.workerId]: totals.mine },
+    };
+    checkpoints = checkpoints.then((ok) => ok && env.leases.checkpoint(lease.rangeId, fields));
+  };
+
+  const write = (page: ChangePage): PageInFlight => {
+    const documents = page.items.map(withoutSystemProperties);
+    const checksum = new BodyChecksum();
+    for (const document of documents) checksum.add(document);
+    const entry: PageInFlight = { page, checksum, written: false, done: Promise.resolve() };
+    entry.done = env.writer.upsertAll(documents, stop).then((written) => {
+      entry.written = true;
+      env.onPage?.({
+        items: page.items.length,
+        readCharge: page.requestCharge,
+        writeCharge: written.requestCharge,
+        throttled: written.throttledOperations,
+      });
+      advance();
+    });
+    entry.done.catch(() => undefined); // raced and awaited below; this only marks it handled if abandoned
+    return entry;
+  };
+
+  try {
+    for (;;) {
+      while (window.length >= env.pagesInFlight && !stop.aborted) {
+        // Written pages wait at the front of the window for an earlier one: wait only on unwritten ones.
+        await Promise.race(window.filter((entry) => !entry.written).map((entry) => entry.done));
+      }
+      if (stop.aborted) break;
+      await env.readPacer?.reserve(reader.expectedCharge, stop);
+      const page = await reader.next(stop);
+      env.readPacer?.onCharged(page.requestCharge);
+      window.push(write(page));
+      if (page.drained) break;
+    }
+    await Promise.all(window.map((entry) => entry.done));
+  } catch (error) {
+    if (!stop.aborted) throw error;
+    // Stopping: writes cut short are not checkpointed, and are re-copied by whoever continues the range.
+  }
+  const checkpointed = await checkpoints;
+  if (lease.signal.aborted && !env.signal.aborted) return "lostLease";
+  if (!checkpointed) return "lostLease";
+  return !stop.aborted && lease.record.drained ? "drained" : "stopped";
+}

@@ -1,0 +1,70 @@
+import type { Container } from "@azure/cosmos";
+import { CopyJobError, serviceStatus } from "./errors";
+import { withRetries } from "./retry";
+import type { ContainerRef, ThroughputLimit } from "./types";
+
+/**
+ * What a container may spend per second, read before the first request rather than probed: its own offer
+ * (manual RU/s, or the autoscale maximum), else its database's shared offer; undefined where there is none
+ * (a serverless account), and the pacer then probes.
+ */
+interface OfferContent {
+  offerThroughput?: number;
+  offerAutopilotSettings?: { maxThroughput?: number };
+}
+
+function throughputOf(content: OfferContent | undefined): number | undefined {
+  return content?.offerAutopilotSettings?.maxThroughput ?? content?.offerThroughput;
+}
+
+async function offerThroughput(read: () => Promise<{ resource?: { content?: unknown } }>) {
+  try {
+    const { resource } = await withRetries(read);
+    return throughputOf(resource?.content as OfferContent | undefined);
+  } catch (error) {
+    // Serverless accounts answer offer reads with 400 or 404: there is no offer to read.
+    const code = serviceStatus(error)?.code;
+    if (code === 400 || code === 404) return undefined;
+    throw error;
+  }
+}
+
+export async function provisionedThroughput(container: Container): Promise<number | undefined> {
+  return (
+    (await offerThroughput(() => container.readOffer())) ??
+    (await offerThroughput(() => container.database.readOffer()))
+  );
+}
+
+export function describeLimit(limit: ThroughputLimit): string {
+  return "requestUnitsPerSecond" in limit
+    ? `${limit.requestUnitsPerSecond} RU/s`
+    : `${limit.percentOfProvisioned}% of provisioned throughput`;
+}
+
+/**
+ * The RU/s a cap allows on a container with `provisioned` RU/s (undefined: no provisioned throughput). A
+ * share of nothing cannot be paced, so it is refused before anything is copied.
+ */
+export function resolveLimit(
+  limit: ThroughputLimit | undefined,
+  provisioned: number | undefined,
+  side: { field: string; container: ContainerRef },
+): number | undefined {
+  if (!limit) return undefined;
+  if ("requestUnitsPerSecond" in limit) return limit.requestUnitsPerSecond;
+  if (provisioned === undefined) {
+    throw new CopyJobError(
+      "InvalidJobSpec",
+      `${side.field} ${describeLimit(limit)} cannot apply to ${side.container.database}/${side.container.container}: it has no provisioned throughput (serverless).`,
+      `Give ${side.field} as { requestUnitsPerSecond } instead.`,
+    );
+  }
+  return (provisioned * limit.percentOfProvisioned) / 100;
+}
+
+/** The rate to pace at: the lower of what is provisioned and the cap; undefined when neither is known. */
+export function ceilingOf(provisioned: number | undefined, cap: number | undefined): number | undefined {
+  if (provisioned === undefined) return cap;
+  return cap === undefined ? provisioned : Math.min(provisioned, cap);
+}

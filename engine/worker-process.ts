@@ -1,0 +1,116 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { StateStore } from "./state-store";
+import type { AccountConnection } from "./types";
+import { liveWithin } from "./worker";
+
+/**
+ * The one way a worker process is started, by the engine (`create` and `resume` start the workers a job
+ * wants), the tests and the bench: `worker-main.js` with the connection in its environment. The key
+ * reaches it that way, never on its command line, which every user of the machine can read.
+ */
+export const workerEnvironment = {
+  endpoint: "COSMOS_ENDPOINT",
+  key: "COSMOS_KEY",
+  caCertificate: "COSMOS_COPY_CA_CERT",
+  insecureTls: "COSMOS_COPY_INSECURE_TLS",
+  idleTimeoutMs: "COSMOS_COPY_IDLE_TIMEOUT_MS",
+  /** A restarted worker that keeps its id takes its unexpired leases back at once. */
+  workerId: "COSMOS_COPY_WORKER_ID",
+} as const;
+
+export interface WorkerProcessOptions {
+  workerId?: string;
+  idleTimeoutMs?: number;
+  /**
+   * "background": detached, outliving whoever started it, output to a log file under
+   * `workerLogDirectory()` (what `create` does). "owned": a child of this process, its stderr passed
+   * through (tests and the bench, which stop or kill it).
+   */
+  mode: "background" | "owned";
+}
+
+export interface WorkerProcess {
+  readonly pid: number | undefined;
+  /** False once the process has exited, for whatever reason. */
+  alive(): boolean;
+  /** Resolves with the exit code (null after a signal). */
+  exited(): Promise<number | null>;
+  /** SIGTERM, the graceful stop; resolves when it has exited. */
+  stop(): Promise<void>;
+  /** SIGKILL, a crash; resolves when it has exited. */
+  kill(): Promise<void>;
+}
+
+const workerMain = path.join(__dirname, "worker-main.js");
+/** The workers' heartbeat period (the worker's default), for telling which are alive. */
+const heartbeatIntervalMs = 5_000;
+
+export function workerLogDirectory(): string {
+  return path.join(os.tmpdir(), "cosmos-copy");
+}
+
+function environmentFor(connection: AccountConnection, options: WorkerProcessOptions): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, [workerEnvironment.endpoint]: connection.endpoint };
+  if (connection.key !== undefined) env[workerEnvironment.key] = connection.key;
+  else delete env[workerEnvironment.key];
+  if (connection.caCertificate) env[workerEnvironment.caCertificate] = connection.caCertificate;
+  if (connection.insecureTls) env[workerEnvironment.insecureTls] = "1";
+  if (options.workerId) env[workerEnvironment.workerId] = options.workerId;
+  if (options.idleTimeoutMs) env[workerEnvironment.idleTimeoutMs] = String(options.idleTimeoutMs);
+  return env;
+}
+
+function spawnWorker(env: NodeJS.ProcessEnv, mode: WorkerProcessOptions["mode"]): ChildProcess {
+  if (mode === "owned") {
+    return spawn(process.execPath, [workerMain], { env, stdio: ["ignore", "ignore", "inherit"] });
+  }
+  fs.mkdirSync(workerLogDirectory(), { recursive: true });
+  const logFile = path.join(workerLogDirectory(), `worker-${Date.now()}-${process.pid}.log`);
+  const log = fs.openSync(logFile, "a");
+  try {
+    const child = spawn(process.execPath, [workerMain], { detached: true, stdio: ["ignore", log, log], env });
+    child.unref();
+    return child;
+  } finally {
+    fs.closeSync(log);
+  }
+}
+
+export function startWorkerProcess(
+  connection: AccountConnection,
+  options: WorkerProcessOptions,
+): WorkerProcess {
+  const child = spawnWorker(environmentFor(connection, options), options.mode);
+  const alive = () => child.exitCode === null && child.signalCode === null;
+  const exited = () =>
+    alive()
+      ? new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)))
+      : Promise.resolve(child.exitCode);
+  const signal = async (name: NodeJS.Signals) => {
+    if (alive()) child.kill(name);
+    await exited();
+  };
+  return {
+    pid: child.pid,
+    alive,
+    exited,
+    stop: () => signal("SIGTERM"),
+    kill: () => signal("SIGKILL"),
+  };
+}
+
+/** Starts background workers until `wanted` are alive in the account; returns the pids it started. */
+export async function ensureWorkers(
+  store: StateStore,
+  connection: AccountConnection,
+  wanted: number,
+): Promise<number[]> {
+  const alive = (await store.liveWorkers(Date.now() - liveWithin(heartbeatIntervalMs))).length;
+  return Array.from(
+    { length: Math.max(0, wanted - alive) },
+    () => startWorkerProcess(connection, { mode: "background" }).pid as number,
+  );
+}

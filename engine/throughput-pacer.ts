@@ -31,16 +31,20 @@ export class ThroughputPacer {
   private slowStart = true;
   private ceilingPerSecond: number | undefined;
   private tokens = 0;
-  private updatedAt = performance.now();
+  private updatedAt: number;
   private lastThrottleAt = -Infinity;
   private lastDecreaseAt = -Infinity;
-  private lastIncreaseAt = performance.now();
+  private lastIncreaseAt: number;
   private charged: { at: number; requestUnits: number }[] = [];
 
+  /** `now` is a monotonic clock in milliseconds; tests pass their own. */
   constructor(
     ceilingPerSecond?: number,
+    private readonly now: () => number = () => performance.now(),
     private readonly minimumRatePerSecond = 10,
   ) {
+    this.updatedAt = now();
+    this.lastIncreaseAt = now();
     this.setCeiling(ceilingPerSecond);
   }
 
@@ -67,7 +71,7 @@ export class ThroughputPacer {
 
   /** Reserves `requestUnits` of the rate, waiting as long as the reservation runs ahead of it. */
   async reserve(requestUnits: number, signal?: AbortSignal): Promise<void> {
-    const now = performance.now();
+    const now = this.now();
     const burst = this.ratePerSecond * burstSeconds;
     this.tokens = Math.min(burst, this.tokens + ((now - this.updatedAt) / 1000) * this.ratePerSecond);
     this.updatedAt = now;
@@ -77,7 +81,7 @@ export class ThroughputPacer {
 
   /** RU the target charged for accepted work; while calm, the rate grows (fast in slow start). */
   onCharged(requestUnits: number): void {
-    const now = performance.now();
+    const now = this.now();
     this.charged.push({ at: now, requestUnits });
     this.charged = this.charged.filter((entry) => now - entry.at <= measureWindowMs);
     if (now - this.lastThrottleAt < calmAfterThrottleMs) return;
@@ -92,7 +96,7 @@ export class ThroughputPacer {
 
   /** The target answered 429: drop to a little under what got through (once per burst of 429s). */
   onThrottled(): void {
-    const now = performance.now();
+    const now = this.now();
     this.lastThrottleAt = now;
     if (now - this.lastDecreaseAt < decreaseCoolDownMs) return;
     this.lastDecreaseAt = now;

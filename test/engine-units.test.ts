@@ -1,0 +1,364 @@
+import assert from "node:assert/strict";
+import { AdaptiveConcurrency } from "../engine/adaptive-concurrency";
+import { planBalance, type RangeLeaseView } from "../engine/balancer";
+import type { Clock } from "../engine/clock";
+import {
+  canTransition,
+  claimJob,
+  failJob,
+  finishJob,
+  requestTransition,
+  transitionJob,
+} from "../engine/job-lifecycle";
+import { LeaseManager } from "../engine/lease-manager";
+import { ThroughputPacer } from "../engine/throughput-pacer";
+import { defaultCopyOptions, jobStatuses, type JobRecord, type RangeRecord } from "../engine/types";
+import { MemoryStateStore } from "./support/memory-state-store";
+
+/**
+ * The engine's parts that decide things, on their own: the job state machine and slot, the lease manager,
+ * the balancer, the pacer and the concurrency window. Time is a clock the test moves; state is in memory.
+ * (Everything that talks to Cosmos DB is tested against a real endpoint in the other suites.)
+ */
+class TestClock implements Clock {
+  constructor(public time = 1_000_000) {}
+  now(): number {
+    return this.time;
+  }
+  advance(ms: number): void {
+    this.time += ms;
+  }
+}
+
+function jobNamed(name: string, createdAt: string): JobRecord {
+  return {
+    id: name,
+    name,
+    source: { database: "shop", container: "orders" },
+    destination: { database: "shop", container: `${name}-target` },
+    mode: "Offline",
+    status: "Pending",
+    options: defaultCopyOptions,
+    processedCount: 0,
+    totalCount: 0,
+    workerCount: 0,
+    processedByWorker: {},
+    createdAt,
+    lastUpdatedUtcTime: createdAt,
+    durationMs: 0,
+  };
+}
+
+function rangeNamed(id: string, fields: Partial<RangeRecord> = {}): RangeRecord {
+  return {
+    id,
+    jobName: "job",
+    minInclusive: id,
+    maxExclusive: `${id}~`,
+    processedCount: 0,
+    checksum: "0000000000000000",
+    processedByWorker: {},
+    drained: false,
+    ...fields,
+  };
+}
+
+const starting = async () => ({ writeRegion: "West US", totalCount: 10 });
+
+describe("engine units", function () {
+  describe("job lifecycle", function () {
+    it("allows only the service's transitions; ended jobs never change again", function () {
+      for (const ended of ["Completed", "Failed", "Cancelled"] as const) {
+        for (const to of jobStatuses) assert.equal(canTransition(ended, to), false, `${ended} → ${to}`);
+      }
+      assert.equal(canTransition("Paused", "Running"), false, "a resumed job queues first");
+      assert.equal(canTransition("Paused", "Pending"), true);
+      assert.equal(canTransition("Pending", "Completed"), false, "only a running job completes");
+    });
+
+    it("runs the oldest pending job in the slot, then the next once it ends", async function () {
+      const store = new MemoryStateStore();
+      await store.insertJob(jobNamed("second", "2026-01-02T00:00:00Z"));
+      await store.insertJob(jobNamed("first", "2026-01-01T00:00:00Z"));
+
+      const running = await claimJob(store, starting);
+      assert.equal(running?.name, "first");
+      assert.equal(running?.status, "Running");
+      assert.equal(running?.writeRegion, "West US");
+      assert.equal(running?.totalCount, 10);
+      assert.equal((await store.getJobSlot()).runningJob, "first");
+      assert.equal((await claimJob(store, starting))?.name, "first", "the slot's job stays the one to run");
+      assert.equal((await store.getJob("second"))?.status, "Pending");
+
+      await failJob(store, "first", { code: "Boom", message: "boom" });
+      assert.equal((await store.getJob("first"))?.status, "Failed");
+      assert.equal((await store.getJobSlot()).runningJob, undefined, "ending a job frees the slot");
+      assert.equal((await claimJob(store, starting))?.name, "second");
+    });
+
+    it("lets two workers racing for the slot agree on one job", async function () {
+      const store = new MemoryStateStore();
+      await store.insertJob(jobNamed("a", "2026-01-01T00:00:00Z"));
+      await store.insertJob(jobNamed("b", "2026-01-02T00:00:00Z"));
+      const [one, two] = await Promise.all([claimJob(store, starting), claimJob(store, starting)]);
+      assert.equal(one?.name, "a");
+      assert.equal(two?.name, "a");
+      assert.equal((await store.getJob("b"))?.status, "Pending");
+    });
+
+    it("refuses a transition the status does not allow, naming both, and frees the slot on pause", async function () {
+      const store = new MemoryStateStore();
+      await store.insertJob(jobNamed("job", "2026-01-01T00:00:00Z"));
+      await claimJob(store, starting);
+      await requestTransition(store, "job", "Paused");
+      assert.equal((await store.getJobSlot()).runningJob, undefined);
+      await assert.rejects(
+        requestTransition(store, "job", "Paused"),
+        /Cannot pause job 'job': it is Paused\. Only a job that is Pending or Running can be paused\./,
+      );
+      await requestTransition(store, "job", "Pending");
+      assert.equal((await claimJob(store, starting))?.status, "Running");
+      await finishJob(store, "job", {
+        sourceCount: 1,
+        copiedCount: 1,
+        targetCount: 1,
+        sourceChecksum: "01",
+        targetChecksum: "01",
+        matched: true,
+        verifiedAt: new Date().toISOString(),
+      });
+      assert.equal((await store.getJob("job"))?.status, "Completed");
+      assert.equal((await transitionJob(store, "job", "Cancelled")).outcome, "refused");
+      await assert.rejects(requestTransition(store, "missing", "Cancelled"), /No copy job named 'missing'/);
+    });
+
+    it("fails a job whose verification does not match, with both sides in the message", async function () {
+      const store = new MemoryStateStore();
+      await store.insertJob(jobNamed("job", "2026-01-01T00:00:00Z"));
+      await claimJob(store, starting);
+      await finishJob(store, "job", {
+        sourceCount: 10,
+        copiedCount: 9,
+        targetCount: 9,
+        sourceChecksum: "aa",
+        targetChecksum: "aa",
+        matched: false,
+        verifiedAt: new Date().toISOString(),
+      });
+      const job = await store.getJob("job");
+      assert.equal(job?.status, "Failed");
+      assert.equal(job?.error?.code, "VerificationMismatch");
+      assert.match(job?.error?.message ?? "", /source has 10 items, the copy read 9/);
+    });
+  });
+
+  describe("lease manager", function () {
+    const leaseDurationMs = 30_000;
+
+    function managerFor(store: MemoryStateStore, workerId: string, clock: TestClock, lost: string[] = []) {
+      return new LeaseManager({ store, workerId, leaseDurationMs, clock, onLost: (id) => lost.push(id) });
+    }
+
+    it("keeps a lease past its period by renewing it, whatever the page in flight does", async function () {
+      const store = new MemoryStateStore();
+      const clock = new TestClock();
+      await store.insertRange(rangeNamed("r1"));
+      const holder = managerFor(store, "w1", clock);
+      const lease = await holder.acquire((await store.getRange("job", "r1")) as RangeRecord);
+      assert.ok(lease);
+      // A page that takes three lease periods to write: renewals keep it.
+      for (let i = 0; i < 12; i++) {
+        clock.advance(leaseDurationMs / 4);
+        await holder.renewAll();
+      }
+      const record = (await store.getRange("job", "r1")) as RangeRecord;
+      assert.equal(record.leaseOwner, "w1");
+      assert.ok((record.leaseExpiresAt as number) > clock.now());
+      const rival = planBalance([record], ["w1", "w2"], "w2", clock.now(), new Set());
+      assert.deepEqual(rival.take, [], "a renewed lease is not free");
+      assert.equal(await holder.checkpoint("r1", { ...record, processedCount: 5 }), true);
+      assert.equal(lease.signal.aborted, false);
+    });
+
+    it("loses a lease it could not renew once another worker has taken it, and says so", async function () {
+      const store = new MemoryStateStore();
+      const clock = new TestClock();
+      await store.insertRange(rangeNamed("r1"));
+      const lost: string[] = [];
+      const holder = managerFor(store, "w1", clock, lost);
+      const lease = await holder.acquire((await store.getRange("job", "r1")) as RangeRecord);
+      store.failWrites = 1;
+      clock.advance(leaseDurationMs + 1);
+      await holder.renewAll();
+      assert.equal(lease?.signal.aborted, true, "a lease that ran out unrenewed stops its copy");
+      assert.deepEqual(lost, ["r1"]);
+
+      const rival = managerFor(store, "w2", clock);
+      const expired = (await store.getRange("job", "r1")) as RangeRecord;
+      assert.deepEqual(planBalance([expired], ["w2"], "w2", clock.now(), new Set()).take, ["r1"]);
+      assert.ok(await rival.acquire(expired));
+      assert.equal(await holder.checkpoint("r1", { ...expired, processedCount: 99 }), false);
+      assert.equal(((await store.getRange("job", "r1")) as RangeRecord).processedCount, 0);
+    });
+
+    it("notices at its next write that a rival took the range, and writes nothing over it", async function () {
+      const store = new MemoryStateStore();
+      const clock = new TestClock();
+      await store.insertRange(rangeNamed("r1"));
+      const lost: string[] = [];
+      const holder = managerFor(store, "w1", clock, lost);
+      const lease = await holder.acquire((await store.getRange("job", "r1")) as RangeRecord);
+      const stolen = (await store.getRange("job", "r1")) as RangeRecord;
+      await store.replaceRange({
+        ...stolen,
+        leaseOwner: "w2",
+        leaseExpiresAt: clock.now() + leaseDurationMs,
+      });
+      const fields = {
+        continuation: "c",
+        processedCount: 7,
+        checksum: "07",
+        processedByWorker: {},
+        drained: false,
+      };
+      assert.equal(await holder.checkpoint("r1", fields), false);
+      assert.equal(lease?.signal.aborted, true);
+      assert.deepEqual(lost, ["r1"]);
+      assert.equal(((await store.getRange("job", "r1")) as RangeRecord).leaseOwner, "w2");
+    });
+
+    it("serializes a checkpoint and a renewal of the same range, and releases for others", async function () {
+      const store = new MemoryStateStore();
+      const clock = new TestClock();
+      await store.insertRange(rangeNamed("r1"));
+      const holder = managerFor(store, "w1", clock);
+      await holder.acquire((await store.getRange("job", "r1")) as RangeRecord);
+      const fields = {
+        continuation: "c",
+        processedCount: 3,
+        checksum: "03",
+        processedByWorker: { w1: 3 },
+        drained: false,
+      };
+      const [checkpointed] = await Promise.all([holder.checkpoint("r1", fields), holder.renewAll()]);
+      assert.equal(checkpointed, true);
+      assert.equal(((await store.getRange("job", "r1")) as RangeRecord).processedCount, 3);
+      await holder.release("r1");
+      const released = (await store.getRange("job", "r1")) as RangeRecord;
+      assert.equal(released.leaseOwner, undefined);
+      assert.equal(released.continuation, "c", "releasing keeps the checkpoint");
+      assert.deepEqual([...holder.heldIds()], []);
+    });
+  });
+
+  describe("balancer", function () {
+    const now = 5_000;
+    const live = (owner: string, id: string): RangeLeaseView => ({
+      id,
+      drained: false,
+      leaseOwner: owner,
+      leaseExpiresAt: now + 1000,
+    });
+    const free = (id: string): RangeLeaseView => ({ id, drained: false });
+
+    it("gives a lone worker every open range, and ignores drained ones", function () {
+      const ranges = [free("a"), free("b"), { ...free("c"), drained: true }, free("d")];
+      assert.deepEqual(planBalance(ranges, [], "w1", now, new Set()), {
+        share: 3,
+        take: ["a", "b", "d"],
+        release: [],
+      });
+    });
+
+    it("gives back the excess when a second worker appears, and the newcomer takes what is freed", function () {
+      const ranges = ["a", "b", "c", "d"].map((id) => live("w1", id));
+      const plan = planBalance(ranges, ["w1", "w2"], "w1", now, new Set(["a", "b", "c", "d"]));
+      assert.deepEqual(plan, { share: 2, take: [], release: ["c", "d"] });
+      assert.deepEqual(planBalance(ranges, ["w1", "w2"], "w2", now, new Set()).take, [], "no stealing");
+      const freed = [live("w1", "a"), live("w1", "b"), free("c"), free("d")];
+      assert.deepEqual(planBalance(freed, ["w1", "w2"], "w2", now, new Set()).take, ["c", "d"]);
+    });
+
+    it("takes over the ranges of a worker whose leases expired", function () {
+      const ranges = [live("w1", "a"), { ...live("dead", "b"), leaseExpiresAt: now - 1 }];
+      assert.deepEqual(planBalance(ranges, ["w1", "w2"], "w2", now, new Set()).take, ["b"]);
+    });
+
+    it("takes back its own leases first after a restart under the same id", function () {
+      const ranges = [free("a"), live("w1", "b")];
+      const plan = planBalance(ranges, ["w1", "w2"], "w1", now, new Set());
+      assert.deepEqual(plan.take, ["b"]);
+    });
+  });
+
+  describe("throughput pacer", function () {
+    it("runs at a known ceiling from the start and never grows past it", function () {
+      let time = 0;
+      const pacer = new ThroughputPacer(4000, () => time);
+      assert.equal(pacer.rate, 4000);
+      for (let i = 0; i < 50; i++) {
+        time += 100;
+        pacer.onCharged(400);
+      }
+      assert.equal(pacer.rate, 4000);
+      pacer.setCeiling(1500);
+      assert.equal(pacer.rate, 1500, "a lower ceiling (a cap, a smaller share) applies at once");
+    });
+
+    it("drops under a 429 to a little under what got through, and grows back to the ceiling while calm", function () {
+      let time = 0;
+      const pacer = new ThroughputPacer(4000, () => time);
+      for (let i = 0; i < 10; i++) {
+        time += 100;
+        pacer.onCharged(300); // 3,000 RU/s got through
+      }
+      pacer.onThrottled();
+      assert.ok(pacer.rate < 3000 && pacer.rate >= 2000, `rate ${pacer.rate}`);
+      const dropped = pacer.rate;
+      pacer.onThrottled();
+      assert.equal(pacer.rate, dropped, "one burst of 429s counts once");
+      for (let i = 0; i < 600; i++) {
+        time += 100;
+        pacer.onCharged(pacer.rate / 10);
+      }
+      assert.equal(pacer.rate, 4000);
+    });
+
+    it("probes with a slow start where no budget is known", function () {
+      let time = 0;
+      const pacer = new ThroughputPacer(undefined, () => time);
+      const initial = pacer.rate;
+      for (let i = 0; i < 8; i++) {
+        time += 250;
+        pacer.onCharged(pacer.rate / 4);
+      }
+      assert.ok(pacer.rate > initial * 2, `rate ${pacer.rate} after 2 s of slow start from ${initial}`);
+    });
+  });
+
+  describe("concurrency window", function () {
+    it("admits up to its limit, then one per release", async function () {
+      const window = new AdaptiveConcurrency(1, 64, 2);
+      const first = await window.acquire();
+      await window.acquire();
+      let third = false;
+      const waiting = window.acquire().then(() => (third = true));
+      await Promise.resolve();
+      assert.equal(third, false);
+      first();
+      await waiting;
+      assert.equal(third, true);
+    });
+
+    it("halves on a throttle once per cool-down and widens on success", function () {
+      const window = new AdaptiveConcurrency(1, 64, 16, 500);
+      window.onThrottle(1000);
+      window.onThrottle(1200);
+      assert.equal(window.limit, 8);
+      window.onThrottle(1600);
+      assert.equal(window.limit, 4);
+      for (let i = 0; i < 20; i++) window.onSuccess();
+      assert.ok(window.limit > 4);
+    });
+  });
+});

@@ -1,5 +1,10 @@
 import { InvalidArgumentError, Option } from "commander";
-import type { ContainerRef, ValidationProblem } from "../engine";
+import {
+  parseThroughputLimit,
+  type ContainerRef,
+  type ThroughputLimit,
+  type ValidationProblem,
+} from "../engine";
 import { UsageError } from "./usage-error";
 
 /**
@@ -44,6 +49,15 @@ export function wholeNumberIn(limits: { min: number; max: number }): (value: str
   };
 }
 
+/** `--…-throughput-limit`: RU/s or a percentage, refused here with the engine's words. */
+export function throughputLimitArgument(value: string): ThroughputLimit {
+  try {
+    return parseThroughputLimit(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
+
 export function positiveNumber(value: string): number {
   const parsed = Number(value);
   if (!Number.isFinite(parsed) || parsed <= 0) throw new InvalidArgumentError("Use a number greater than 0.");
@@ -57,6 +71,8 @@ const flagOfField: [prefix: string, flag: string][] = [
   ["destination", "--dest-nosql"],
   ["pageSize", "--page-size"],
   ["workerCount", "--worker-count"],
+  ["targetThroughputLimit", "--target-throughput-limit"],
+  ["sourceThroughputLimit", "--source-throughput-limit"],
 ];
 
 export function specProblemsError(problems: ValidationProblem[]): UsageError {

@@ -1,4 +1,4 @@
-import type { ContainerRef, JobRecord } from "../engine";
+import type { ContainerRef, JobRecord, ThroughputLimit } from "../engine";
 
 /**
  * A job as Azure's `dataTransferJobs` resource (what `az cosmosdb copy show` prints), so scripts written
@@ -28,6 +28,9 @@ export interface DataTransferJobResource {
     source: CosmosSqlDataStore;
     destination: CosmosSqlDataStore;
     error?: { code: string; message: string };
+    /** This project's addition: the RU/s caps the job keeps under. */
+    targetThroughputLimit?: ThroughputLimit;
+    sourceThroughputLimit?: ThroughputLimit;
   };
 }
 
@@ -61,6 +64,12 @@ export function toDataTransferJob(job: JobRecord): DataTransferJobResource {
       source: dataStore(job.source),
       destination: dataStore(job.destination),
       ...(job.error ? { error: { code: job.error.code, message: job.error.message } } : {}),
+      ...(job.options.targetThroughputLimit
+        ? { targetThroughputLimit: job.options.targetThroughputLimit }
+        : {}),
+      ...(job.options.sourceThroughputLimit
+        ? { sourceThroughputLimit: job.options.sourceThroughputLimit }
+        : {}),
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { JobRecord } from "../engine";
+import { describeLimit, type JobRecord } from "../engine";
 import { toDataTransferJob, type DataTransferJobResource } from "./job-resource";
 
 /**
@@ -7,6 +7,14 @@ import { toDataTransferJob, type DataTransferJobResource } from "./job-resource"
  */
 export const outputFormats = ["table", "json", "tsv"] as const;
 export type OutputFormat = (typeof outputFormats)[number];
+
+/** `write 1500 RU/s; read 25% of provisioned throughput`, or empty when the job has no caps. */
+function throughputLimits(job: DataTransferJobResource): string {
+  const { targetThroughputLimit: write, sourceThroughputLimit: read } = job.properties;
+  return [write && `write ${describeLimit(write)}`, read && `read ${describeLimit(read)}`]
+    .filter(Boolean)
+    .join("; ");
+}
 
 const columns: [header: string, value: (job: DataTransferJobResource) => string | number][] = [
   ["Name", (j) => j.name],
@@ -23,6 +31,7 @@ const columns: [header: string, value: (job: DataTransferJobResource) => string 
   ["Workers", (j) => j.properties.workerCount],
   ["LastUpdatedUtc", (j) => j.properties.lastUpdatedUtcTime],
   ["Error", (j) => j.properties.error?.code ?? ""],
+  ["ThroughputLimits", (j) => throughputLimits(j)],
 ];
 
 /** The TSV column order, for help texts. */

@@ -1,6 +1,14 @@
 export { CopyJobs, type CreateOptions, type WaitOptions } from "./jobs";
 export { CopyWorker, defaultPagesInFlight, type WorkerOptions, type WorkerExit } from "./worker";
 export { CopyJobError } from "./errors";
-export { validateJobSpec, jobSpecProblems, optionLimits, type ValidationProblem } from "./validation";
+export {
+  validateJobSpec,
+  jobSpecProblems,
+  optionLimits,
+  parseThroughputLimit,
+  throughputLimitBounds,
+  type ValidationProblem,
+} from "./validation";
+export { describeLimit } from "./throughput-budget";
 export { stateDatabaseId } from "./state-store";
 export * from "./types";

@@ -1,5 +1,11 @@
 import { CopyJobError } from "./errors";
-import { defaultCopyOptions, type ContainerRef, type CopyOptions, type JobSpec } from "./types";
+import {
+  defaultCopyOptions,
+  type ContainerRef,
+  type CopyOptions,
+  type JobSpec,
+  type ThroughputLimit,
+} from "./types";
 
 /**
  * Every check a job spec gets before anything touches an account. The Pulumi provider's `check`, the CLI and
@@ -11,6 +17,12 @@ const jobNamePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 export const optionLimits = {
   pageSize: { min: 1, max: 10000 },
   workerCount: { min: 1, max: 16 },
+} as const;
+
+/** A throughput cap: at least the smallest rate a container can have a tenth of; at most the service's. */
+export const throughputLimitBounds = {
+  requestUnitsPerSecond: { min: 10, max: 1_000_000 },
+  percentOfProvisioned: { min: 1, max: 100 },
 } as const;
 
 export interface ValidationProblem {
@@ -69,6 +81,45 @@ function validateOption(field: keyof typeof optionLimits, value: unknown): Valid
   return undefined;
 }
 
+function validateThroughputLimit(
+  field: "targetThroughputLimit" | "sourceThroughputLimit",
+  value: unknown,
+): ValidationProblem | undefined {
+  if (value === undefined) return undefined;
+  const keys = value && typeof value === "object" ? Object.keys(value) : [];
+  const [key] = keys;
+  const bounds = throughputLimitBounds[key as keyof typeof throughputLimitBounds];
+  const amount = (value as Record<string, unknown> | null)?.[key];
+  if (keys.length !== 1 || !bounds) {
+    return {
+      field,
+      message: `${field} ${JSON.stringify(value)} is not valid: give { requestUnitsPerSecond: N } or { percentOfProvisioned: P }.`,
+    };
+  }
+  if (typeof amount !== "number" || !Number.isFinite(amount) || amount < bounds.min || amount > bounds.max) {
+    return {
+      field,
+      message: `${field}.${key} ${JSON.stringify(amount)} is not valid: use a number from ${bounds.min} to ${bounds.max}.`,
+    };
+  }
+  return undefined;
+}
+
+/**
+ * A cap as people type it: `1500` (RU/s) or `25%` (of the container's provisioned throughput). Throws a
+ * message that names the text and both forms.
+ */
+export function parseThroughputLimit(text: string): ThroughputLimit {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(%?)\s*$/.exec(text);
+  if (!match) {
+    throw new CopyJobError(
+      "InvalidJobSpec",
+      `Throughput limit '${text}' is not valid: give RU/s (e.g. 1500) or a share of provisioned throughput (e.g. 25%).`,
+    );
+  }
+  return match[2] ? { percentOfProvisioned: Number(match[1]) } : { requestUnitsPerSecond: Number(match[1]) };
+}
+
 export function jobSpecProblems(spec: JobSpec): ValidationProblem[] {
   const problems = [
     validateJobName(spec.name),
@@ -76,6 +127,8 @@ export function jobSpecProblems(spec: JobSpec): ValidationProblem[] {
     ...validateContainerRef("destination", spec.destination),
     validateOption("pageSize", spec.options?.pageSize),
     validateOption("workerCount", spec.options?.workerCount),
+    validateThroughputLimit("targetThroughputLimit", spec.options?.targetThroughputLimit),
+    validateThroughputLimit("sourceThroughputLimit", spec.options?.sourceThroughputLimit),
   ].filter((p): p is ValidationProblem => p !== undefined);
   if (
     problems.length === 0 &&

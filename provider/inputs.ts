@@ -1,4 +1,4 @@
-import type { AccountConnection, JobRecord, JobSpec } from "../engine";
+import type { AccountConnection, JobRecord, JobSpec, ThroughputLimit } from "../engine";
 
 /**
  * The flat property bag the dynamic resource stores: inputs as the SDK passes them, plus the job's
@@ -20,6 +20,8 @@ export interface JobInputs {
   timeoutMinutes?: number;
   workerCount?: number;
   pageSize?: number;
+  targetThroughputLimit?: ThroughputLimit;
+  sourceThroughputLimit?: ThroughputLimit;
   paused?: boolean;
 }
 
@@ -40,7 +42,12 @@ export function specOf(inputs: JobInputs): JobSpec {
     name: inputs.jobName,
     source: { database: inputs.sourceDatabase, container: inputs.sourceContainer },
     destination: { database: inputs.destinationDatabase, container: inputs.destinationContainer },
-    options: { pageSize: inputs.pageSize, workerCount: inputs.workerCount },
+    options: {
+      pageSize: inputs.pageSize,
+      workerCount: inputs.workerCount,
+      targetThroughputLimit: inputs.targetThroughputLimit,
+      sourceThroughputLimit: inputs.sourceThroughputLimit,
+    },
   };
 }
 

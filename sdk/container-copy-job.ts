@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { containerCopyJobProvider } from "../provider/dynamic-provider";
-import type { JobError, Verification } from "../engine";
+import type { JobError, ThroughputLimit, Verification } from "../engine";
 
 /** How the job reaches the Cosmos DB account. */
 export interface AccountArgs {
@@ -42,6 +42,14 @@ export interface ContainerCopyJobArgs {
   workerCount?: pulumi.Input<number>;
   /** Items per change-feed page and checkpoint (1–10,000, default 1,000). */
   pageSize?: pulumi.Input<number>;
+  /**
+   * The most RU/s the copy's writes may spend in the destination: `{ requestUnitsPerSecond: 1500 }` or
+   * `{ percentOfProvisioned: 25 }` (of its manual RU/s, autoscale maximum or database's shared offer).
+   * Default: all of the destination's throughput.
+   */
+  targetThroughputLimit?: pulumi.Input<ThroughputLimit>;
+  /** The most RU/s the copy's change-feed reads may spend in the source, as above. Default: no cap. */
+  sourceThroughputLimit?: pulumi.Input<ThroughputLimit>;
   /** Pause the job (an in-place update); set back to false to resume it. */
   paused?: pulumi.Input<boolean>;
 }
@@ -95,6 +103,8 @@ export class ContainerCopyJob extends pulumi.dynamic.Resource {
         timeoutMinutes: args.timeoutMinutes,
         workerCount: args.workerCount,
         pageSize: args.pageSize,
+        targetThroughputLimit: args.targetThroughputLimit,
+        sourceThroughputLimit: args.sourceThroughputLimit,
         paused: args.paused,
         status: undefined,
         processedCount: undefined,

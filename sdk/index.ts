@@ -5,4 +5,11 @@ export {
   type ContainerArgs,
 } from "./container-copy-job";
 export { CopyJobs, CopyWorker, CopyJobError, validateJobSpec, stateDatabaseId } from "../engine";
-export type { AccountConnection, ContainerRef, JobRecord, JobSpec, JobStatus } from "../engine";
+export type {
+  AccountConnection,
+  ContainerRef,
+  JobRecord,
+  JobSpec,
+  JobStatus,
+  ThroughputLimit,
+} from "../engine";

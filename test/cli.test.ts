@@ -301,7 +301,7 @@ describe("cosmos-copy CLI", function () {
       ["json-copy", "Completed", "2000", "2000", "shop/orders", "shop/json-copy", "Offline"],
     );
     assert.match(duration, /^\d{2}:\d{2}:\d{2}$/);
-    assert.equal(tsvRows[1].length, 11);
+    assert.equal(tsvRows[1].length, 12);
     assert.equal(showTsv.stdout, tsv.stdout.split("\n")[1] + "\n");
     assert.match(show.stdout, /^Name\s+Status[\s\S]*\njson-copy\s+Completed\s+2000\s+2000/);
   });

@@ -5,12 +5,14 @@ import {
   optionLimits,
   type ContainerRef,
   type JobSpec,
+  type ThroughputLimit,
 } from "../../engine";
 import {
   containerRefPairs,
   jobNameOption,
   requireContainerRef,
   specProblemsError,
+  throughputLimitArgument,
   wholeNumberIn,
 } from "../arguments";
 import { followJob, requireCompleted } from "../follow";
@@ -25,6 +27,8 @@ interface CreateOptions {
   destNosql: Partial<ContainerRef>;
   pageSize?: number;
   workerCount?: number;
+  targetThroughputLimit?: ThroughputLimit;
+  sourceThroughputLimit?: ThroughputLimit;
   wait?: boolean;
 }
 
@@ -49,11 +53,22 @@ export function registerCreate(program: Command): void {
       `workers the job wants (${optionLimits.workerCount.min}-${optionLimits.workerCount.max}, default ${defaultCopyOptions.workerCount})`,
       wholeNumberIn(optionLimits.workerCount),
     )
+    .option(
+      "--target-throughput-limit <ru|percent%>",
+      "most RU/s the copy's writes may spend in the destination: RU/s (1500) or a share of its provisioned throughput (25%); default all of it",
+      throughputLimitArgument,
+    )
+    .option(
+      "--source-throughput-limit <ru|percent%>",
+      "most RU/s the copy's change-feed reads may spend in the source, as above; default no cap",
+      throughputLimitArgument,
+    )
     .option("--wait", "wait for the job to end, showing its progress; exit 0 if it completes, 1 if not")
     .addHelpText(
       "after",
       examples(
         "cosmos-copy create --job-name orders-v2 --src-nosql database=shop container=orders --dest-nosql database=shop container=orders-v2 --wait",
+        "cosmos-copy create --job-name orders-v3 --src-nosql database=shop container=orders --dest-nosql database=shop container=orders-v3 --worker-count 2 --target-throughput-limit 50% --source-throughput-limit 2000",
       ),
     )
     .action((options: CreateOptions, command: Command) =>
@@ -65,6 +80,12 @@ export function registerCreate(program: Command): void {
           options: {
             ...(options.pageSize !== undefined ? { pageSize: options.pageSize } : {}),
             ...(options.workerCount !== undefined ? { workerCount: options.workerCount } : {}),
+            ...(options.targetThroughputLimit
+              ? { targetThroughputLimit: options.targetThroughputLimit }
+              : {}),
+            ...(options.sourceThroughputLimit
+              ? { sourceThroughputLimit: options.sourceThroughputLimit }
+              : {}),
           },
         };
         const problems = jobSpecProblems(spec);

@@ -26,6 +26,16 @@ export interface WriteResult {
 }
 
 const maxOperationsPerRequest = 100;
+/**
+ * What a request may cost, in seconds of the paced rate: a target admits operations while its one-second
+ * bucket lasts, so a request bigger than that is partly refused however well it is paced.
+ */
+const requestSecondsOfRate = 0.25;
+/**
+ * The charge assumed per kilobyte written until the target has charged one (the service's rule of thumb is
+ * about 5 RU per KB with default indexing): high, so the first requests under-send rather than burst.
+ */
+const initialChargePerKilobyte = 10;
 const transientOperationStatuses = new Set([408, 410, 449, 500, 503]);
 const maxOperationAttempts = 30;
 
@@ -36,24 +46,40 @@ export class BulkWriter {
     private readonly pacer: ThroughputPacer,
   ) {}
 
-  /** Moving average of what one upsert costs, to reserve a request's charge before it is sent. */
-  private chargePerOperation: number | undefined;
+  /** Moving average of what a kilobyte written costs, to reserve a request's charge before it is sent. */
+  private chargePerKilobyte = initialChargePerKilobyte;
+  private measuredCharge = false;
 
   /** Upserts every document; `signal` abandons the writes still going (an upsert sent twice is harmless). */
   async upsertAll(documents: Record<string, unknown>[], signal?: AbortSignal): Promise<WriteResult> {
+    if (documents.length === 0) return { requestCharge: 0, throttledOperations: 0 };
+    const kilobytesPerDocument = Buffer.byteLength(JSON.stringify(documents)) / 1024 / documents.length;
+    const perRequest = this.operationsPerRequest(kilobytesPerDocument);
     const chunks: Record<string, unknown>[][] = [];
-    for (let i = 0; i < documents.length; i += maxOperationsPerRequest) {
-      chunks.push(documents.slice(i, i + maxOperationsPerRequest));
+    for (let i = 0; i < documents.length; i += perRequest) {
+      chunks.push(documents.slice(i, i + perRequest));
     }
-    const results = await Promise.all(chunks.map((chunk) => this.upsertChunk(chunk, signal)));
+    const results = await Promise.all(
+      chunks.map((chunk) => this.upsertChunk(chunk, kilobytesPerDocument, signal)),
+    );
     return {
       requestCharge: results.reduce((sum, r) => sum + r.requestCharge, 0),
       throttledOperations: results.reduce((sum, r) => sum + r.throttledOperations, 0),
     };
   }
 
+  /** As many operations as fit a quarter second of the paced rate, up to the service's 100. */
+  private operationsPerRequest(kilobytesPerDocument: number): number {
+    const charge = Math.max(1, kilobytesPerDocument * this.chargePerKilobyte);
+    return Math.max(
+      1,
+      Math.min(maxOperationsPerRequest, Math.floor((this.pacer.rate * requestSecondsOfRate) / charge)),
+    );
+  }
+
   private async upsertChunk(
     documents: Record<string, unknown>[],
+    kilobytesPerDocument: number,
     signal?: AbortSignal,
   ): Promise<WriteResult> {
     let pending = documents;
@@ -70,7 +96,7 @@ export class BulkWriter {
         operationType: BulkOperationType.Upsert,
         resourceBody: resourceBody as JSONObject,
       }));
-      const responses = await this.send(operations, signal);
+      const responses = await this.send(operations, operations.length * kilobytesPerDocument, signal);
       const retry: Record<string, unknown>[] = [];
       let waitMs = 0;
       let accepted = 0;
@@ -79,11 +105,7 @@ export class BulkWriter {
         result.requestCharge += response.requestCharge ?? 0;
         if (response.statusCode < 300) {
           accepted += response.requestCharge ?? 0;
-          const charge = response.requestCharge ?? 0;
-          this.chargePerOperation =
-            this.chargePerOperation === undefined
-              ? charge
-              : this.chargePerOperation + (charge - this.chargePerOperation) * 0.05;
+          this.learnCharge((response.requestCharge ?? 0) / Math.max(kilobytesPerDocument, 1 / 1024));
           return;
         }
         if (response.statusCode === 429) {
@@ -110,11 +132,22 @@ export class BulkWriter {
     return result;
   }
 
-  private async send(operations: OperationInput[], signal?: AbortSignal): Promise<OperationResponse[]> {
+  private learnCharge(perKilobyte: number): void {
+    this.chargePerKilobyte = this.measuredCharge
+      ? this.chargePerKilobyte + (perKilobyte - this.chargePerKilobyte) * 0.05
+      : perKilobyte;
+    this.measuredCharge = true;
+  }
+
+  private async send(
+    operations: OperationInput[],
+    kilobytes: number,
+    signal?: AbortSignal,
+  ): Promise<OperationResponse[]> {
     const release = await this.concurrency.acquire();
     try {
       // Paced after a slot is free, so requests leave at the paced times rather than in a burst.
-      await this.pacer.reserve(operations.length * (this.chargePerOperation ?? 0), signal);
+      await this.pacer.reserve(kilobytes * this.chargePerKilobyte, signal);
       return await withRetries(
         () => this.container.items.bulk(operations, { continueOnError: true }, { abortSignal: signal }),
         bulkWriteRetryPolicy,

@@ -120,6 +120,7 @@ export async function runJob(ctx: JobRunContext, started: JobRecord): Promise<vo
     const lease = await leases.acquire(range);
     if (!lease) return;
     const controller = new AbortController();
+    ctx.log(`copying ${range.id}`);
     const task = copyRange(
       {
         source,
@@ -134,10 +135,9 @@ export async function runJob(ctx: JobRunContext, started: JobRecord): Promise<vo
       lease,
       startOf(lease, feedRange),
     )
-      .then((outcome) => {
-        if (outcome === "lostLease") ctx.log(`stopped copying ${range.id}: its lease was taken`);
-      })
+      .then((outcome) => ctx.log(`stopped copying ${range.id} (${outcome})`))
       .catch((error: unknown) => {
+        ctx.log(`stopped copying ${range.id} (failed)`);
         failure ??= error;
       })
       .finally(async () => {

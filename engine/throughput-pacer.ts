@@ -18,6 +18,8 @@ const initialRatePerSecond = 1000;
 const slowStartFactor = 1.3;
 const slowStartStepMs = 250;
 const increasePerSecond = 1.02;
+/** Under a known ceiling a 429 is someone else's spending or a misaligned burst: recover faster. */
+const increasePerSecondUnderCeiling = 1.1;
 const decreaseFactor = 0.8;
 const calmAfterThrottleMs = 1000;
 /** Throttles this soon after a decrease belong to the same burst of 429s and do not decrease again. */
@@ -87,7 +89,9 @@ export class ThroughputPacer {
     if (now - this.lastThrottleAt < calmAfterThrottleMs) return;
     // Grow only a rate that is being used: a copy bound by its reads must not bank a rate it never tried.
     if (this.measured(now) < this.ratePerSecond / 2) return;
-    const [factor, stepMs] = this.slowStart ? [slowStartFactor, slowStartStepMs] : [increasePerSecond, 1000];
+    const calmFactor =
+      this.ceilingPerSecond === undefined ? increasePerSecond : increasePerSecondUnderCeiling;
+    const [factor, stepMs] = this.slowStart ? [slowStartFactor, slowStartStepMs] : [calmFactor, 1000];
     if (now - this.lastIncreaseAt >= stepMs) {
       this.ratePerSecond = Math.min(this.ceilingPerSecond ?? Infinity, this.ratePerSecond * factor);
       this.lastIncreaseAt = now;

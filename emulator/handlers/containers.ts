@@ -70,6 +70,7 @@ function initialPartitions(definition: ContainerDefinition, count: number): Part
     minInclusive,
     maxExclusive: boundaries[index + 1],
     lsn: 0,
+    parents: [],
   }));
 }
 
@@ -188,7 +189,7 @@ export function listPartitionKeyRanges(ctx: EmulatorContext, databaseId: string,
       _self: `${containerSelf(container)}pkranges/${p.index}/`,
       throughputFraction: 1,
       status: "online",
-      parents: [],
+      parents: p.parents.map(String),
       _ts: container.ts,
       lsn: p.lsn,
     }),

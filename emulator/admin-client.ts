@@ -2,11 +2,12 @@ import * as http from "node:http";
 import * as https from "node:https";
 import { authorizationHeader } from "./auth";
 import type { FaultRules } from "./faults";
+import type { SplitResult } from "./handlers/splits";
 import type { ContainerStatistics } from "./statistics";
 
 /**
  * A typed client for the emulator's `/_admin` test controls. Tests and benchmarks use it to inject faults,
- * move the write region and read request statistics; the copy engine never does.
+ * move the write region, split partitions and read request statistics; the copy engine never does.
  */
 export class EmulatorAdmin {
   constructor(
@@ -25,6 +26,11 @@ export class EmulatorAdmin {
 
   setWriteRegion(writeRegion: string): Promise<unknown> {
     return this.call("PUT", "region", { writeRegion });
+  }
+
+  /** Splits a partition key range of the container: `rangeId`, or else its widest range. */
+  async splitPartition(database: string, container: string, rangeId?: string): Promise<SplitResult> {
+    return (await this.call("POST", "split", { database, container, rangeId })) as SplitResult;
   }
 
   async statistics(): Promise<Record<string, ContainerStatistics>> {

@@ -20,6 +20,7 @@ export const SubStatus = {
   partitionKeyMismatch: 1001,
   requestRateTooLarge: 3200,
   authTokenTimeout: 3,
+  partitionKeyRangeGone: 1002,
 } as const;
 
 export const errors = {
@@ -58,7 +59,7 @@ export const errors = {
       SubStatus.requestRateTooLarge,
       { "x-ms-retry-after-ms": String(retryAfterMs) },
     ),
-  gone: (message: string) => new CosmosError(410, "Gone", message, 1002),
+  gone: (message: string) => new CosmosError(410, "Gone", message, SubStatus.partitionKeyRangeGone),
   serviceUnavailable: () =>
     new CosmosError(503, "ServiceUnavailable", "Service is currently unavailable. Please retry the request."),
 } as const;

@@ -4,9 +4,12 @@ import path from "node:path";
 import {
   effectivePartitionKey,
   epkRangeBoundaries,
+  epkRangeMidpoint,
+  epkRangeWidth,
   extractPartitionKey,
   parsePartitionKeyPath,
   rangeIndexOf,
+  readSortableNumberHex,
   sortableNumberHex,
   type PartitionKeyDefinition,
   type PartitionKeyValue,
@@ -402,4 +405,41 @@ describe("epkRangeBoundaries", () => {
       }
     }
   });
+});
+
+describe("epkRangeMidpoint (partition splits)", () => {
+  const definitions = [
+    ["V1", V1],
+    ["V2", V2],
+    ["MultiHash", MULTI],
+  ] as const;
+
+  it("reads back every V1 boundary encoding", () => {
+    const rand = prng(11);
+    const values = [0, 1, 2, 131072, 262144, 2 ** 31, 2 ** 32 - 1, -1.5, 0.25];
+    for (let n = 0; n < 500; n++) values.push(Math.floor(rand() * 2 ** 32));
+    for (const value of values) assert.equal(readSortableNumberHex(sortableNumberHex(value)), value);
+  });
+
+  for (const [name, definition] of definitions) {
+    it(`halves ranges onto the boundaries an even split would give (${name})`, () => {
+      const four = epkRangeBoundaries(definition, 4);
+      assert.equal(epkRangeMidpoint(definition, "", "FF"), epkRangeBoundaries(definition, 2)[1]);
+      assert.equal(epkRangeMidpoint(definition, four[0], four[2]), four[1]);
+      assert.equal(epkRangeMidpoint(definition, four[2], four[4]), four[3]);
+      assert.equal(epkRangeWidth(definition, four[0], four[1]), epkRangeWidth(definition, four[3], four[4]));
+    });
+
+    it(`keeps splitting the first range until it is too narrow, each midpoint strictly inside (${name})`, () => {
+      let max = "FF";
+      let splits = 0;
+      for (let mid = epkRangeMidpoint(definition, "", max); mid !== undefined;) {
+        assert.ok("" < mid && mid < max, `${mid} inside ["", ${max})`);
+        max = mid;
+        splits++;
+        mid = epkRangeMidpoint(definition, "", max);
+      }
+      assert.equal(splits, definition === V1 ? 14 : 126);
+    });
+  }
 });

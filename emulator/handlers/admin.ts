@@ -2,12 +2,20 @@ import { saveAccount } from "../account";
 import { errors } from "../errors";
 import type { FaultInjector, FaultRules } from "../faults";
 import { json, jsonBody, type CosmosRequest, type CosmosResponse } from "../protocol";
-import type { EmulatorContext } from "./context";
+import { requireContainer, type EmulatorContext } from "./context";
+import { splitPartition } from "./splits";
 import type { RequestStatistics } from "../statistics";
+
+interface SplitRequest {
+  database?: unknown;
+  container?: unknown;
+  rangeId?: string;
+}
 
 /**
  * Test controls under `/_admin/…`, signed with the account key like every other call: faults, the write
- * region, and per-container request statistics (what benchmarks read RU use and throttling from).
+ * region, partition splits, and per-container request statistics (what benchmarks read RU use and
+ * throttling from).
  */
 export function handleAdmin(
   ctx: EmulatorContext,
@@ -34,6 +42,15 @@ export function handleAdmin(
       ctx.account.writeRegion = writeRegion;
       saveAccount(ctx.store, ctx.account);
       return json(200, { writeRegion }, 0);
+    }
+    case "POST split": {
+      const { database, container, rangeId } = jsonBody<SplitRequest>(request);
+      if (typeof database !== "string" || typeof container !== "string") {
+        throw errors.badRequest('Name the container as {"database": "<id>", "container": "<id>"}.');
+      }
+      return ctx.store.transaction(() =>
+        json(200, splitPartition(ctx, requireContainer(ctx, database, container, false), rangeId), 0),
+      );
     }
     case "GET statistics":
       return json(200, statistics.snapshot(), 0);

@@ -1,7 +1,7 @@
 import { CosmosError, errors } from "../errors";
-import { isTrue, jsonBody, type CosmosRequest, type CosmosResponse } from "../protocol";
+import { header, isTrue, jsonBody, type CosmosRequest, type CosmosResponse } from "../protocol";
 import type { ContainerRecord } from "../store/store";
-import { chargeContainer, retryAfter, type EmulatorContext } from "./context";
+import { chargeContainer, requireRange, retryAfter, type EmulatorContext } from "./context";
 import {
   canonicalPartitionKey,
   deleteItem,
@@ -163,6 +163,9 @@ export function executeBatch(
   container: ContainerRecord,
   request: CosmosRequest,
 ): CosmosResponse {
+  // Bulk requests address the range the SDK grouped their operations by; after a split it must regroup.
+  const rangeId = header(request, "x-ms-documentdb-partitionkeyrangeid");
+  if (rangeId !== undefined) requireRange(ctx.store.listPartitions(container.rid), container, rangeId);
   const operations = operationsOf(request);
   return isTrue(request, "x-ms-cosmos-batch-atomic")
     ? atomic(ctx, container, operations)

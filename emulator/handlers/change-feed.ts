@@ -3,7 +3,7 @@ import { effectivePartitionKey, type PartitionKeyValue } from "../partitioning/e
 import { feedBody, header, maxItemCount, type CosmosRequest, type CosmosResponse } from "../protocol";
 import type { ContainerRecord, PartitionRecord } from "../store/store";
 import { requestUnits } from "../throughput/request-units";
-import type { EmulatorContext } from "./context";
+import { requireRange, type EmulatorContext } from "./context";
 import { canonicalPartitionKey, renderItem } from "./item-operations";
 
 /**
@@ -22,11 +22,7 @@ function partitionFor(ctx: EmulatorContext, container: ContainerRecord, request:
   const rangeId = header(request, "x-ms-documentdb-partitionkeyrangeid");
   const partitionKeyHeader = header(request, "x-ms-documentdb-partitionkey");
   if (rangeId !== undefined) {
-    const partition = partitions.find((p) => String(p.index) === rangeId);
-    if (!partition) {
-      throw errors.gone(`Partition key range '${rangeId}' of container '${container.id}' does not exist.`);
-    }
-    return { partition, partitionKey: undefined };
+    return { partition: requireRange(partitions, container, rangeId), partitionKey: undefined };
   }
   if (partitionKeyHeader !== undefined) {
     const partitionKey = canonicalPartitionKey(partitionKeyHeader);

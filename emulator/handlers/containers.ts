@@ -4,10 +4,11 @@ import { feedBody, json, jsonBody, type CosmosRequest, type CosmosResponse } fro
 import { newContainerRid, newEtag, nowSeconds } from "../resource-ids";
 import type { ContainerDefinition, ContainerRecord, PartitionRecord } from "../store/store";
 import { requestUnits } from "../throughput/request-units";
-import { containerSelf, requireContainer, requireDatabase, type EmulatorContext } from "./context";
+import { containerSelf, offerRate, requireContainer, requireDatabase, type EmulatorContext } from "./context";
 import { queryResources } from "./resource-query";
 import { validateResourceName } from "./names";
 import { createOffer, requestedThroughput } from "./offers";
+import { partitionsFor } from "./splits";
 
 /** Throughput a provisioned container gets when neither it nor its database names any. */
 const defaultContainerThroughput = 400;
@@ -70,6 +71,7 @@ function initialPartitions(definition: ContainerDefinition, count: number): Part
     minInclusive,
     maxExclusive: boundaries[index + 1],
     lsn: 0,
+    parents: [],
   }));
 }
 
@@ -116,11 +118,16 @@ export function createContainer(
       ts: nowSeconds(),
       etag: newEtag(),
     };
-    ctx.store.insertContainer(container, initialPartitions(definition, ctx.partitionCount));
     const sharedOffer = ctx.store.getOfferForResource(database.rid);
     const ownThroughput =
       throughput ??
       (ctx.account.serverless || sharedOffer ? undefined : { offerThroughput: defaultContainerThroughput });
+    // The service starts a container with as many partitions as its throughput needs.
+    const partitionCount = Math.max(
+      ctx.partitionCount,
+      ownThroughput ? partitionsFor(offerRate({ content: ownThroughput })) : 1,
+    );
+    ctx.store.insertContainer(container, initialPartitions(definition, partitionCount));
     if (ownThroughput)
       createOffer(ctx, { rid: container.rid, self: containerSelf(container) }, ownThroughput);
     return json(201, containerResource(container), requestUnits.metadata());
@@ -188,7 +195,7 @@ export function listPartitionKeyRanges(ctx: EmulatorContext, databaseId: string,
       _self: `${containerSelf(container)}pkranges/${p.index}/`,
       throughputFraction: 1,
       status: "online",
-      parents: [],
+      parents: p.parents.map(String),
       _ts: container.ts,
       lsn: p.lsn,
     }),

@@ -1,7 +1,7 @@
 import type { AccountSettings } from "../account";
 import { errors } from "../errors";
 import type { RateLimiter } from "../throughput/rate-limiter";
-import type { ContainerRecord, DatabaseRecord, OfferRecord, Store } from "../store/store";
+import type { ContainerRecord, DatabaseRecord, OfferRecord, PartitionRecord, Store } from "../store/store";
 
 /** What every handler may use: the store, the account's settings and the throughput budgets. */
 export interface EmulatorContext {
@@ -36,12 +36,29 @@ export function requireContainer(
   return container;
 }
 
+/**
+ * The live partition key range a request addresses by id. A range that was split (or never existed)
+ * answers 410 with substatus 1002, PartitionKeyRangeGone: the SDK then re-reads `/pkranges` and retries on
+ * the children.
+ */
+export function requireRange(
+  partitions: PartitionRecord[],
+  container: ContainerRecord,
+  rangeId: string,
+): PartitionRecord {
+  const partition = partitions.find((p) => String(p.index) === rangeId);
+  if (!partition) {
+    throw errors.gone(`Partition key range '${rangeId}' of container '${container.id}' is gone.`);
+  }
+  return partition;
+}
+
 export const databaseSelf = (database: { rid: string }) => `dbs/${database.rid}/`;
 export const containerSelf = (container: ContainerRecord) =>
   `dbs/${container.databaseRid}/colls/${container.rid}/`;
 
 /** RU/s an offer grants: manual throughput, or the autoscale maximum (autoscale scales up instantly). */
-export function offerRate(offer: OfferRecord): number {
+export function offerRate(offer: Pick<OfferRecord, "content">): number {
   return offer.content.offerAutopilotSettings?.maxThroughput ?? offer.content.offerThroughput ?? 0;
 }
 

@@ -1,10 +1,11 @@
 import { errors } from "../errors";
 import { feedBody, header, json, jsonBody, type CosmosRequest, type CosmosResponse } from "../protocol";
 import { newEtag, newOfferRid, nowSeconds } from "../resource-ids";
-import type { OfferContent, OfferRecord } from "../store/store";
+import type { ContainerRecord, OfferContent, OfferRecord } from "../store/store";
 import { requestUnits } from "../throughput/request-units";
-import type { EmulatorContext } from "./context";
+import { offerRate, type EmulatorContext } from "./context";
 import { queryResources } from "./resource-query";
+import { splitForThroughput } from "./splits";
 
 const minimumManualThroughput = 400;
 const minimumAutoscaleMax = 1000;
@@ -72,6 +73,14 @@ function offerResource(offer: OfferRecord): Record<string, unknown> {
   };
 }
 
+/** The container an offer pays for; undefined for a database's shared offer. */
+function containerOf(ctx: EmulatorContext, offer: OfferRecord): ContainerRecord | undefined {
+  return ctx.store
+    .listDatabases()
+    .flatMap((database) => ctx.store.listContainers(database.id))
+    .find((container) => container.rid === offer.resourceRid);
+}
+
 function rejectOnServerless(ctx: EmulatorContext): void {
   if (ctx.account.serverless) {
     throw errors.badRequest("Reading or replacing offers is not supported for serverless accounts.");
@@ -117,6 +126,12 @@ export function replaceOffer(ctx: EmulatorContext, rid: string, request: CosmosR
     );
   }
   const updated = { ...offer, content, ts: nowSeconds(), etag: newEtag() };
-  ctx.store.putOffer(updated);
+  ctx.store.transaction(() => {
+    ctx.store.putOffer(updated);
+    // Raising a container's throughput past what its partitions hold splits them, as the service does
+    // (lowering it never merges them).
+    const container = containerOf(ctx, offer);
+    if (container) splitForThroughput(ctx, container, offerRate(updated));
+  });
   return json(200, offerResource(updated), requestUnits.metadata());
 }

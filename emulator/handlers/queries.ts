@@ -11,7 +11,7 @@ import {
 } from "../protocol";
 import type { ContainerRecord } from "../store/store";
 import { requestUnits } from "../throughput/request-units";
-import type { EmulatorContext } from "./context";
+import { requireRange, type EmulatorContext } from "./context";
 import { canonicalPartitionKey, renderItem } from "./item-operations";
 
 /**
@@ -66,11 +66,15 @@ function parseContinuation(request: CosmosRequest): Continuation | undefined {
   }
 }
 
-function scope(request: CosmosRequest) {
+function scope(ctx: EmulatorContext, container: ContainerRecord, request: CosmosRequest) {
   const rangeId = header(request, "x-ms-documentdb-partitionkeyrangeid");
   const partitionKeyHeader = header(request, "x-ms-documentdb-partitionkey");
+  const partition =
+    rangeId === undefined
+      ? undefined
+      : requireRange(ctx.store.listPartitions(container.rid), container, rangeId);
   return {
-    partitions: rangeId === undefined ? undefined : [Number(rangeId)],
+    partitions: partition && [partition.index],
     partitionKey: partitionKeyHeader === undefined ? undefined : canonicalPartitionKey(partitionKeyHeader),
   };
 }
@@ -102,9 +106,10 @@ function streamingPage(
   let afterRow = continuation && "row" in continuation ? continuation.row : 0;
   const results: string[] = [];
   const passThrough = !query || (query.select.kind === "star" && !query.where);
+  const where = scope(ctx, container, request);
   for (;;) {
     const wanted = limit - results.length;
-    const rows = ctx.store.scanItems(container.rid, { ...scope(request), afterRow, limit: wanted });
+    const rows = ctx.store.scanItems(container.rid, { ...where, afterRow, limit: wanted });
     for (const { row, item } of rows) {
       afterRow = row;
       const rendered = renderItem(container, item);
@@ -134,7 +139,7 @@ function fullPage(
 ): CosmosResponse {
   // Items are parsed as the evaluator pulls them, so an aggregate over a large container holds one chunk
   // at a time; only what the query keeps (sorted rows, distinct values) stays in memory.
-  const where = scope(request);
+  const where = scope(ctx, container, request);
   function* documents(): Generator<Record<string, unknown>> {
     for (let afterRow = 0; ;) {
       const rows = ctx.store.scanItems(container.rid, { ...where, afterRow, limit: 1000 });

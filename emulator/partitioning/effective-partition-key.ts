@@ -226,6 +226,22 @@ export function sortableNumberHex(value: number): string {
   return hexBytes(bytes);
 }
 
+/** Inverse of sortableNumberHex: the double whose encoding `hex` is. */
+export function readSortableNumberHex(hex: string): number {
+  const bytes = (hex.match(/../g) ?? []).map((pair) => parseInt(pair, 16));
+  if (bytes[0] !== Marker.Number || bytes.length < 2) {
+    throw new RangeError(`${hex} is not a sortable number encoding`);
+  }
+  // The top byte is whole; each later byte carries the next 7 bits in its high bits.
+  let payload = BigInt(bytes[1]) << 56n;
+  bytes.slice(2).forEach((byte, i) => {
+    payload |= BigInt(byte >> 1) << BigInt(49 - 7 * i);
+  });
+  const bits = payload >= SIGN_BIT ? payload ^ SIGN_BIT : -payload & UINT64_MASK;
+  float64View.setBigUint64(0, bits);
+  return float64View.getFloat64(0);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Partition key extraction
 // ---------------------------------------------------------------------------------------------
@@ -337,25 +353,65 @@ export function epkRangeBoundaries(definition: PartitionKeyDefinition, partition
     throw new RangeError(`partitionCount must be a positive integer, got ${partitionCount}`);
   }
   const scheme = hashScheme(definition);
-  const boundaries = [MIN_EPK];
-  if (scheme === "V1") {
-    if (partitionCount > V1_MAX_PARTITION_COUNT) {
-      throw new RangeError(
-        `At most ${V1_MAX_PARTITION_COUNT} partitions are supported for V1 partition keys`,
-      );
-    }
-    for (let i = 1; i < partitionCount; i++) {
-      boundaries.push(sortableNumberHex(Math.floor((i * 2 ** 32) / partitionCount)));
-    }
-  } else {
-    const space = 1n << 126n;
-    const count = BigInt(partitionCount);
-    for (let i = 1n; i < count; i++) {
-      boundaries.push(((i * space) / count).toString(16).toUpperCase().padStart(32, "0"));
-    }
+  if (scheme === "V1" && partitionCount > V1_MAX_PARTITION_COUNT) {
+    throw new RangeError(`At most ${V1_MAX_PARTITION_COUNT} partitions are supported for V1 partition keys`);
   }
+  const space = hashSpace(scheme);
+  const count = BigInt(partitionCount);
+  const boundaries = [MIN_EPK];
+  for (let i = 1n; i < count; i++) boundaries.push(boundaryAt(scheme, (i * space) / count));
   boundaries.push(MAX_EPK);
   return boundaries;
+}
+
+/** Interior boundaries below this V1 hash would break EPK order (see epkRangeBoundaries). */
+const V1_MIN_BOUNDARY = 2n ** 32n / BigInt(V1_MAX_PARTITION_COUNT);
+
+/** Size of the hash space boundaries are positions in: the uint32 hash (V1) or the masked 126-bit hash. */
+function hashSpace(scheme: HashScheme): bigint {
+  return scheme === "V1" ? 1n << 32n : 1n << 126n;
+}
+
+/** The boundary EPK at `position` in the hash space; 0 and the space size are "" and "FF". */
+function boundaryAt(scheme: HashScheme, position: bigint): string {
+  if (position === 0n) return MIN_EPK;
+  if (position === hashSpace(scheme)) return MAX_EPK;
+  return scheme === "V1"
+    ? sortableNumberHex(Number(position))
+    : position.toString(16).toUpperCase().padStart(32, "0");
+}
+
+/** Inverse of boundaryAt, for boundaries this module made. */
+function positionOf(scheme: HashScheme, boundary: string): bigint {
+  if (boundary === MIN_EPK) return 0n;
+  if (boundary === MAX_EPK) return hashSpace(scheme);
+  return scheme === "V1" ? BigInt(readSortableNumberHex(boundary)) : BigInt(`0x${boundary}`);
+}
+
+/** The width of the range [minInclusive, maxExclusive) in hash positions (to pick the largest range). */
+export function epkRangeWidth(
+  definition: PartitionKeyDefinition,
+  minInclusive: string,
+  maxExclusive: string,
+): bigint {
+  const scheme = hashScheme(definition);
+  return positionOf(scheme, maxExclusive) - positionOf(scheme, minInclusive);
+}
+
+/**
+ * The boundary that halves [minInclusive, maxExclusive), as a partition split does; undefined when the
+ * range is too narrow to split (one hash wide, or a V1 boundary would fall below the order-safe minimum).
+ */
+export function epkRangeMidpoint(
+  definition: PartitionKeyDefinition,
+  minInclusive: string,
+  maxExclusive: string,
+): string | undefined {
+  const scheme = hashScheme(definition);
+  const low = positionOf(scheme, minInclusive);
+  const middle = (low + positionOf(scheme, maxExclusive)) / 2n;
+  if (middle === low || (scheme === "V1" && middle < V1_MIN_BOUNDARY)) return undefined;
+  return boundaryAt(scheme, middle);
 }
 
 /** Index of the range of `boundaries` (from epkRangeBoundaries) that owns `epk`. */

@@ -20,7 +20,7 @@ CREATE TABLE IF NOT EXISTS containers (
   definition TEXT NOT NULL, ts INTEGER NOT NULL, etag TEXT NOT NULL, PRIMARY KEY (database_id, id));
 CREATE TABLE IF NOT EXISTS partitions (
   container_rid TEXT NOT NULL, idx INTEGER NOT NULL, min_epk TEXT NOT NULL, max_epk TEXT NOT NULL,
-  lsn INTEGER NOT NULL, PRIMARY KEY (container_rid, idx));
+  lsn INTEGER NOT NULL, parents TEXT NOT NULL DEFAULT '[]', PRIMARY KEY (container_rid, idx));
 CREATE TABLE IF NOT EXISTS offers (
   rid TEXT PRIMARY KEY, resource_rid TEXT NOT NULL UNIQUE, resource_self TEXT NOT NULL,
   content TEXT NOT NULL, ts INTEGER NOT NULL, etag TEXT NOT NULL);
@@ -74,7 +74,16 @@ export class SqliteStore implements Store {
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = FULL");
     this.db.exec(schema);
+    this.addPartitionParents();
     this.statements = this.prepare();
+  }
+
+  /** Data directories from before partition splits have no `parents` column; none of their ranges has any. */
+  private addPartitionParents(): void {
+    const columns = this.db.pragma("table_info(partitions)") as { name: string }[];
+    if (!columns.some((column) => column.name === "parents")) {
+      this.db.exec("ALTER TABLE partitions ADD COLUMN parents TEXT NOT NULL DEFAULT '[]'");
+    }
   }
 
   private prepare() {
@@ -102,10 +111,14 @@ export class SqliteStore implements Store {
       replaceContainer: db.prepare("UPDATE containers SET definition = ?, ts = ?, etag = ? WHERE rid = ?"),
       deleteContainer: db.prepare("DELETE FROM containers WHERE rid = ?"),
       insertPartition: db.prepare(
-        "INSERT INTO partitions (container_rid, idx, min_epk, max_epk, lsn) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO partitions (container_rid, idx, min_epk, max_epk, lsn, parents) VALUES (?, ?, ?, ?, ?, ?)",
       ),
-      listPartitions: db.prepare<[string], PartitionRecord>(
-        "SELECT idx AS 'index', min_epk AS minInclusive, max_epk AS maxExclusive, lsn FROM partitions WHERE container_rid = ? ORDER BY idx",
+      listPartitions: db.prepare<[string], PartitionRow>(
+        "SELECT idx AS 'index', min_epk AS minInclusive, max_epk AS maxExclusive, lsn, parents FROM partitions WHERE container_rid = ? ORDER BY idx",
+      ),
+      deletePartition: db.prepare("DELETE FROM partitions WHERE container_rid = ? AND idx = ?"),
+      movePartitionItems: db.prepare(
+        "UPDATE items SET partition = ? WHERE container_rid = ? AND partition = ? AND epk >= ? AND epk < ?",
       ),
       nextLsn: db.prepare<[string, number], { lsn: number }>(
         "UPDATE partitions SET lsn = lsn + 1 WHERE container_rid = ? AND idx = ? RETURNING lsn",
@@ -188,9 +201,18 @@ export class SqliteStore implements Store {
       record.ts,
       record.etag,
     );
-    for (const p of partitions) {
-      this.statements.insertPartition.run(record.rid, p.index, p.minInclusive, p.maxExclusive, p.lsn);
-    }
+    for (const p of partitions) this.insertPartition(record.rid, p);
+  }
+
+  private insertPartition(containerRid: string, p: PartitionRecord): void {
+    this.statements.insertPartition.run(
+      containerRid,
+      p.index,
+      p.minInclusive,
+      p.maxExclusive,
+      p.lsn,
+      JSON.stringify(p.parents),
+    );
   }
 
   replaceContainer(record: ContainerRecord): void {
@@ -212,7 +234,25 @@ export class SqliteStore implements Store {
   }
 
   listPartitions(containerRid: string): PartitionRecord[] {
-    return this.statements.listPartitions.all(containerRid);
+    return this.statements.listPartitions
+      .all(containerRid)
+      .map((row) => ({ ...row, parents: JSON.parse(row.parents) as number[] }));
+  }
+
+  splitPartition(containerRid: string, parent: number, children: PartitionRecord[]): void {
+    this.transaction(() => {
+      this.statements.deletePartition.run(containerRid, parent);
+      for (const child of children) {
+        this.insertPartition(containerRid, child);
+        this.statements.movePartitionItems.run(
+          child.index,
+          containerRid,
+          parent,
+          child.minInclusive,
+          child.maxExclusive,
+        );
+      }
+    });
   }
 
   nextLsn(containerRid: string, partition: number): number {
@@ -329,6 +369,8 @@ export class SqliteStore implements Store {
     return statement;
   }
 }
+
+type PartitionRow = Omit<PartitionRecord, "parents"> & { parents: string };
 
 interface ContainerRow {
   database_id: string;

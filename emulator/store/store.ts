@@ -28,12 +28,16 @@ export interface ContainerRecord {
   etag: string;
 }
 
-/** A physical partition: an EPK range with its own log sequence number. */
+/**
+ * A physical partition: an EPK range with its own log sequence number. `index` is its partition key range
+ * id; `parents` lists the ranges it was split from, oldest first.
+ */
 export interface PartitionRecord {
   index: number;
   minInclusive: string;
   maxExclusive: string;
   lsn: number;
+  parents: number[];
 }
 
 export interface OfferContent {
@@ -100,6 +104,11 @@ export interface Store {
   listPartitions(containerRid: string): PartitionRecord[];
   /** Advances the partition's log sequence number and returns the new value. */
   nextLsn(containerRid: string, partition: number): number;
+  /**
+   * Replaces partition `parent` by `children` (which tile its range) and moves each of its items to the
+   * child that owns the item's EPK, all at once.
+   */
+  splitPartition(containerRid: string, parent: number, children: PartitionRecord[]): void;
 
   listOffers(): OfferRecord[];
   getOffer(rid: string): OfferRecord | undefined;

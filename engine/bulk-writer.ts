@@ -147,12 +147,18 @@ export class BulkWriter {
     const release = await this.concurrency.acquire();
     try {
       // Paced after a slot is free, so requests leave at the paced times rather than in a burst.
-      await this.pacer.reserve(kilobytes * this.chargePerKilobyte, signal);
-      return await withRetries(
+      const reserved = kilobytes * this.chargePerKilobyte;
+      await this.pacer.reserve(reserved, signal);
+      const responses = await withRetries(
         () => this.container.items.bulk(operations, { continueOnError: true }, { abortSignal: signal }),
         bulkWriteRetryPolicy,
         signal,
       );
+      this.pacer.settle(
+        reserved,
+        responses.reduce((sum, response) => sum + (response.requestCharge ?? 0), 0),
+      );
+      return responses;
     } catch (error) {
       if (isTransient(error)) this.concurrency.onThrottle();
       throw error;

@@ -196,7 +196,9 @@ export async function runJob(ctx: JobRunContext, started: JobRecord): Promise<vo
       }
       if (ranges.length > 0 && ranges.every((range) => range.drained)) {
         await Promise.all([...running.values()].map((range) => range.task));
-        await complete(ctx, job.name, source, target);
+        // The closing reads of the target count against the job's cap too, at the whole of it now.
+        pacers.write.setCeiling(pacers.writeCeiling);
+        await complete(ctx, job.name, source, target, pacers.write);
         break;
       }
       await balance(ranges);
@@ -236,11 +238,17 @@ async function recordProgress(
 }
 
 /** Every range drained: verify, then complete (or fail on a mismatch). */
-async function complete(ctx: JobRunContext, name: string, source: Container, target: Container) {
+async function complete(
+  ctx: JobRunContext,
+  name: string,
+  source: Container,
+  target: Container,
+  targetPacer: ThroughputPacer,
+) {
   const ranges = await ctx.store.listRanges(name);
   const job = await recordProgress(ctx.store, name, ranges);
   if (job?.status !== "Running") return;
-  const verification = await verifyCopy(source, target, ranges, job.options.pageSize);
+  const verification = await verifyCopy(source, target, ranges, job.options.pageSize, targetPacer);
   await finishJob(ctx.store, name, verification);
   ctx.log(`job ${name} ${verification.matched ? "completed" : "failed verification"}`);
 }

@@ -112,8 +112,10 @@ export async function copyRange(
         await Promise.race(window.filter((entry) => !entry.written).map((entry) => entry.done));
       }
       if (stop.aborted) break;
-      await env.readPacer?.reserve(reader.expectedCharge, stop);
+      const reserved = reader.expectedCharge;
+      await env.readPacer?.reserve(reserved, stop);
       const page = await reader.next(stop);
+      env.readPacer?.settle(reserved, page.requestCharge);
       env.readPacer?.onCharged(page.requestCharge);
       window.push(write(page));
       if (page.drained) break;

@@ -81,6 +81,14 @@ export class ThroughputPacer {
     if (this.tokens < 0) await sleep((-this.tokens / this.ratePerSecond) * 1000, undefined, { signal });
   }
 
+  /**
+   * A request reserved `reservedUnits` and was charged `chargedUnits`: the difference is paid (or given
+   * back) now, so estimates that miss do not let the rate drift past the ceiling.
+   */
+  settle(reservedUnits: number, chargedUnits: number): void {
+    this.tokens -= chargedUnits - reservedUnits;
+  }
+
   /** RU the target charged for accepted work; while calm, the rate grows (fast in slow start). */
   onCharged(requestUnits: number): void {
     const now = this.now();

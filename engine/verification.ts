@@ -2,6 +2,7 @@ import { ChangeFeedStartFrom, type Container } from "@azure/cosmos";
 import { FeedRangeReader } from "./change-feed-reader";
 import { BodyChecksum } from "./documents";
 import { withRetries } from "./retry";
+import type { ThroughputPacer } from "./throughput-pacer";
 import type { RangeRecord, Verification } from "./types";
 
 /**
@@ -22,13 +23,22 @@ async function countOf(container: Container): Promise<number> {
 }
 
 /** Every item of the container once, through each feed range's change feed (current versions) at once. */
-export async function containerChecksum(container: Container, pageSize: number): Promise<BodyChecksum> {
+export async function containerChecksum(
+  container: Container,
+  pageSize: number,
+  pacer?: ThroughputPacer,
+): Promise<BodyChecksum> {
   const ranges = await withRetries(() => container.getFeedRanges());
   const sums = await Promise.all(
     ranges.map(async (range) => {
       const checksum = new BodyChecksum();
       const reader = new FeedRangeReader(container, ChangeFeedStartFrom.Beginning(range), pageSize);
-      for (let page = await reader.next(); ; page = await reader.next()) {
+      for (;;) {
+        const reserved = reader.expectedCharge;
+        await pacer?.reserve(reserved);
+        const page = await reader.next();
+        pacer?.settle(reserved, page.requestCharge);
+        pacer?.onCharged(page.requestCharge);
         for (const item of page.items) checksum.add(item);
         if (page.drained) return checksum;
       }
@@ -39,11 +49,13 @@ export async function containerChecksum(container: Container, pageSize: number):
   return total;
 }
 
+/** `targetPacer` keeps the target's reads under the job's cap on what it spends there. */
 export async function verifyCopy(
   source: Container,
   target: Container,
   ranges: readonly RangeRecord[],
   pageSize: number,
+  targetPacer?: ThroughputPacer,
 ): Promise<Verification> {
   const copied = new BodyChecksum();
   for (const range of ranges) {
@@ -51,7 +63,10 @@ export async function verifyCopy(
     sum.count = range.processedCount;
     copied.merge(sum);
   }
-  const [sourceCount, targetSum] = await Promise.all([countOf(source), containerChecksum(target, pageSize)]);
+  const [sourceCount, targetSum] = await Promise.all([
+    countOf(source),
+    containerChecksum(target, pageSize, targetPacer),
+  ]);
   return {
     sourceCount,
     copiedCount: copied.count,

@@ -192,6 +192,41 @@ describe("copy engine under request-unit limits", function () {
     await jobs.cancel("sigterm");
   });
 
+  it("completes exactly when the source's partitions split while the job runs", async function () {
+    const { container: splitting } = await database.containers.create({
+      id: "splitting",
+      partitionKey: { paths: ["/pk"] },
+      throughput: 20000,
+    });
+    await seedContainer(splitting, { count: 3000, partitionKeys: 300, itemBytes: 500 });
+    const before = await splitting.getFeedRanges();
+    const target = await targetAt("after-split", 2000);
+    await jobs.create(
+      { ...specFor("split", target), source: { database: "limits", container: "splitting" } },
+      { startWorker: false },
+    );
+    const store = await CosmosStateStore.open(cosmos.client);
+    const worker = startWorkerProcess(cosmos, "split-worker");
+    // Split every range once some, but not all, of them have a checkpoint.
+    await until(
+      () => store.listRanges("split"),
+      (ranges) => ranges.some((range) => range.continuation) && ranges.some((range) => !range.drained),
+      "the copy to be under way",
+    );
+    const admin = cosmos.admin as NonNullable<TestEndpoint["admin"]>;
+    for (let i = 0; i < before.length; i++) await admin.splitPartition("limits", "splitting");
+    assert.ok((await splitting.getFeedRanges()).length > before.length, "the source split");
+    assert.equal(await worker.exited(), 0);
+    const job = await jobs.get("split");
+    assert.equal(job.status, "Completed", JSON.stringify(job.error));
+    assert.equal(job.processedCount, 3000);
+    assert.equal(job.verification?.matched, true);
+    const expected = await readAllItems(splitting);
+    const copied = await readAllItems(target);
+    assert.equal(copied.size, 3000);
+    for (const [id, body] of expected) assert.deepEqual(copied.get(id), body, `item ${id}`);
+  });
+
   it("starts the three workers a job asks for", async function () {
     const target = await targetAt("three", 100000);
     const idleBefore = process.env.COSMOS_COPY_IDLE_TIMEOUT_MS;

@@ -1,20 +1,24 @@
 import type { Container } from "@azure/cosmos";
 import type { Verification } from "../engine";
 import { copyWithEngine } from "./copiers/engine";
+import { rawWriteConcurrency } from "./copiers/raw-writes";
 import { runScript, type ScriptTask } from "./copiers/script-process";
 import { tunedSettings } from "./copiers/tuned-bulk";
 import { targetPartitionKeyPath } from "./dataset";
 import { machineTicks } from "./measure/cpu-time";
+import { progressDuring, type ProgressSample } from "./measure/progress";
 import { usageDuring, usageOf, type Usage } from "./measure/request-units";
 import type { Scenario } from "./scenario";
 
 /**
  * The throughput comparison: the same source copied by (a) the naive script, (b) the tuned script and (c) the
- * engine with one and with two workers, each into a fresh unthrottled target, one after the other.
+ * engine with one and with two workers, each into a fresh unthrottled target, one after the other, and the
+ * endpoint's raw write ceiling: the same items written from memory, with no reading at all.
  */
 export interface Comparison {
   naive: CopierResult;
   tunedBulk: CopierResult;
+  rawCeiling: CopierResult;
   engine: EngineResult;
   engineTwoWorkers: EngineResult;
 }
@@ -24,12 +28,16 @@ export interface CopierResult {
   seconds: number;
   /** The bench's own check of the target afterwards. */
   verification: Verification;
+  /** CPU seconds the copier's own process(es) used, read from /proc at their end. */
+  clientCpuSeconds?: number;
   /** The target's requests during the copy (cosmos-emulator only). */
   targetUsage?: Usage;
   /** Share of the copy's wall time the local emulator's main thread was on a CPU. */
   emulatorBusy?: number;
   /** Share of all cores' time that was busy during the copy (everything on the machine). */
   machineBusy?: number;
+  /** Writes and request units of the target over time (cosmos-emulator only). */
+  progress?: ProgressSample[];
 }
 
 export interface EngineResult extends CopierResult {
@@ -41,21 +49,26 @@ export interface EngineResult extends CopierResult {
 }
 
 type Log = (line: string) => void;
+type Observations = Pick<CopierResult, "targetUsage" | "emulatorBusy" | "machineBusy" | "progress">;
 
 /** Runs one copy into `target`, watching the target's requests and where the CPU went meanwhile. */
 async function observed<T extends { seconds: number }>(
   scenario: Scenario,
   target: Container,
   copy: () => Promise<T>,
-): Promise<{ result: T } & Pick<CopierResult, "targetUsage" | "emulatorBusy" | "machineBusy">> {
+): Promise<{ result: T } & Observations> {
   const { bench } = scenario;
   const emulatorBefore = bench.emulatorCpuSeconds?.();
   const machineBefore = machineTicks();
-  const { result, usage } = await usageDuring(bench.admin, copy);
+  const { result: sampled, usage } = await usageDuring(bench.admin, () =>
+    progressDuring(bench, target, copy),
+  );
+  const { result, progress } = sampled;
   const emulatorAfter = bench.emulatorCpuSeconds?.();
   const machineAfter = machineTicks();
   return {
     result,
+    progress,
     targetUsage: usage && usageOf(usage, target.database.id, target.id),
     emulatorBusy:
       emulatorBefore === undefined || emulatorAfter === undefined
@@ -71,11 +84,23 @@ async function observed<T extends { seconds: number }>(
 async function script(scenario: Scenario, label: string, copier: ScriptTask["copier"], log: Log) {
   log(label);
   const target = await scenario.target(copier);
-  const task = { copier, source: scenario.ref(scenario.source.id), target: scenario.ref(target.id) };
-  const { result, ...observations } = await observed(scenario, target, () =>
-    runScript(scenario.bench, { ...task, targetPartitionKeyPath }),
-  );
-  return { label, seconds: result.seconds, verification: await scenario.verified(target), ...observations };
+  const task: ScriptTask =
+    copier === "raw-writes"
+      ? { copier, sourceId: scenario.source.id, items: scenario.items, target: scenario.ref(target.id) }
+      : {
+          copier,
+          source: scenario.ref(scenario.source.id),
+          target: scenario.ref(target.id),
+          targetPartitionKeyPath,
+        };
+  const { result, ...observations } = await observed(scenario, target, () => runScript(scenario.bench, task));
+  return {
+    label,
+    seconds: result.seconds,
+    clientCpuSeconds: result.cpuSeconds,
+    verification: await scenario.verified(target),
+    ...observations,
+  };
 }
 
 async function engine(scenario: Scenario, label: string, workers: number, log: Log): Promise<EngineResult> {
@@ -93,6 +118,7 @@ async function engine(scenario: Scenario, label: string, workers: number, log: L
     jobSeconds: result.job.durationMs / 1000,
     checkSeconds: (performance.now() - checkStarted) / 1000,
     processedByWorker: result.job.processedByWorker,
+    clientCpuSeconds: result.workerCpuSeconds,
     verification,
     ...observations,
   };
@@ -106,6 +132,12 @@ export async function compareCopiers(scenario: Scenario, log: Log): Promise<Comp
       scenario,
       `(b) tuned script: executeBulkOperations, pages of ${pageSize}, ${concurrency} in flight`,
       "tuned-bulk",
+      log,
+    ),
+    rawCeiling: await script(
+      scenario,
+      `raw write ceiling: items.bulk from memory, ${rawWriteConcurrency} calls in flight, no reads`,
+      "raw-writes",
       log,
     ),
     engine: await engine(scenario, "(c) engine, 1 worker process", 1, log),

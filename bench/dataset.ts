@@ -1,5 +1,5 @@
 import type { Container, Database } from "@azure/cosmos";
-import { makeItem, seedContainer } from "../test/support/seed";
+import { makeItem, seedContainer, type SeedOptions } from "../test/support/seed";
 
 /**
  * The data every copier moves: items of about 1 KB (one started KB, so a write costs 5 RU) spread over 1,000
@@ -24,6 +24,11 @@ export async function createContainer(
   return container;
 }
 
+/** The items of the source named `sourceId`: built the same way wherever they are written. */
+export function sourceItems(sourceId: string, count: number): SeedOptions {
+  return { count, partitionKeys, itemBytes, idPrefix: sourceId };
+}
+
 export async function createSeededSource(
   database: Database,
   id: string,
@@ -31,7 +36,7 @@ export async function createSeededSource(
   throughput: number,
 ): Promise<Container> {
   const source = await createContainer(database, id, sourcePartitionKeyPath, throughput);
-  await seedContainer(source, { count, partitionKeys, itemBytes, idPrefix: id });
+  await seedContainer(source, sourceItems(id, count));
   return source;
 }
 

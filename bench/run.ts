@@ -9,7 +9,7 @@ import { describeMachine } from "./measure/machine";
 import { copyForMemory, type MemoryRun } from "./measure/memory";
 import { describeRevision } from "./measure/revision";
 import { recopiesAfterKill } from "./measure/recopies";
-import { copyAtBudget } from "./measure/ru-budget";
+import { copyAtRate } from "./measure/ru-budget";
 import {
   figuresOf,
   renderJson,
@@ -18,18 +18,23 @@ import {
   type BenchResults,
   type Measurements,
 } from "./report";
+import { renderChart } from "./results-chart";
 import { writeResultsFile } from "./results-file";
 import { Scenario } from "./scenario";
 
 /**
- * `npm run bench`: the engine against a naive copier and a tuned SDK script on the same data and endpoint,
- * then RU efficiency at a fixed budget, re-copies after a SIGKILL, the control plane's latency and memory
- * on a large copy. Progress goes to stderr; stdout gets the table and, last, one JSON line.
+ * `npm run bench`: the engine against a naive copier, a tuned SDK script and the endpoint's raw write ceiling
+ * on the same data and endpoint, then RU efficiency at a fixed budget with one and two workers, a job's own
+ * RU/s cap, re-copies after a SIGKILL, the control plane's latency, and memory and the endpoint's latency on
+ * a large copy. Progress goes to stderr; stdout gets the table and, last, one JSON line.
  */
 interface Options {
   items: number;
   memoryItems: number;
   budget: number;
+  capTarget: number;
+  cap: number;
+  capItems: number;
   throughput: number;
   partitions: number;
   controlPlane: boolean;
@@ -44,46 +49,103 @@ function wholeNumber(value: string): number {
 }
 
 function parseOptions(): Options {
-  return new Command()
-    .name("bench")
-    .description("Benchmarks the copy engine against a naive copier and a tuned @azure/cosmos script.")
-    .option("--items <n>", "items in the source of the throughput, budget and kill runs", wholeNumber, 20000)
-    .option("--memory-items <n>", "items the memory run copies (0 skips it)", wholeNumber, 1_000_000)
-    .option("--budget <ru>", "RU/s of the target in the budget and kill runs", wholeNumber, 4000)
-    .option(
-      "--throughput <ru>",
-      "RU/s of every other container: far above what the endpoint can take, so no budget binds",
-      wholeNumber,
-      1_000_000,
-    )
-    .option("--partitions <n>", "physical partitions per container (local emulator only)", wholeNumber, 4)
-    .option("--no-control-plane", "skip timing pulumi preview and refresh")
-    .option("--write-results", "write bench/RESULTS.md from this run", false)
-    .parse()
-    .opts<Options>();
+  return (
+    new Command()
+      .name("bench")
+      .description("Benchmarks the copy engine against a naive copier and a tuned @azure/cosmos script.")
+      .option(
+        "--items <n>",
+        "items in the source of the throughput, budget and kill runs",
+        wholeNumber,
+        100_000,
+      )
+      .option("--memory-items <n>", "items the memory run copies (0 skips it)", wholeNumber, 1_000_000)
+      .option("--budget <ru>", "RU/s of the target in the budget and kill runs", wholeNumber, 4000)
+      .option("--cap-target <ru>", "RU/s of the target in the cap run", wholeNumber, 10_000)
+      .option("--cap <ru>", "RU/s the cap run's job limits its writes to", wholeNumber, 1500)
+      // At 1,500 RU/s a 1 KB item costs about 6 RU with its share of checkpoints: 20,000 items take ~80 s,
+      // long enough for the slow start to weigh little, where the main source would take over 6 minutes.
+      .option("--cap-items <n>", "items the cap run copies (its own source)", wholeNumber, 20_000)
+      .option(
+        "--throughput <ru>",
+        "RU/s of every other container: far above what the endpoint can take, so no budget binds",
+        wholeNumber,
+        1_000_000,
+      )
+      .option("--partitions <n>", "physical partitions per container (local emulator only)", wholeNumber, 4)
+      .option("--no-control-plane", "skip timing pulumi preview and refresh")
+      .option("--write-results", "write bench/RESULTS.md from this run", false)
+      .parse()
+      .opts<Options>()
+  );
 }
 
 const log = (line: string) =>
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 
+/**
+ * Runs one phase after the comparison; a phase that cannot run (an endpoint that stalls, a job that fails) is
+ * reported with its reason in `failures`, and the bench goes on with the next.
+ */
+async function phase<T>(
+  failures: Record<string, string>,
+  name: string,
+  run: () => Promise<T>,
+): Promise<T | undefined> {
+  log(name);
+  try {
+    return await run();
+  } catch (error) {
+    failures[name] = error instanceof Error ? error.message : String(error);
+    log(`${name} could not run: ${failures[name]}`);
+    return undefined;
+  }
+}
+
 async function measure(scenario: Scenario, options: Options): Promise<Measurements> {
   const comparison = await compareCopiers(scenario, log);
-  log(`engine against a ${options.budget} RU/s target`);
-  const budget = await copyAtBudget(scenario, options.budget);
-  log("engine worker killed with SIGKILL mid-copy, then restarted");
-  const recopy = await recopiesAfterKill(scenario, options.budget);
+  const failures: Record<string, string> = {};
+  const atBudget = (workers: number) => () =>
+    copyAtRate(scenario, { name: `engine-budget-${workers}`, provisioned: options.budget, workers });
+  const budget = await phase(
+    failures,
+    `engine, 1 worker, against a ${options.budget} RU/s target`,
+    atBudget(1),
+  );
+  const budgetTwoWorkers = await phase(
+    failures,
+    `engine, 2 workers, against a ${options.budget} RU/s target`,
+    atBudget(2),
+  );
+  const cap = await phase(
+    failures,
+    `engine capped at ${options.cap} RU/s on a ${options.capTarget} RU/s target, ${options.capItems} items`,
+    async () =>
+      copyAtRate(scenario, {
+        name: "engine-cap",
+        provisioned: options.capTarget,
+        cap: options.cap,
+        workers: 1,
+        source: await scenario.seed("cap-source", options.capItems),
+      }),
+  );
+  const recopy = await phase(failures, "engine worker killed with SIGKILL mid-copy, then restarted", () =>
+    recopiesAfterKill(scenario, options.budget),
+  );
   let controlPlane: ControlPlaneTimes | undefined;
   if (options.controlPlane) {
-    log("control plane: pulumi up, then preview and refresh");
-    controlPlane = await timeControlPlane(scenario, 3);
+    controlPlane = await phase(failures, "control plane: pulumi up, then preview and refresh", () =>
+      timeControlPlane(scenario, 3),
+    );
   }
   // Last: a copy too large for the endpoint is reported rather than fatal, and its job stays queued.
   let memory: MemoryRun | undefined;
   if (options.memoryItems > 0) {
-    log(`memory run: seeding and copying ${options.memoryItems} items`);
-    memory = await copyForMemory(scenario, options.memoryItems);
+    memory = await phase(failures, `memory run: seeding and copying ${options.memoryItems} items`, () =>
+      copyForMemory(scenario, options.memoryItems),
+    );
   }
-  return { ...comparison, budget, recopy, memory, controlPlane };
+  return { ...comparison, budget, budgetTwoWorkers, cap, recopy, memory, controlPlane, failures };
 }
 
 async function main(): Promise<void> {
@@ -109,7 +171,11 @@ async function main(): Promise<void> {
       tunedSettings,
     };
     const figures = figuresOf(results);
-    if (options.writeResults) log(`wrote ${await writeResultsFile(renderMarkdown(results, figures))}`);
+    if (options.writeResults) {
+      const chart = renderChart(results);
+      const written = await writeResultsFile(renderMarkdown(results, figures, chart !== undefined), chart);
+      log(`wrote ${written.join(" and ")}`);
+    }
     process.stdout.write(`${renderTable(results, figures)}\n${renderJson(figures)}\n`);
   } finally {
     await scenario?.close();

@@ -52,10 +52,10 @@ export class Scenario {
     return { name: unique, source: this.ref(from.id), destination: this.ref(destination.id) };
   }
 
-  /** The bench's own check of a copy of the main source: counts and checksums of both sides. */
-  async verified(copy: Container): Promise<Verification> {
+  /** The bench's own check of a copy of `from` (the main source): counts and checksums of both sides. */
+  async verified(copy: Container, from: Container = this.source): Promise<Verification> {
     const [source, target] = await Promise.all([
-      containerChecksum(this.source, 1000),
+      containerChecksum(from, 1000),
       containerChecksum(copy, 1000),
     ]);
     return {

@@ -1,5 +1,6 @@
 import type { AccountConnection } from "../engine";
 import { startWorkerProcess as startEngineWorker } from "../engine/worker-process";
+import { processCpuSeconds } from "./measure/cpu-time";
 import { peakRssMb } from "./measure/peak-rss";
 
 /**
@@ -9,6 +10,8 @@ import { peakRssMb } from "./measure/peak-rss";
 export interface WorkerProcess {
   /** Peak RSS so far; read it before stopping the worker. */
   peakRssMb(): number | undefined;
+  /** CPU seconds used so far; read it before stopping the worker. */
+  cpuSeconds(): number | undefined;
   /** False once the process has exited, for whatever reason. */
   alive(): boolean;
   stop(): Promise<void>;
@@ -21,6 +24,7 @@ export function startWorkerProcess(connection: AccountConnection, workerId: stri
   const worker = startEngineWorker(connection, { mode: "owned", workerId, idleTimeoutMs: neverIdleOutMs });
   return {
     peakRssMb: () => (worker.pid === undefined ? undefined : peakRssMb(worker.pid)),
+    cpuSeconds: () => (worker.pid === undefined ? undefined : processCpuSeconds(worker.pid)),
     alive: () => worker.alive(),
     stop: () => worker.stop(),
     kill: () => worker.kill(),

@@ -15,6 +15,8 @@ export interface EngineRun {
   job: JobRecord;
   /** The largest peak RSS among the workers, in MB. */
   workerPeakRssMb: number | undefined;
+  /** CPU seconds of all the workers together, read as the job completes (undefined without /proc). */
+  workerCpuSeconds: number | undefined;
   /** Request units the bench's own polling spent in the state database. */
   pollRequestUnits: number;
 }
@@ -48,12 +50,16 @@ export async function copyWithEngine(
       throw new Error(`job ${job.name} ended ${job.status}: ${job.error?.code}: ${job.error?.message}`);
     }
     const peaks = processes.map((p) => p.peakRssMb()).filter((mb): mb is number => mb !== undefined);
+    const cpu = processes.map((p) => p.cpuSeconds());
     await Promise.all(processes.map((p) => p.stop()));
     stopped = true;
     return {
       seconds,
       job,
       workerPeakRssMb: peaks.length > 0 ? Math.max(...peaks) : undefined,
+      workerCpuSeconds: cpu.some((s) => s === undefined)
+        ? undefined
+        : cpu.reduce((sum: number, s) => sum + (s as number), 0),
       pollRequestUnits: watcher.requestUnits,
     };
   } finally {

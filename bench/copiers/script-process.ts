@@ -6,26 +6,39 @@ import { workerEnvironment } from "../../engine/worker-process";
 import type { BenchEndpoint } from "../endpoint";
 
 /**
- * Runs copier (a) or (b) as the program a user would run: its own process, timed from launch to exit. The
- * engine's workers are timed from their launch too, so start-up costs weigh the same on every side.
+ * Runs copier (a) or (b), or the raw write ceiling, as the program a user would run: its own process, timed
+ * from launch to exit. The engine's workers are timed from their launch too, so start-up costs weigh the
+ * same on every side.
  */
-export interface ScriptTask {
-  copier: "naive" | "tuned-bulk";
-  source: ContainerRef;
-  target: ContainerRef;
-  targetPartitionKeyPath: string;
+export type ScriptTask =
+  | {
+      copier: "naive" | "tuned-bulk";
+      source: ContainerRef;
+      target: ContainerRef;
+      targetPartitionKeyPath: string;
+    }
+  | { copier: "raw-writes"; sourceId: string; items: number; target: ContainerRef };
+
+/** What a script prints as its last line: its own CPU time, read from /proc at its end. */
+export interface ScriptReport {
+  cpuSeconds?: number;
 }
 
 const scriptMain = path.join(__dirname, "script-main.js");
 
-export async function runScript(bench: BenchEndpoint, task: ScriptTask): Promise<{ seconds: number }> {
+export async function runScript(
+  bench: BenchEndpoint,
+  task: ScriptTask,
+): Promise<{ seconds: number } & ScriptReport> {
   const started = performance.now();
-  await promisify(execFile)(process.execPath, [scriptMain, JSON.stringify(task)], {
+  const { stdout } = await promisify(execFile)(process.execPath, [scriptMain, JSON.stringify(task)], {
     env: {
       ...process.env,
       [workerEnvironment.endpoint]: bench.connection.endpoint,
       [workerEnvironment.key]: bench.connection.key,
     },
   });
-  return { seconds: (performance.now() - started) / 1000 };
+  const seconds = (performance.now() - started) / 1000;
+  const lines = stdout.trim().split("\n");
+  return { seconds, ...(JSON.parse(lines[lines.length - 1]) as ScriptReport) };
 }

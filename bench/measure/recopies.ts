@@ -1,4 +1,4 @@
-import { defaultCopyOptions, type Verification } from "../../engine";
+import { defaultCopyOptions, defaultPagesInFlight, type Verification } from "../../engine";
 import { writesTaken } from "../../test/support/worker-process";
 import { JobWatcher } from "../job-watcher";
 import type { Scenario } from "../scenario";
@@ -12,7 +12,7 @@ import { startWorkerProcess } from "../worker-process";
  */
 export interface RecopyRun {
   recopied: number;
-  /** The engine's promise: at most one page per feed range. */
+  /** The engine's promise: at most the pages in flight of each feed range. */
   bound: number;
   processedAtKill: number;
   verification: Verification;
@@ -49,7 +49,7 @@ export async function recopiesAfterKill(
   const pageSize = spec.options?.pageSize ?? defaultCopyOptions.pageSize;
   return {
     recopied: (await writesTaken(target)) - scenario.items,
-    bound: pageSize * (await scenario.source.getFeedRanges()).length,
+    bound: pageSize * defaultPagesInFlight * (await scenario.source.getFeedRanges()).length,
     processedAtKill: atKill.processedCount,
     verification: await scenario.verified(target),
   };

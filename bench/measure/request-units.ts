@@ -13,7 +13,7 @@ function containerLink(database: string, container: string): string {
   return `dbs/${database}/colls/${container}`;
 }
 
-function usageByContainer(snapshot: Record<string, Usage>): Map<string, Usage> {
+export function usageByContainer(snapshot: Record<string, Usage>): Map<string, Usage> {
   const folded = new Map<string, Usage>();
   for (const [link, usage] of Object.entries(snapshot)) {
     const container = link.split("/").slice(0, 4).join("/");

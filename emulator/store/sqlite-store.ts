@@ -290,30 +290,22 @@ export class SqliteStore implements Store {
   changes(containerRid: string, query: ChangeQuery): ChangePage {
     const conditions = ["container_rid = ?", "partition = ?", "lsn > ?"];
     const values: (string | number)[] = [containerRid, query.partition, query.afterLsn];
-    const filters: string[] = [];
-    if (query.minEpk !== undefined) {
-      filters.push("epk >= ?");
-      values.push(query.minEpk);
-    }
-    if (query.maxEpk !== undefined) {
-      filters.push("epk < ?");
-      values.push(query.maxEpk);
-    }
+    const unfiltered = conditions.length;
+    const where = (condition: string, value: string | number) => {
+      conditions.push(condition);
+      values.push(value);
+    };
+    if (query.minEpk !== undefined) where("epk >= ?", query.minEpk);
+    if (query.maxEpk !== undefined) where("epk < ?", query.maxEpk);
     if (query.partitionKey !== undefined) {
       // The EPK test runs on the index; the key itself is checked only on the rows that pass it.
-      filters.push("epk = ?", "pk = ?");
-      values.push(query.partitionKey.epk, query.partitionKey.value);
+      where("epk = ?", query.partitionKey.epk);
+      where("pk = ?", query.partitionKey.value);
     }
-    if (query.sinceTs !== undefined) {
-      filters.push("ts >= ?");
-      values.push(query.sinceTs);
-    }
-    const examinedTo = filters.length > 0 ? this.windowEnd(containerRid, query) : undefined;
-    if (examinedTo !== undefined) {
-      conditions.push("lsn <= ?");
-      values.push(examinedTo);
-    }
-    const sql = `SELECT ${itemColumns} FROM items INDEXED BY items_by_feed WHERE ${[...conditions, ...filters].join(" AND ")} ORDER BY lsn`;
+    if (query.sinceTs !== undefined) where("ts >= ?", query.sinceTs);
+    const examinedTo = conditions.length > unfiltered ? this.windowEnd(containerRid, query) : undefined;
+    if (examinedTo !== undefined) where("lsn <= ?", examinedTo);
+    const sql = `SELECT ${itemColumns} FROM items INDEXED BY items_by_feed WHERE ${conditions.join(" AND ")} ORDER BY lsn`;
     const statement = this.cached(sql);
     // The statement starts only when the caller pulls the first item, and ends when it stops pulling.
     function* items(): Generator<ItemRecord> {

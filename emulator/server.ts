@@ -11,6 +11,7 @@ import { handleAdmin } from "./handlers/admin";
 import type { EmulatorContext } from "./handlers/context";
 import { classifyPath, type CosmosRequest, type CosmosResponse } from "./protocol";
 import { QuerySyntaxError } from "./query/parser";
+import { FairTurns, takesTurns } from "./request-turns";
 import { route } from "./router";
 import { RequestStatistics } from "./statistics";
 import { SqliteStore } from "./store/sqlite-store";
@@ -119,6 +120,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
   const faults = new FaultInjector();
   let stopped = false;
   const statistics = new RequestStatistics();
+  const turns = new FairTurns();
   const ctx: EmulatorContext = {
     store,
     account,
@@ -131,6 +133,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     let request: CosmosRequest | undefined;
     try {
       request = parseRequest(incoming, await readBody(incoming));
+      if (takesTurns(request)) await turns.take(request.resourceLink);
       // A request still arriving while the emulator stops must not touch the closed store.
       if (stopped) throw errors.serviceUnavailable();
       verifySignature(key, {

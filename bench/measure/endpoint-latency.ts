@@ -1,12 +1,17 @@
 import type { CosmosClient } from "@azure/cosmos";
-import { setTimeout as sleep } from "node:timers/promises";
 
 /**
- * How the endpoint answers everyone else while a copy runs: a probe that, every quarter second, times one
- * metadata call (reading the probe container's definition) and one point read of a known item through the
- * SDK, one after the other, and summarises each. A call that fails is timed all the same: a caller would
- * have waited that long too.
+ * How responsive an endpoint stays while other work loads it: on a fixed interval, one metadata call (a
+ * container read) and one point read of a small item, each timed from the client. A probe never overlaps
+ * itself, so a stalled endpoint shows up as one long sample (and fewer samples), not as a pile-up.
  */
+export interface LatencyTargets {
+  database: string;
+  container: string;
+  itemId: string;
+  partitionKey: string;
+}
+
 export interface LatencySummary {
   count: number;
   p50Ms: number;
@@ -14,59 +19,75 @@ export interface LatencySummary {
   maxMs: number;
 }
 
-const probeIntervalMs = 250;
-
-/** The nearest-rank percentile of sorted values. */
-function percentile(sorted: number[], share: number): number {
-  return sorted[Math.max(0, Math.ceil(share * sorted.length) - 1)];
+export interface LatencyReport {
+  metadata: LatencySummary;
+  pointRead: LatencySummary;
+  /** Probes that threw (timeouts, 5xx); their time still counts in the samples. */
+  failures: number;
 }
 
-function summarize(timesMs: number[]): LatencySummary {
-  const sorted = [...timesMs].sort((a, b) => a - b);
-  if (sorted.length === 0) return { count: 0, p50Ms: NaN, p99Ms: NaN, maxMs: NaN };
+/** The value at quantile `q` (nearest rank) of the samples; 0 when there are none. */
+export function percentile(samples: readonly number[], q: number): number {
+  if (samples.length === 0) return 0;
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+}
+
+export function summarize(samples: readonly number[]): LatencySummary {
+  const round = (ms: number) => Math.round(ms * 10) / 10;
   return {
-    count: sorted.length,
-    p50Ms: percentile(sorted, 0.5),
-    p99Ms: percentile(sorted, 0.99),
-    maxMs: sorted[sorted.length - 1],
+    count: samples.length,
+    p50Ms: round(percentile(samples, 0.5)),
+    p99Ms: round(percentile(samples, 0.99)),
+    maxMs: round(samples.reduce((max, ms) => Math.max(max, ms), 0)),
   };
-}
-
-async function timed(call: () => Promise<unknown>): Promise<number> {
-  const started = performance.now();
-  await call().catch(() => undefined);
-  return performance.now() - started;
 }
 
 export class LatencyProbe {
   private readonly metadataMs: number[] = [];
   private readonly pointReadMs: number[] = [];
-  private stopping = false;
-  private probing?: Promise<void>;
+  private failures = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
 
   constructor(
     private readonly client: CosmosClient,
-    private readonly target: { database: string; container: string; itemId: string; partitionKey: string },
+    private readonly targets: LatencyTargets,
+    private readonly intervalMs = 100,
   ) {}
 
   start(): void {
-    this.probing ??= this.probe();
+    this.timer = setInterval(() => {
+      this.running ??= this.probeOnce().finally(() => (this.running = undefined));
+    }, this.intervalMs);
   }
 
-  /** Ends the probing once the calls in flight are answered; the summaries cover every call made. */
-  async stop(): Promise<{ metadata: LatencySummary; pointRead: LatencySummary }> {
-    this.stopping = true;
-    await this.probing;
-    return { metadata: summarize(this.metadataMs), pointRead: summarize(this.pointReadMs) };
+  /** Stops probing, waits for a probe in flight, and summarizes every sample so far. */
+  async stop(): Promise<LatencyReport> {
+    clearInterval(this.timer);
+    await this.running;
+    return {
+      metadata: summarize(this.metadataMs),
+      pointRead: summarize(this.pointReadMs),
+      failures: this.failures,
+    };
   }
 
-  private async probe(): Promise<void> {
-    const container = this.client.database(this.target.database).container(this.target.container);
-    const item = container.item(this.target.itemId, this.target.partitionKey);
-    while (!this.stopping) {
-      this.metadataMs.push(await timed(() => container.read()));
-      this.pointReadMs.push(await timed(() => item.read()));
-      await sleep(probeIntervalMs);
+  private async probeOnce(): Promise<void> {
+    const container = this.client.database(this.targets.database).container(this.targets.container);
+    await this.time(this.metadataMs, () => container.read());
+    await this.time(this.pointReadMs, () =>
+      container.item(this.targets.itemId, this.targets.partitionKey).read(),
+    );
+  }
+
+  private async time(samples: number[], call: () => Promise<unknown>): Promise<void> {
+    const started = performance.now();
+    try {
+      await call();
+    } catch {
+      this.failures += 1;
     }
+    samples.push(performance.now() - started);
   }
 }

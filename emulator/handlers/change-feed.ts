@@ -10,8 +10,14 @@ import { canonicalPartitionKey, renderItem } from "./item-operations";
  * `GET …/docs` with `A-IM: Incremental Feed`: the latest version of each changed item in one partition key
  * range (optionally narrowed to an EPK sub-range or one partition key), in LSN order. The etag is the LSN
  * the next read continues after; 304 (with an etag) when nothing is new.
+ *
+ * A page ends at `x-ms-max-item-count` items, or once its body reaches `pageBytes`, or — for a filtered
+ * read — at the end of the store's window of examined changes, where it may hold few or no items (a 200
+ * with an empty page and a later etag): each request does bounded work, however large the partition.
  */
 const defaultPageSize = 100;
+/** The service caps a response near 4 MB too. */
+const pageBytes = 4 * 1024 * 1024;
 
 function quoted(lsn: number): string {
   return `"${lsn}"`;
@@ -40,7 +46,7 @@ function partitionFor(ctx: EmulatorContext, container: ContainerRecord, request:
     const partition = partitions.find(
       (p) => p.minInclusive <= epk && epk < p.maxExclusive,
     ) as PartitionRecord;
-    return { partition, partitionKey };
+    return { partition, partitionKey: { value: partitionKey, epk } };
   }
   if (partitions.length === 1) return { partition: partitions[0], partitionKey: undefined };
   throw errors.badRequest("A change feed read needs a partition key range id or a partition key.");
@@ -77,26 +83,35 @@ export function readChangeFeed(
   }
   const byEpk = header(request, "x-ms-read-key-type") === "EffectivePartitionKeyRange";
   const limit = maxItemCount(request, defaultPageSize);
-  const items = ctx.store.changes(container.rid, {
+  const changes = ctx.store.changes(container.rid, {
     partition: partition.index,
     afterLsn: start,
     minEpk: byEpk ? header(request, "x-ms-start-epk") : undefined,
     maxEpk: byEpk ? header(request, "x-ms-end-epk") : undefined,
     partitionKey,
     sinceTs: header(request, "if-none-match") === undefined ? sinceSeconds(request) : undefined,
-    limit,
   });
-  // A short page has seen everything up to the partition's current LSN, so the next read starts there.
-  const next = items.length === limit ? items[items.length - 1].lsn : partition.lsn;
-  if (items.length === 0) {
+  const rendered: string[] = [];
+  let bytes = 0;
+  let lastLsn = start;
+  for (const item of changes.items) {
+    const document = renderItem(container, item, true);
+    rendered.push(document);
+    bytes += Buffer.byteLength(document);
+    lastLsn = item.lsn;
+    if (rendered.length === limit || bytes >= pageBytes) break;
+  }
+  const full = rendered.length === limit || bytes >= pageBytes;
+  // A short page has seen everything up to its window's end, or else the partition's current LSN.
+  const next = full ? lastLsn : (changes.examinedTo ?? partition.lsn);
+  if (rendered.length === 0 && changes.examinedTo === undefined) {
     return { status: 304, headers: { etag: quoted(next) }, requestCharge: requestUnits.feedPage(0) };
   }
-  const rendered = items.map((item) => renderItem(container, item, true));
   const body = feedBody(container.rid, "Documents", rendered);
   return {
     status: 200,
     body,
-    headers: { etag: quoted(next), "x-ms-item-count": String(items.length) },
+    headers: { etag: quoted(next), "x-ms-item-count": String(rendered.length) },
     requestCharge: requestUnits.feedPage(Buffer.byteLength(body)),
   };
 }

@@ -1,5 +1,5 @@
 import { errors } from "../errors";
-import { executeQuery, parametersFromSpec, parseQuery } from "../query/evaluate";
+import { executeQuery, parametersFromSpec, parseQuery, readsDocuments } from "../query/evaluate";
 import type { ParsedQuery } from "../query/parser";
 import {
   feedBody,
@@ -9,25 +9,28 @@ import {
   type CosmosRequest,
   type CosmosResponse,
 } from "../protocol";
-import type { ContainerRecord } from "../store/store";
+import type { ContainerRecord, ItemScope, ScanPosition } from "../store/store";
 import { requestUnits } from "../throughput/request-units";
 import { requireRange, type EmulatorContext } from "./context";
 import { canonicalPartitionKey, renderItem } from "./item-operations";
 
 /**
  * Item queries run whole on the server, across every partition, so the SDK never needs its client-side
- * query pipeline. Queries that produce at most one row per item stream through storage with a row-number
- * continuation; the rest (ORDER BY, aggregates, DISTINCT, TOP, OFFSET) are evaluated in full per page.
+ * query pipeline. Queries that produce at most one row per item stream through storage (partition by
+ * partition, in row order) with a position continuation, examining a bounded number of items per page; the
+ * rest (ORDER BY, aggregates, DISTINCT, TOP, OFFSET) are evaluated in full per page.
  */
 const defaultPageSize = 100;
 const unlimitedPageSize = 1000;
+/** Items a streaming page examines at most, however few of them match. */
+const scanBudget = 10_000;
 
 interface QuerySpec {
   query: string;
   parameters?: { name: string; value: unknown }[];
 }
 
-type Continuation = { row: number } | { offset: number };
+type Continuation = ScanPosition | { offset: number };
 
 /** What the SDK's query pipeline needs to run the query as sent: a single range covering everything. */
 export function queryPlan(request: CosmosRequest): CosmosResponse {
@@ -66,7 +69,7 @@ function parseContinuation(request: CosmosRequest): Continuation | undefined {
   }
 }
 
-function scope(ctx: EmulatorContext, container: ContainerRecord, request: CosmosRequest) {
+function scope(ctx: EmulatorContext, container: ContainerRecord, request: CosmosRequest): ItemScope {
   const rangeId = header(request, "x-ms-documentdb-partitionkeyrangeid");
   const partitionKeyHeader = header(request, "x-ms-documentdb-partitionkey");
   const partition =
@@ -74,7 +77,7 @@ function scope(ctx: EmulatorContext, container: ContainerRecord, request: Cosmos
       ? undefined
       : requireRange(ctx.store.listPartitions(container.rid), container, rangeId);
   return {
-    partitions: partition && [partition.index],
+    partition: partition?.index,
     partitionKey: partitionKeyHeader === undefined ? undefined : canonicalPartitionKey(partitionKeyHeader),
   };
 }
@@ -103,24 +106,29 @@ function streamingPage(
 ): CosmosResponse {
   const limit = pageSize(request);
   const continuation = parseContinuation(request);
-  let afterRow = continuation && "row" in continuation ? continuation.row : 0;
+  let after = continuation && "row" in continuation ? continuation : undefined;
   const results: string[] = [];
   const passThrough = !query || (query.select.kind === "star" && !query.where);
+  const parse = query !== undefined && readsDocuments(query);
   const where = scope(ctx, container, request);
+  let examined = 0;
   for (;;) {
     const wanted = limit - results.length;
-    const rows = ctx.store.scanItems(container.rid, { ...where, afterRow, limit: wanted });
-    for (const { row, item } of rows) {
-      afterRow = row;
+    const rows = ctx.store.scanItems(container.rid, { ...where, after, limit: wanted });
+    for (const { position, item } of rows) {
+      after = position;
       const rendered = renderItem(container, item);
       if (passThrough) results.push(rendered);
       else
-        for (const r of executeQuery(query, [JSON.parse(rendered)], parameters))
+        for (const r of executeQuery(query, [parse ? JSON.parse(rendered) : {}], parameters))
           results.push(JSON.stringify(r));
     }
+    examined += rows.length;
     // Each item yields at most one row, so a short scan means storage is exhausted.
     if (rows.length < wanted) return page(container, results, undefined);
-    if (results.length >= limit) return page(container, results, { row: afterRow });
+    // A selective filter may match nothing for a long way: the page ends anyway, as the service's do, and
+    // the client follows the continuation.
+    if (results.length >= limit || examined >= scanBudget) return page(container, results, after);
   }
 }
 
@@ -128,6 +136,11 @@ function pageSize(request: CosmosRequest): number {
   return header(request, "x-ms-max-item-count") === "-1"
     ? unlimitedPageSize
     : maxItemCount(request, defaultPageSize);
+}
+
+function* emptyDocuments(count: number): Generator<Record<string, unknown>> {
+  const empty = {};
+  for (let i = 0; i < count; i++) yield empty;
 }
 
 function fullPage(
@@ -141,16 +154,21 @@ function fullPage(
   // at a time; only what the query keeps (sorted rows, distinct values) stays in memory.
   const where = scope(ctx, container, request);
   function* documents(): Generator<Record<string, unknown>> {
-    for (let afterRow = 0; ;) {
-      const rows = ctx.store.scanItems(container.rid, { ...where, afterRow, limit: 1000 });
+    for (let after: ScanPosition | undefined; ;) {
+      const rows = ctx.store.scanItems(container.rid, { ...where, after, limit: 1000 });
       if (rows.length === 0) return;
-      for (const { row, item } of rows) {
-        afterRow = row;
+      for (const { position, item } of rows) {
+        after = position;
         yield JSON.parse(renderItem(container, item));
       }
     }
   }
-  const results = executeQuery(query, documents(), parameters);
+  // A query that reads nothing from the items (`SELECT VALUE COUNT(1) FROM c`) gets the same answer from
+  // as many empty documents as there are items, and the store counts those from an index.
+  const source = readsDocuments(query)
+    ? documents()
+    : emptyDocuments(ctx.store.countItems(container.rid, where));
+  const results = executeQuery(query, source, parameters);
   const continuation = parseContinuation(request);
   const offset = continuation && "offset" in continuation ? continuation.offset : 0;
   const end = offset + pageSize(request);

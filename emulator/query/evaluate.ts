@@ -10,7 +10,7 @@
  */
 import { QuerySyntaxError, type AggregateName, type CountExpr, type Expr, type ParsedQuery } from "./parser";
 
-export { parseQuery, QuerySyntaxError } from "./parser";
+export { parseQuery, QuerySyntaxError, readsDocuments } from "./parser";
 export type { ParsedQuery } from "./parser";
 
 type Fn = (doc: unknown) => unknown;

@@ -935,6 +935,21 @@ function children(expr: Expr): Expr[] {
   }
 }
 
+/**
+ * True when the query's answer depends on the items' content (a WHERE, an ORDER BY, or any reference to the
+ * FROM alias); false when it depends only on how many items there are, as `SELECT VALUE COUNT(1) FROM c`.
+ */
+export function readsDocuments(query: ParsedQuery): boolean {
+  if (query.where || query.orderBy || query.select.kind === "star") return true;
+  const reads = (expr: Expr): boolean => expr.kind === "identifier" || children(expr).some(reads);
+  return selectedExpressions(query).some(reads);
+}
+
+function selectedExpressions(query: ParsedQuery): Expr[] {
+  if (query.select.kind === "star") return [];
+  return query.select.kind === "value" ? [query.select.expr] : query.select.items.map((i) => i.expr);
+}
+
 function validate(query: ParsedQuery, text: string): void {
   const alias = query.from.alias;
   const check = (expr: Expr, inSelect: boolean, inAggregate: boolean): void => {
@@ -969,12 +984,7 @@ function validate(query: ParsedQuery, text: string): void {
     for (const child of children(expr)) check(child, inSelect, inAggregate);
   };
 
-  const selected =
-    query.select.kind === "star"
-      ? []
-      : query.select.kind === "value"
-        ? [query.select.expr]
-        : query.select.items.map((i) => i.expr);
+  const selected = selectedExpressions(query);
   for (const expr of selected) check(expr, true, false);
   if (query.where) check(query.where, false, false);
   for (const item of query.orderBy ?? []) check(item.expr, false, false);

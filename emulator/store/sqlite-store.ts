@@ -2,13 +2,16 @@ import Database from "better-sqlite3";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type {
+  ChangePage,
   ChangeQuery,
   ContainerRecord,
   DatabaseRecord,
   ItemRecord,
   ItemScan,
+  ItemScope,
   OfferRecord,
   PartitionRecord,
+  ScanPosition,
   Store,
 } from "./store";
 
@@ -29,8 +32,17 @@ CREATE TABLE IF NOT EXISTS items (
   epk TEXT NOT NULL, lsn INTEGER NOT NULL, ts INTEGER NOT NULL, etag TEXT NOT NULL, rid TEXT NOT NULL,
   body TEXT NOT NULL);
 CREATE UNIQUE INDEX IF NOT EXISTS items_by_key ON items (container_rid, pk, id);
-CREATE INDEX IF NOT EXISTS items_by_lsn ON items (container_rid, partition, lsn);
+DROP INDEX IF EXISTS items_by_lsn;
+CREATE INDEX IF NOT EXISTS items_by_feed ON items (container_rid, partition, lsn, epk);
+CREATE INDEX IF NOT EXISTS items_by_partition ON items (container_rid, partition);
 `;
+
+/**
+ * Index entries a filtered change-feed read (EPK sub-range, partition key, start time) examines at most per
+ * page. Matching items may be rare in a large partition; without a window one page could walk all of it
+ * while every other request waits on the single thread.
+ */
+const feedWindow = 10_000;
 
 interface ItemRow {
   pk: string;
@@ -63,6 +75,11 @@ const itemColumns = "pk, id, partition, epk, lsn, ts, etag, rid, body";
 /**
  * SQLite in WAL mode with `synchronous=FULL`: a write is on disk before the emulator acknowledges it, so
  * state survives a restart of the emulator and a kill -9 of any process.
+ *
+ * Items have three indexes, so no request walks more of a container than it returns: `items_by_key` for
+ * point operations; `items_by_feed` for the change feed, in LSN order per partition, with the EPK so
+ * sub-range and partition-key feeds filter without reading item rows; `items_by_partition` for scans and
+ * counts (an index entry ends with its rowid, so it lists a partition's items in storage order).
  */
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
@@ -144,8 +161,11 @@ export class SqliteStore implements Store {
       logicalPartition: db.prepare<[string, string], ItemRow>(
         `SELECT ${itemColumns} FROM items WHERE container_rid = ? AND pk = ?`,
       ),
-      countItems: db.prepare<[string], { n: number }>(
-        "SELECT COUNT(*) AS n FROM items WHERE container_rid = ?",
+      feedWindowEnd: db.prepare<[string, number, number, number], { lsn: number }>(
+        "SELECT lsn FROM items INDEXED BY items_by_feed WHERE container_rid = ? AND partition = ? AND lsn > ? ORDER BY lsn LIMIT 1 OFFSET ?",
+      ),
+      scanPartition: db.prepare<[string, number, number, number], ItemRow & { row: number }>(
+        `SELECT rowid AS row, ${itemColumns} FROM items INDEXED BY items_by_partition WHERE container_rid = ? AND partition = ? AND rowid > ? ORDER BY rowid LIMIT ?`,
       ),
     };
   }
@@ -307,50 +327,87 @@ export class SqliteStore implements Store {
     return this.statements.logicalPartition.all(containerRid, partitionKey).map(toItem);
   }
 
-  changes(containerRid: string, query: ChangeQuery): ItemRecord[] {
+  changes(containerRid: string, query: ChangeQuery): ChangePage {
     const conditions = ["container_rid = ?", "partition = ?", "lsn > ?"];
     const values: (string | number)[] = [containerRid, query.partition, query.afterLsn];
-    if (query.minEpk !== undefined) {
-      conditions.push("epk >= ?");
-      values.push(query.minEpk);
-    }
-    if (query.maxEpk !== undefined) {
-      conditions.push("epk < ?");
-      values.push(query.maxEpk);
-    }
+    const unfiltered = conditions.length;
+    const where = (condition: string, value: string | number) => {
+      conditions.push(condition);
+      values.push(value);
+    };
+    if (query.minEpk !== undefined) where("epk >= ?", query.minEpk);
+    if (query.maxEpk !== undefined) where("epk < ?", query.maxEpk);
     if (query.partitionKey !== undefined) {
-      conditions.push("pk = ?");
-      values.push(query.partitionKey);
+      // The EPK test runs on the index; the key itself is checked only on the rows that pass it.
+      where("epk = ?", query.partitionKey.epk);
+      where("pk = ?", query.partitionKey.value);
     }
-    if (query.sinceTs !== undefined) {
-      conditions.push("ts >= ?");
-      values.push(query.sinceTs);
+    if (query.sinceTs !== undefined) where("ts >= ?", query.sinceTs);
+    const examinedTo = conditions.length > unfiltered ? this.windowEnd(containerRid, query) : undefined;
+    if (examinedTo !== undefined) where("lsn <= ?", examinedTo);
+    const sql = `SELECT ${itemColumns} FROM items INDEXED BY items_by_feed WHERE ${conditions.join(" AND ")} ORDER BY lsn`;
+    const statement = this.cached(sql);
+    // The statement starts only when the caller pulls the first item, and ends when it stops pulling.
+    function* items(): Generator<ItemRecord> {
+      for (const row of statement.iterate(...values) as Iterable<ItemRow>) yield toItem(row);
     }
-    const sql = `SELECT ${itemColumns} FROM items INDEXED BY items_by_lsn WHERE ${conditions.join(" AND ")} ORDER BY lsn LIMIT ?`;
-    return this.cached(sql)
-      .all(...values, query.limit)
-      .map((row) => toItem(row as ItemRow));
+    return { items: items(), examinedTo };
   }
 
-  scanItems(containerRid: string, scan: ItemScan): { row: number; item: ItemRecord }[] {
-    const conditions = ["container_rid = ?", "rowid > ?"];
-    const values: (string | number)[] = [containerRid, scan.afterRow];
-    if (scan.partitions) {
-      conditions.push(`partition IN (${scan.partitions.map(() => "?").join(",")})`);
-      values.push(...scan.partitions);
-    }
-    if (scan.partitionKey !== undefined) {
-      conditions.push("pk = ?");
-      values.push(scan.partitionKey);
-    }
-    const sql = `SELECT rowid AS row, ${itemColumns} FROM items WHERE ${conditions.join(" AND ")} ORDER BY rowid LIMIT ?`;
-    return this.cached(sql)
-      .all(...values, scan.limit)
-      .map((row) => ({ row: (row as { row: number }).row, item: toItem(row as ItemRow) }));
+  /** The LSN `feedWindow` entries on from `afterLsn`, or undefined when the partition ends sooner. */
+  private windowEnd(containerRid: string, query: ChangeQuery): number | undefined {
+    return this.statements.feedWindowEnd.get(containerRid, query.partition, query.afterLsn, feedWindow - 1)
+      ?.lsn;
   }
 
-  countItems(containerRid: string): number {
-    return this.statements.countItems.get(containerRid)?.n ?? 0;
+  scanItems(containerRid: string, scan: ItemScan): { position: ScanPosition; item: ItemRecord }[] {
+    if (scan.partitionKey !== undefined) return this.scanLogicalPartition(containerRid, scan);
+    const partitions =
+      scan.partition !== undefined ? [scan.partition] : this.listPartitions(containerRid).map((p) => p.index);
+    const results: { position: ScanPosition; item: ItemRecord }[] = [];
+    for (const partition of partitions) {
+      if (scan.after && partition < scan.after.partition) continue;
+      const afterRow = scan.after?.partition === partition ? scan.after.row : 0;
+      const rows = this.statements.scanPartition.all(
+        containerRid,
+        partition,
+        afterRow,
+        scan.limit - results.length,
+      );
+      for (const row of rows) results.push({ position: { partition, row: row.row }, item: toItem(row) });
+      if (results.length === scan.limit) break;
+    }
+    return results;
+  }
+
+  /** A logical partition lives in one physical partition and is small enough to order by rowid. */
+  private scanLogicalPartition(containerRid: string, scan: ItemScan) {
+    const conditions = ["container_rid = ?", "pk = ?", "rowid > ?"];
+    const values: (string | number)[] = [containerRid, scan.partitionKey as string, scan.after?.row ?? 0];
+    if (scan.partition !== undefined) {
+      conditions.push("partition = ?");
+      values.push(scan.partition);
+    }
+    const sql = `SELECT rowid AS row, ${itemColumns} FROM items INDEXED BY items_by_key WHERE ${conditions.join(" AND ")} ORDER BY rowid LIMIT ?`;
+    return (this.cached(sql).all(...values, scan.limit) as (ItemRow & { row: number })[]).map((row) => ({
+      position: { partition: row.partition, row: row.row },
+      item: toItem(row),
+    }));
+  }
+
+  countItems(containerRid: string, scope: ItemScope): number {
+    const conditions = ["container_rid = ?"];
+    const values: (string | number)[] = [containerRid];
+    if (scope.partition !== undefined) {
+      conditions.push("partition = ?");
+      values.push(scope.partition);
+    }
+    if (scope.partitionKey !== undefined) {
+      conditions.push("pk = ?");
+      values.push(scope.partitionKey);
+    }
+    const sql = `SELECT COUNT(*) AS n FROM items WHERE ${conditions.join(" AND ")}`;
+    return (this.cached(sql).get(...values) as { n: number }).n;
   }
 
   close(): void {

@@ -71,17 +71,39 @@ export interface ItemRecord {
 export interface ChangeQuery {
   partition: number;
   afterLsn: number;
+  /** An EPK sub-range `[minEpk, maxEpk)` of the partition. */
   minEpk?: string;
   maxEpk?: string;
-  partitionKey?: string;
+  /** One logical partition: its canonical key and the EPK it hashes to. */
+  partitionKey?: { value: string; epk: string };
   sinceTs?: number;
-  limit: number;
 }
 
-export interface ItemScan {
-  partitions?: number[];
+export interface ChangePage {
+  /** Latest versions in LSN order; read lazily, so a caller that stops early reads no further. */
+  items: Iterable<ItemRecord>;
+  /**
+   * Set when a filtered read stopped at the end of its window rather than at the partition's end: every
+   * change up to this LSN has been examined, so the next read continues after it even if `items` was short.
+   */
+  examinedTo?: number;
+}
+
+/** Which items a scan or count covers: a container, one physical partition, or one logical partition. */
+export interface ItemScope {
+  partition?: number;
+  /** The canonical partition key JSON. */
   partitionKey?: string;
-  afterRow: number;
+}
+
+/** Where a storage-order scan stands: partitions are read one after another, each in row order. */
+export interface ScanPosition {
+  partition: number;
+  row: number;
+}
+
+export interface ItemScan extends ItemScope {
+  after?: ScanPosition;
   limit: number;
 }
 
@@ -121,10 +143,11 @@ export interface Store {
   deleteItem(containerRid: string, partitionKey: string, id: string): boolean;
   itemsInLogicalPartition(containerRid: string, partitionKey: string): ItemRecord[];
   /** Latest version of each item changed after `afterLsn` in one partition, in LSN order. */
-  changes(containerRid: string, query: ChangeQuery): ItemRecord[];
-  /** Items in storage order from `afterRow`, for queries that stream with a continuation. */
-  scanItems(containerRid: string, scan: ItemScan): { row: number; item: ItemRecord }[];
-  countItems(containerRid: string): number;
+  changes(containerRid: string, query: ChangeQuery): ChangePage;
+  /** Items in storage order after `after`, for queries that stream with a continuation. */
+  scanItems(containerRid: string, scan: ItemScan): { position: ScanPosition; item: ItemRecord }[];
+  /** Counted from an index: no item is read. */
+  countItems(containerRid: string, scope: ItemScope): number;
 
   close(): void;
 }

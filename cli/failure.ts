@@ -1,5 +1,5 @@
 import { CommanderError } from "commander";
-import { CopyJobError } from "../engine";
+import { CopyJobError, classifyConnectionFailure } from "../engine";
 import { UsageError } from "./usage-error";
 
 /**
@@ -9,21 +9,6 @@ import { UsageError } from "./usage-error";
  */
 const usageCodes = new Set(["InvalidJobSpec", "InvalidEndpoint"]);
 
-const tlsCodes = new Set([
-  "SELF_SIGNED_CERT_IN_CHAIN",
-  "DEPTH_ZERO_SELF_SIGNED_CERT",
-  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
-  "CERT_HAS_EXPIRED",
-  "ERR_TLS_CERT_ALTNAME_INVALID",
-]);
-const unreachableCodes = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN"]);
-const signInErrors = new Set([
-  "AggregateAuthenticationError",
-  "CredentialUnavailableError",
-  "AuthenticationError",
-]);
-
 const tlsFix =
   "With cosmos-copy, trust the endpoint's certificate with --ca-file <pem> (or NODE_EXTRA_CA_CERTS); use --insecure-tls only for a local emulator.";
 const signInFix =
@@ -31,22 +16,13 @@ const signInFix =
 const unreachableFix =
   "Check --endpoint (or COSMOS_ENDPOINT) and that the account or emulator is running and reachable.";
 
-/** The error and its causes: the SDK wraps socket and TLS errors. */
-function causes(error: unknown): { code?: unknown; name?: unknown }[] {
-  const chain: { code?: unknown; name?: unknown; cause?: unknown }[] = [];
-  for (let e = error as (typeof chain)[number] | undefined; e && chain.length < 10; e = e.cause as typeof e) {
-    chain.push(e);
-  }
-  return chain;
-}
-
+/** The fix in the CLI's own flags, for failures the engine classifies (an engine error already has one). */
 function cliFix(error: unknown): string | undefined {
-  if (error instanceof CopyJobError) return error.code === "UntrustedCertificate" ? tlsFix : undefined;
-  const chain = causes(error);
-  if (chain.some(({ name }) => typeof name === "string" && signInErrors.has(name))) return signInFix;
-  const codes = chain.map(({ code }) => code).filter((code): code is string => typeof code === "string");
-  if (codes.some((code) => tlsCodes.has(code))) return tlsFix;
-  if (codes.some((code) => unreachableCodes.has(code))) return unreachableFix;
+  const failure = classifyConnectionFailure(error);
+  if (failure === "untrustedCertificate") return tlsFix;
+  if (error instanceof CopyJobError) return undefined;
+  if (failure === "signIn") return signInFix;
+  if (failure === "unreachable") return unreachableFix;
   return undefined;
 }
 

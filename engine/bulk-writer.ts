@@ -8,7 +8,7 @@ import {
 import { setTimeout as sleep } from "node:timers/promises";
 import type { AdaptiveConcurrency } from "./adaptive-concurrency";
 import type { ThroughputPacer } from "./throughput-pacer";
-import { CopyJobError, isTransient } from "./errors";
+import { CopyJobError, isThrottled, isTransient } from "./errors";
 import { bulkWriteRetryPolicy, withRetries } from "./retry";
 
 /**
@@ -160,7 +160,7 @@ export class BulkWriter {
       );
       return responses;
     } catch (error) {
-      if (isTransient(error)) this.concurrency.onThrottle();
+      if (isTransient(error) || isThrottled(error)) this.concurrency.onThrottle();
       throw error;
     } finally {
       release();

@@ -3,6 +3,18 @@ import * as https from "node:https";
 import { CopyJobError } from "./errors";
 import type { AccountConnection } from "./types";
 
+/**
+ * One retry layer per concern. A 429 on a single request is the SDK's: it waits the server's retry-after,
+ * for as long as a busy copy can keep a container busy. Per-operation 429s inside a bulk response are the
+ * bulk writer's, which paces and shrinks its window on them. Faults (503, 408, resets) are `withRetries`'s,
+ * which never retries a 429.
+ */
+const throttlingRetries = {
+  maxRetryAttemptCount: 120,
+  fixedRetryIntervalInMilliseconds: 0,
+  maxWaitTimeInSeconds: 300,
+};
+
 /** One CosmosClient per account connection, with keep-alive and the TLS trust the caller asked for. */
 export function createCosmosClient(connection: AccountConnection): CosmosClient {
   let url: URL;
@@ -25,6 +37,7 @@ export function createCosmosClient(connection: AccountConnection): CosmosClient 
   const options: CosmosClientOptions = {
     endpoint: url.toString(),
     userAgentSuffix: "pulumi-cosmos-copy",
+    connectionPolicy: { retryOptions: throttlingRetries },
     ...(connection.key !== undefined ? { key: connection.key } : { aadCredentials: connection.credential }),
   };
   if (url.protocol === "https:" && (connection.caCertificate || connection.insecureTls)) {

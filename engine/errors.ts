@@ -45,7 +45,8 @@ export function serviceStatus(error: unknown): { code: number; substatus?: numbe
   return { code, substatus: typeof e.substatus === "number" ? e.substatus : undefined };
 }
 
-const transientStatusCodes = new Set([408, 410, 429, 449, 500, 502, 503]);
+/** 429 is not among them: throttling is the SDK's retry policy's concern (see connection.ts). */
+const transientStatusCodes = new Set([408, 410, 449, 500, 502, 503]);
 const transientNetworkCodes = new Set([
   "ECONNRESET",
   "ECONNREFUSED",
@@ -56,7 +57,12 @@ const transientNetworkCodes = new Set([
   "UND_ERR_SOCKET",
 ]);
 
-/** Faults worth retrying with back-off: throttling, timeouts, unavailability, dropped connections. */
+/** A 429 that outlasted the SDK's own throttling retries. */
+export function isThrottled(error: unknown): boolean {
+  return serviceStatus(error)?.code === 429;
+}
+
+/** Faults worth retrying with back-off: timeouts, unavailability, dropped connections. */
 export function isTransient(error: unknown): boolean {
   const status = serviceStatus(error);
   if (status) return transientStatusCodes.has(status.code);
@@ -80,37 +86,89 @@ export function describeError(error: unknown): { code: string; message: string }
   return { code: "InternalError", message };
 }
 
+/** What kind of failure to reach the account an error is, for the engine's and the CLI's explanations. */
+export type ConnectionFailure = "unauthorized" | "unreachable" | "untrustedCertificate" | "signIn";
+
+const tlsCodes = new Set([
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "CERT_HAS_EXPIRED",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+]);
+const unreachableCodes = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "ECONNRESET"]);
+const signInErrors = new Set([
+  "AggregateAuthenticationError",
+  "CredentialUnavailableError",
+  "AuthenticationError",
+]);
+
+/** The error and its causes: the SDKs wrap socket and TLS errors. */
+function causeChain(error: unknown): { code?: unknown; name?: unknown; message?: unknown }[] {
+  const chain: { code?: unknown; name?: unknown; message?: unknown; cause?: unknown }[] = [];
+  for (let e = error as (typeof chain)[number] | undefined; e && chain.length < 10; e = e.cause as typeof e) {
+    chain.push(e);
+  }
+  return chain;
+}
+
+/** The one classifier of connection failures; undefined for anything else. */
+export function classifyConnectionFailure(error: unknown): ConnectionFailure | undefined {
+  if (error instanceof CopyJobError) {
+    const byCode: Record<string, ConnectionFailure> = {
+      Unauthorized: "unauthorized",
+      EndpointUnreachable: "unreachable",
+      UntrustedCertificate: "untrustedCertificate",
+    };
+    return byCode[error.code];
+  }
+  const status = serviceStatus(error)?.code;
+  if (status === 401 || status === 403) return "unauthorized";
+  const chain = causeChain(error);
+  if (chain.some(({ name }) => typeof name === "string" && signInErrors.has(name))) return "signIn";
+  const codes = chain.map(({ code }) => code).filter((code): code is string => typeof code === "string");
+  if (codes.some((code) => tlsCodes.has(code))) return "untrustedCertificate";
+  if (codes.some((code) => unreachableCodes.has(code))) return "unreachable";
+  if (chain.some(({ message }) => /self[- ]signed|certificate/i.test(String(message)))) {
+    return "untrustedCertificate";
+  }
+  return undefined;
+}
+
 /**
  * Failures to reach or sign in to the account, explained with the endpoint and the fix; anything else is
  * returned unchanged. Never includes the key.
  */
 export function explainConnectionError(error: unknown, endpoint: string): unknown {
-  const status = serviceStatus(error)?.code;
-  if (status === 401 || status === 403) {
-    return new CopyJobError(
-      "Unauthorized",
-      `The account at '${endpoint}' refused the credentials (${status}).`,
-      "Check the key (the account's primary or secondary key, from COSMOS_KEY or a key file) or the identity's data-plane role.",
-      status,
-    );
+  if (error instanceof CopyJobError) return error;
+  switch (classifyConnectionFailure(error)) {
+    case "unauthorized": {
+      const status = serviceStatus(error)?.code;
+      return new CopyJobError(
+        "Unauthorized",
+        `The account at '${endpoint}' refused the credentials (${status}).`,
+        "Check the key (the account's primary or secondary key, from COSMOS_KEY or a key file) or the identity's data-plane role.",
+        status,
+      );
+    }
+    case "unreachable": {
+      const code = causeChain(error)
+        .map((e) => e.code)
+        .find((c): c is string => typeof c === "string" && unreachableCodes.has(c));
+      return new CopyJobError(
+        "EndpointUnreachable",
+        `Cannot reach the account endpoint '${endpoint}' (${code}).`,
+        "Check the endpoint URL and that the account (or the local emulator) is running and reachable.",
+      );
+    }
+    case "untrustedCertificate":
+      return new CopyJobError(
+        "UntrustedCertificate",
+        `The endpoint '${endpoint}' presented a certificate this machine does not trust.`,
+        "For a local emulator, trust its certificate (NODE_EXTRA_CA_CERTS, the CLI's --ca-file or the resource's caCertificate) or allow insecure TLS explicitly.",
+      );
+    default:
+      return error;
   }
-  const code = (error as { code?: unknown })?.code ?? (error as { cause?: { code?: unknown } })?.cause?.code;
-  if (
-    typeof code === "string" &&
-    ["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "ECONNRESET"].includes(code)
-  ) {
-    return new CopyJobError(
-      "EndpointUnreachable",
-      `Cannot reach the account endpoint '${endpoint}' (${code}).`,
-      "Check the endpoint URL and that the account (or the local emulator) is running and reachable.",
-    );
-  }
-  if (/self[- ]signed|certificate/i.test(String((error as Error)?.message))) {
-    return new CopyJobError(
-      "UntrustedCertificate",
-      `The endpoint '${endpoint}' presented a certificate this machine does not trust.`,
-      "For a local emulator, trust its certificate (NODE_EXTRA_CA_CERTS, the CLI's --ca-file or the resource's caCertificate) or allow insecure TLS explicitly.",
-    );
-  }
-  return error;
 }

@@ -1,6 +1,6 @@
 export { CopyJobs, type CreateOptions, type WaitOptions } from "./jobs";
 export { CopyWorker, defaultPagesInFlight, type WorkerOptions, type WorkerExit } from "./worker";
-export { CopyJobError } from "./errors";
+export { CopyJobError, classifyConnectionFailure, type ConnectionFailure } from "./errors";
 export {
   validateJobSpec,
   jobSpecProblems,

@@ -3,7 +3,8 @@ import { isTransient } from "./errors";
 
 /**
  * Retries a call through transient faults (503, 408, 410, resets, timeouts) with full-jitter exponential
- * back-off; anything else, or a fault that outlasts the attempts, is thrown to the caller.
+ * back-off; anything else, or a fault that outlasts the attempts, is thrown to the caller. Throttling is
+ * not retried here: the SDK's throttling policy already has (see connection.ts).
  */
 export interface RetryPolicy {
   attempts: number;

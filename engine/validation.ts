@@ -149,5 +149,7 @@ export function validateJobSpec(spec: JobSpec): Required<JobSpec> & { options: C
   if (problems.length > 0) {
     throw new CopyJobError("InvalidJobSpec", problems.map((p) => p.message).join(" "));
   }
-  return { ...spec, options: { ...defaultCopyOptions, ...spec.options } };
+  // Options left out arrive as explicit undefined from Pulumi inputs: they must not hide the defaults.
+  const given = Object.entries(spec.options ?? {}).filter(([, value]) => value !== undefined);
+  return { ...spec, options: { ...defaultCopyOptions, ...Object.fromEntries(given) } };
 }

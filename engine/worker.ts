@@ -81,7 +81,7 @@ export class CopyWorker {
         await this.heartbeat(store);
         const job = await claimJob(store, (pending) => this.startingFields(pending));
         if (job) {
-          this.log(`running job ${job.name}`);
+          this.log(`started job ${job.name}`);
           await runJob(this.jobRunContext(store), job);
           idleSince = this.clock.now();
           continue;

@@ -12,6 +12,7 @@ import {
 } from "../engine/job-lifecycle";
 import { LeaseManager } from "../engine/lease-manager";
 import { ThroughputPacer } from "../engine/throughput-pacer";
+import { validateJobSpec } from "../engine/validation";
 import { defaultCopyOptions, jobStatuses, type JobRecord, type RangeRecord } from "../engine/types";
 import { MemoryStateStore } from "./support/memory-state-store";
 
@@ -149,6 +150,18 @@ describe("engine units", function () {
       assert.equal(job?.status, "Failed");
       assert.equal(job?.error?.code, "VerificationMismatch");
       assert.match(job?.error?.message ?? "", /source has 10 items, the copy read 9/);
+    });
+  });
+
+  describe("job spec", function () {
+    it("fills options left out, or given as undefined (as Pulumi passes them), with the defaults", function () {
+      const spec = validateJobSpec({
+        name: "job",
+        source: { database: "shop", container: "orders" },
+        destination: { database: "shop", container: "orders-v2" },
+        options: { pageSize: undefined, workerCount: 3, targetThroughputLimit: undefined },
+      });
+      assert.deepEqual(spec.options, { ...defaultCopyOptions, workerCount: 3 });
     });
   });
 

@@ -96,7 +96,13 @@ export class BulkWriter {
         operationType: BulkOperationType.Upsert,
         resourceBody: resourceBody as JSONObject,
       }));
-      const responses = await this.send(operations, operations.length * kilobytesPerDocument, signal);
+      const responses = await this.send(operations, operations.length * kilobytesPerDocument, signal).catch(
+        (error: unknown) => {
+          // The whole request throttled (the SDK does not retry a bulk call's 429): every operation in it.
+          if (!isThrottled(error)) throw error;
+          return operations.map(() => throttledResponse(error));
+        },
+      );
       const retry: Record<string, unknown>[] = [];
       let waitMs = 0;
       let accepted = 0;
@@ -166,6 +172,15 @@ export class BulkWriter {
       release();
     }
   }
+}
+
+function throttledResponse(error: unknown): OperationResponse {
+  const retryAfterInMs = (error as { retryAfterInMs?: unknown }).retryAfterInMs;
+  return {
+    statusCode: 429,
+    requestCharge: 0,
+    ...(typeof retryAfterInMs === "number" ? { retryAfterMilliseconds: retryAfterInMs } : {}),
+  } as OperationResponse;
 }
 
 function retryAfterOf(response: OperationResponse): number {

@@ -30,6 +30,8 @@ export interface JobRunSettings {
   liveWithinMs: number;
   /** Pages of one range written at once (the most re-copied per range after a crash). */
   pagesInFlight: number;
+  /** Pages held at once across all the worker's ranges, which bounds its memory. */
+  pagesPerWorker: number;
 }
 
 export interface JobRunContext {
@@ -108,6 +110,12 @@ export async function runJob(ctx: JobRunContext, started: JobRecord): Promise<vo
     return;
   }
   const writer = new BulkWriter(target, new AdaptiveConcurrency(), pacers.write);
+  // A fixed window (its bounds equal): a plain semaphore over the pages this worker holds.
+  const pageSlots = new AdaptiveConcurrency(
+    settings.pagesPerWorker,
+    settings.pagesPerWorker,
+    settings.pagesPerWorker,
+  );
   leases.start();
 
   const startRange = async (range: RangeRecord) => {
@@ -129,6 +137,7 @@ export async function runJob(ctx: JobRunContext, started: JobRecord): Promise<vo
         workerId,
         pageSize: started.options.pageSize,
         pagesInFlight: settings.pagesInFlight,
+        pageSlots,
         readPacer: pacers.read,
         signal: AbortSignal.any([stop, controller.signal]),
       },

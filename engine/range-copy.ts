@@ -1,5 +1,6 @@
 import { setMaxListeners } from "node:events";
 import { ChangeFeedStartFrom, type Container, type FeedRange } from "@azure/cosmos";
+import type { AdaptiveConcurrency } from "./adaptive-concurrency";
 import type { BulkWriter } from "./bulk-writer";
 import { FeedRangeReader, type ChangePage } from "./change-feed-reader";
 import { BodyChecksum, withoutSystemProperties } from "./documents";
@@ -21,6 +22,8 @@ export interface RangeCopyEnvironment {
   workerId: string;
   pageSize: number;
   pagesInFlight: number;
+  /** Pages the whole worker may hold at once, across its ranges: memory stays bounded however many. */
+  pageSlots: AdaptiveConcurrency;
   /** Paces change-feed reads when the job caps what they may spend in the source. */
   readPacer?: ThroughputPacer;
   /** Aborted when the range must stop between pages (job paused, cancelled or failed, worker stopping). */
@@ -39,7 +42,9 @@ export function startOf(lease: Lease, feedRange: FeedRange | undefined): ChangeF
 }
 
 interface PageInFlight {
+  /** The page, its items dropped once written: a written page waits only for its turn to checkpoint. */
   page: ChangePage;
+  count: number;
   checksum: BodyChecksum;
   written: boolean;
   /** Settles when the page's write ends; rejects if it failed. */
@@ -69,9 +74,9 @@ export async function copyRange(
   const advance = () => {
     let last: ChangePage | undefined;
     while (window[0]?.written) {
-      const { page, checksum } = window.shift() as PageInFlight;
-      totals.processedCount += page.items.length;
-      totals.mine += page.items.length;
+      const { page, count, checksum } = window.shift() as PageInFlight;
+      totals.processedCount += count;
+      totals.mine += count;
       totals.checksum.merge(checksum);
       last = page;
     }
@@ -86,21 +91,24 @@ export async function copyRange(
     checkpoints = checkpoints.then((ok) => ok && env.leases.checkpoint(lease.rangeId, fields));
   };
 
-  const write = (page: ChangePage): PageInFlight => {
+  const write = (page: ChangePage, releaseSlot: () => void): PageInFlight => {
     const documents = page.items.map(withoutSystemProperties);
     const checksum = new BodyChecksum();
     for (const document of documents) checksum.add(document);
-    const entry: PageInFlight = { page, checksum, written: false, done: Promise.resolve() };
+    const count = page.items.length;
+    const entry: PageInFlight = { page, count, checksum, written: false, done: Promise.resolve() };
     entry.done = env.writer.upsertAll(documents, stop).then((written) => {
       entry.written = true;
+      entry.page = { ...page, items: [] };
       env.onPage?.({
-        items: page.items.length,
+        items: count,
         readCharge: page.requestCharge,
         writeCharge: written.requestCharge,
         throttled: written.throttledOperations,
       });
       advance();
     });
+    entry.done.finally(releaseSlot).catch(() => undefined);
     entry.done.catch(() => undefined); // raced and awaited below; this only marks it handled if abandoned
     return entry;
   };
@@ -112,12 +120,19 @@ export async function copyRange(
         await Promise.race(window.filter((entry) => !entry.written).map((entry) => entry.done));
       }
       if (stop.aborted) break;
-      const reserved = reader.expectedCharge;
-      await env.readPacer?.reserve(reserved, stop);
-      const page = await reader.next(stop);
-      env.readPacer?.settle(reserved, page.requestCharge);
-      env.readPacer?.onCharged(page.requestCharge);
-      window.push(write(page));
+      const releaseSlot = await env.pageSlots.acquire();
+      let page: ChangePage;
+      try {
+        const reserved = reader.expectedCharge;
+        await env.readPacer?.reserve(reserved, stop);
+        page = await reader.next(stop);
+        env.readPacer?.settle(reserved, page.requestCharge);
+        env.readPacer?.onCharged(page.requestCharge);
+      } catch (error) {
+        releaseSlot();
+        throw error;
+      }
+      window.push(write(page, releaseSlot));
       if (page.drained) break;
     }
     await Promise.all(window.map((entry) => entry.done));

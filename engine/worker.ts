@@ -27,6 +27,8 @@ export interface WorkerOptions {
   regionCheckIntervalMs?: number;
   /** Pages of one range written at once (default 4). */
   pagesInFlight?: number;
+  /** Pages held at once across all of the worker's ranges (default 16): its memory bound. */
+  pagesPerWorker?: number;
   clock?: Clock;
   log?: (line: string) => void;
 }
@@ -46,6 +48,7 @@ const defaults = {
   heartbeatIntervalMs: 5_000,
   regionCheckIntervalMs: 5_000,
   pagesInFlight: defaultPagesInFlight,
+  pagesPerWorker: 16,
 };
 
 /** Heartbeats this recent mean a worker is alive. */
@@ -116,6 +119,7 @@ export class CopyWorker {
       regionCheckIntervalMs: this.options.regionCheckIntervalMs,
       liveWithinMs: liveWithin(this.options.heartbeatIntervalMs),
       pagesInFlight: this.options.pagesInFlight,
+      pagesPerWorker: this.options.pagesPerWorker,
     };
     return {
       client: this.client,

@@ -168,17 +168,26 @@ describe("engine units", function () {
   describe("lease manager", function () {
     const leaseDurationMs = 30_000;
 
-    function managerFor(store: MemoryStateStore, workerId: string, clock: TestClock, lost: string[] = []) {
-      return new LeaseManager({ store, workerId, leaseDurationMs, clock, onLost: (id) => lost.push(id) });
+    /** Range r1 in a fresh store, leased by w1 at the test clock's time. */
+    async function leasedRange() {
+      const store = new MemoryStateStore();
+      const clock = new TestClock();
+      const lost: string[] = [];
+      await store.insertRange(rangeNamed("r1"));
+      const holder = new LeaseManager({
+        store,
+        workerId: "w1",
+        leaseDurationMs,
+        clock,
+        onLost: (id) => lost.push(id),
+      });
+      const lease = await holder.acquire((await store.getRange("job", "r1")) as RangeRecord);
+      assert.ok(lease);
+      return { store, clock, lost, holder, lease };
     }
 
     it("keeps a lease past its period by renewing it, whatever the page in flight does", async function () {
-      const store = new MemoryStateStore();
-      const clock = new TestClock();
-      await store.insertRange(rangeNamed("r1"));
-      const holder = managerFor(store, "w1", clock);
-      const lease = await holder.acquire((await store.getRange("job", "r1")) as RangeRecord);
-      assert.ok(lease);
+      const { store, clock, holder, lease } = await leasedRange();
       // A page that takes three lease periods to write: renewals keep it.
       for (let i = 0; i < 12; i++) {
         clock.advance(leaseDurationMs / 4);
@@ -194,19 +203,14 @@ describe("engine units", function () {
     });
 
     it("loses a lease it could not renew once another worker has taken it, and says so", async function () {
-      const store = new MemoryStateStore();
-      const clock = new TestClock();
-      await store.insertRange(rangeNamed("r1"));
-      const lost: string[] = [];
-      const holder = managerFor(store, "w1", clock, lost);
-      const lease = await holder.acquire((await store.getRange("job", "r1")) as RangeRecord);
+      const { store, clock, lost, holder, lease } = await leasedRange();
       store.failWrites = 1;
       clock.advance(leaseDurationMs + 1);
       await holder.renewAll();
       assert.equal(lease?.signal.aborted, true, "a lease that ran out unrenewed stops its copy");
       assert.deepEqual(lost, ["r1"]);
 
-      const rival = managerFor(store, "w2", clock);
+      const rival = new LeaseManager({ store, workerId: "w2", leaseDurationMs, clock });
       const expired = (await store.getRange("job", "r1")) as RangeRecord;
       assert.deepEqual(planBalance([expired], ["w2"], "w2", clock.now(), new Set()).take, ["r1"]);
       assert.ok(await rival.acquire(expired));
@@ -215,12 +219,7 @@ describe("engine units", function () {
     });
 
     it("notices at its next write that a rival took the range, and writes nothing over it", async function () {
-      const store = new MemoryStateStore();
-      const clock = new TestClock();
-      await store.insertRange(rangeNamed("r1"));
-      const lost: string[] = [];
-      const holder = managerFor(store, "w1", clock, lost);
-      const lease = await holder.acquire((await store.getRange("job", "r1")) as RangeRecord);
+      const { store, clock, lost, holder, lease } = await leasedRange();
       const stolen = (await store.getRange("job", "r1")) as RangeRecord;
       await store.replaceRange({
         ...stolen,
@@ -241,11 +240,7 @@ describe("engine units", function () {
     });
 
     it("serializes a checkpoint and a renewal of the same range, and releases for others", async function () {
-      const store = new MemoryStateStore();
-      const clock = new TestClock();
-      await store.insertRange(rangeNamed("r1"));
-      const holder = managerFor(store, "w1", clock);
-      await holder.acquire((await store.getRange("job", "r1")) as RangeRecord);
+      const { store, holder } = await leasedRange();
       const fields = {
         continuation: "c",
         processedCount: 3,

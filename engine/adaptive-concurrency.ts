@@ -12,7 +12,7 @@ export class AdaptiveConcurrency {
   constructor(
     private readonly min = 1,
     private readonly max = 64,
-    initial = 8,
+    initial = 16,
     private readonly coolDownMs = 500,
   ) {
     this.window = initial;

@@ -10,6 +10,7 @@ import type { AdaptiveConcurrency } from "./adaptive-concurrency";
 import type { ThroughputPacer } from "./throughput-pacer";
 import { CopyJobError, isThrottled, isTransient } from "./errors";
 import { bulkWriteRetryPolicy, withRetries } from "./retry";
+import type { TargetRanges } from "./target-ranges";
 
 /**
  * The write side: upserts documents into the target in bulk requests of at most 100 operations, as many in
@@ -40,10 +41,12 @@ const transientOperationStatuses = new Set([408, 410, 449, 500, 503]);
 const maxOperationAttempts = 30;
 
 export class BulkWriter {
+  /** `ranges` groups each page by target partition, so a request goes to one partition. */
   constructor(
     private readonly container: Container,
     private readonly concurrency: AdaptiveConcurrency,
     private readonly pacer: ThroughputPacer,
+    private readonly ranges?: TargetRanges,
   ) {}
 
   /** Moving average of what a kilobyte written costs, to reserve a request's charge before it is sent. */
@@ -56,8 +59,8 @@ export class BulkWriter {
     const kilobytesPerDocument = Buffer.byteLength(JSON.stringify(documents)) / 1024 / documents.length;
     const perRequest = this.operationsPerRequest(kilobytesPerDocument);
     const chunks: Record<string, unknown>[][] = [];
-    for (let i = 0; i < documents.length; i += perRequest) {
-      chunks.push(documents.slice(i, i + perRequest));
+    for (const group of this.ranges?.group(documents) ?? [documents]) {
+      for (let i = 0; i < group.length; i += perRequest) chunks.push(group.slice(i, i + perRequest));
     }
     const results = await Promise.all(
       chunks.map((chunk) => this.upsertChunk(chunk, kilobytesPerDocument, signal)),

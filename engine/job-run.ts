@@ -13,6 +13,7 @@ import { copyRange, startOf } from "./range-copy";
 import { withRetries } from "./retry";
 import { updateJob, type StateStore } from "./state-store";
 import { ceilingOf, provisionedThroughput, resolveLimit } from "./throughput-budget";
+import { TargetRanges } from "./target-ranges";
 import { ThroughputPacer } from "./throughput-pacer";
 import { elapsedSince, type JobRecord, type RangeRecord } from "./types";
 import { verifyCopy } from "./verification";
@@ -102,14 +103,16 @@ export async function runJob(ctx: JobRunContext, started: JobRecord): Promise<vo
   let lastProgress = 0;
   let feedRanges: FeedRanges;
   let pacers: Awaited<ReturnType<typeof pacersFor>>;
+  let targetRanges: TargetRanges;
   try {
     feedRanges = await syncRangeRecords(store, started, source, ctx.clock.now());
     pacers = await pacersFor(started, source, target);
+    targetRanges = await TargetRanges.load(target);
   } catch (error) {
     await failJob(store, started.name, describeError(error));
     return;
   }
-  const writer = new BulkWriter(target, new AdaptiveConcurrency(), pacers.write);
+  const writer = new BulkWriter(target, new AdaptiveConcurrency(), pacers.write, targetRanges);
   // A fixed window (its bounds equal): a plain semaphore over the pages this worker holds.
   const pageSlots = new AdaptiveConcurrency(
     settings.pagesPerWorker,
@@ -205,10 +208,14 @@ export async function runJob(ctx: JobRunContext, started: JobRecord): Promise<vo
       }
       if (ranges.length > 0 && ranges.every((range) => range.drained)) {
         await Promise.all([...running.values()].map((range) => range.task));
-        // The closing reads of the target count against the job's cap too, at the whole of it now.
-        pacers.write.setCeiling(pacers.writeCeiling);
-        await complete(ctx, job.name, source, target, pacers.write);
-        break;
+        if (await claimVerification(ctx, job)) {
+          // The closing reads of the target count against the job's cap too, at the whole of it now.
+          pacers.write.setCeiling(pacers.writeCeiling);
+          await complete(ctx, job.name, source, target, pacers.write);
+          break;
+        }
+        await sleep(settings.pollIntervalMs, undefined, { signal: stop }).catch(() => undefined);
+        continue;
       }
       await balance(ranges);
       await sleep(settings.pollIntervalMs, undefined, { signal: stop }).catch(() => undefined);
@@ -244,6 +251,24 @@ async function recordProgress(
       ? undefined
       : { ...job, processedCount, processedByWorker, workerCount, durationMs: elapsedSince(job.startedAt) },
   );
+}
+
+/**
+ * One worker verifies (it reads the whole target): the first to claim the job for it, or anyone once the
+ * claimant's heartbeat has stopped. The others wait for the job to end.
+ */
+async function claimVerification(ctx: JobRunContext, job: JobRecord): Promise<boolean> {
+  if (job.verifyingWorker === ctx.workerId) return true;
+  if (job.verifyingWorker) {
+    const live = await ctx.store.liveWorkers(ctx.clock.now() - ctx.settings.liveWithinMs);
+    if (live.some((worker) => worker.workerId === job.verifyingWorker)) return false;
+  }
+  const claimed = await updateJob(ctx.store, job.name, (current) =>
+    current.status === "Running" && current.verifyingWorker === job.verifyingWorker
+      ? { ...current, verifyingWorker: ctx.workerId }
+      : undefined,
+  );
+  return claimed?.verifyingWorker === ctx.workerId;
 }
 
 /** Every range drained: verify, then complete (or fail on a mismatch). */

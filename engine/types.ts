@@ -93,6 +93,8 @@ export interface JobRecord {
   processedByWorker: Record<string, number>;
   error?: JobError;
   verification?: Verification;
+  /** The worker running the closing verification: one does it, the others wait for the job to end. */
+  verifyingWorker?: string;
   /** The account's write region when the job started running. */
   writeRegion?: string;
   createdAt: string;

@@ -13,8 +13,8 @@ import {
   sortableNumberHex,
   type PartitionKeyDefinition,
   type PartitionKeyValue,
-} from "../emulator/partitioning/effective-partition-key";
-import { murmurHash3x64_128, murmurHash3x86_32 } from "../emulator/partitioning/murmurhash3";
+} from "../partitioning/effective-partition-key";
+import { murmurHash3x64_128, murmurHash3x86_32 } from "../partitioning/murmurhash3";
 import { seededRandom } from "./support/random";
 
 // The SDK's own internals (not in its package "exports", so required by absolute path).

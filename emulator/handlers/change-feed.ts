@@ -1,5 +1,5 @@
 import { errors } from "../errors";
-import { effectivePartitionKey, type PartitionKeyValue } from "../partitioning/effective-partition-key";
+import { effectivePartitionKey, type PartitionKeyValue } from "../../partitioning/effective-partition-key";
 import { feedBody, header, maxItemCount, type CosmosRequest, type CosmosResponse } from "../protocol";
 import type { ContainerRecord, PartitionRecord } from "../store/store";
 import { requestUnits } from "../throughput/request-units";

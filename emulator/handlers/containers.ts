@@ -1,5 +1,5 @@
 import { errors } from "../errors";
-import { epkRangeBoundaries } from "../partitioning/effective-partition-key";
+import { epkRangeBoundaries } from "../../partitioning/effective-partition-key";
 import { feedBody, json, jsonBody, type CosmosRequest, type CosmosResponse } from "../protocol";
 import { newContainerRid, newEtag, nowSeconds } from "../resource-ids";
 import type { ContainerDefinition, ContainerRecord, PartitionRecord } from "../store/store";

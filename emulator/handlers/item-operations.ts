@@ -3,7 +3,7 @@ import {
   effectivePartitionKey,
   extractPartitionKey,
   type PartitionKeyValue,
-} from "../partitioning/effective-partition-key";
+} from "../../partitioning/effective-partition-key";
 import { executeQuery, parseQuery } from "../query/evaluate";
 import { newEtag, newItemRid, nowSeconds } from "../resource-ids";
 import type { ContainerRecord, ItemRecord } from "../store/store";

@@ -1,5 +1,5 @@
 import { errors } from "../errors";
-import { epkRangeMidpoint, epkRangeWidth } from "../partitioning/effective-partition-key";
+import { epkRangeMidpoint, epkRangeWidth } from "../../partitioning/effective-partition-key";
 import type { ContainerRecord, PartitionRecord } from "../store/store";
 import type { EmulatorContext } from "./context";
 

@@ -53,7 +53,7 @@ const progressIntervalMs = 1_000;
 
 interface RunningRange {
   task: Promise<void>;
-  controller: AbortController;
+  handOver: AbortController;
 }
 
 function containersOf(client: CosmosClient, job: JobRecord): { source: Container; target: Container } {
@@ -130,7 +130,7 @@ export async function runJob(ctx: JobRunContext, started: JobRecord): Promise<vo
     }
     const lease = await leases.acquire(range);
     if (!lease) return;
-    const controller = new AbortController();
+    const handOver = new AbortController();
     ctx.log(`copying ${range.id}`);
     const task = copyRange(
       {
@@ -142,7 +142,8 @@ export async function runJob(ctx: JobRunContext, started: JobRecord): Promise<vo
         pagesInFlight: settings.pagesInFlight,
         pageSlots,
         readPacer: pacers.read,
-        signal: AbortSignal.any([stop, controller.signal]),
+        signal: stop,
+        handOver: handOver.signal,
       },
       lease,
       startOf(lease, feedRange),
@@ -156,7 +157,7 @@ export async function runJob(ctx: JobRunContext, started: JobRecord): Promise<vo
         await leases.release(range.id);
         running.delete(range.id);
       });
-    running.set(range.id, { task, controller });
+    running.set(range.id, { task, handOver });
   };
 
   /** Take my share, give back the excess, and pace at my share of the budgets. */
@@ -170,13 +171,15 @@ export async function runJob(ctx: JobRunContext, started: JobRecord): Promise<vo
       now,
       new Set(running.keys()),
     );
-    for (const id of plan.release) running.get(id)?.controller.abort();
+    for (const id of plan.release) running.get(id)?.handOver.abort();
     for (const id of plan.take) {
       const range = ranges.find((candidate) => candidate.id === id);
       if (range && !stop.aborted) await startRange(range);
     }
     const open = ranges.filter((range) => !range.drained).length;
-    const share = open === 0 ? 1 : Math.min(running.size, plan.share) / open;
+    // Each open range is copied by one worker at most, so shares by ranges copied never add up past 1; a
+    // range being handed over counts for its holder until its last page is written.
+    const share = open === 0 ? 1 : running.size / open;
     pacers.write.setCeiling(pacers.writeCeiling === undefined ? undefined : pacers.writeCeiling * share);
     pacers.read?.setCeiling((pacers.readCeiling as number) * share);
   };
@@ -209,9 +212,10 @@ export async function runJob(ctx: JobRunContext, started: JobRecord): Promise<vo
       if (ranges.length > 0 && ranges.every((range) => range.drained)) {
         await Promise.all([...running.values()].map((range) => range.task));
         if (await claimVerification(ctx, job)) {
-          // The closing reads of the target count against the job's cap too, at the whole of it now.
-          pacers.write.setCeiling(pacers.writeCeiling);
-          await complete(ctx, job.name, source, target, pacers.write);
+          // The closing reads of the target count against the job's cap too, at the whole of it now (a pacer
+          // of their own: the writers' may still be backed off from a 429, or hold a worker's small share).
+          const reads = new ThroughputPacer(pacers.writeCeiling);
+          await complete(ctx, job.name, source, target, reads);
           break;
         }
         await sleep(settings.pollIntervalMs, undefined, { signal: stop }).catch(() => undefined);

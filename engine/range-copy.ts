@@ -26,8 +26,13 @@ export interface RangeCopyEnvironment {
   pageSlots: AdaptiveConcurrency;
   /** Paces change-feed reads when the job caps what they may spend in the source. */
   readPacer?: ThroughputPacer;
-  /** Aborted when the range must stop between pages (job paused, cancelled or failed, worker stopping). */
+  /** Aborted when the range must stop now (job paused, cancelled or failed, worker stopping). */
   signal: AbortSignal;
+  /**
+   * Aborted when the range is to be handed to another worker: no new page is read, the pages in flight are
+   * written and checkpointed, so the next holder starts where this one ended and nothing is written twice.
+   */
+  handOver: AbortSignal;
   onPage?(page: { items: number; readCharge: number; writeCharge: number; throttled: number }): void;
 }
 
@@ -119,7 +124,7 @@ export async function copyRange(
         // Written pages wait at the front of the window for an earlier one: wait only on unwritten ones.
         await Promise.race(window.filter((entry) => !entry.written).map((entry) => entry.done));
       }
-      if (stop.aborted) break;
+      if (stop.aborted || env.handOver.aborted) break;
       const releaseSlot = await env.pageSlots.acquire();
       let page: ChangePage;
       try {

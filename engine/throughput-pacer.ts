@@ -27,12 +27,17 @@ const decreaseCoolDownMs = 300;
 /** How much unused rate may be saved up, as a share of a second. */
 const burstSeconds = 0.1;
 const measureWindowMs = 1000;
+const maxWaitSliceMs = 100;
 
 export class ThroughputPacer {
   private ratePerSecond = initialRatePerSecond;
   private slowStart = true;
   private ceilingPerSecond: number | undefined;
-  private tokens = 0;
+  /** RU reserved (and settled) so far, and RU the rate has allowed so far: their difference is the debt. */
+  private reservedTotal = 0;
+  private allowedTotal = 0;
+  /** The furthest position a waiting reservation was given (settling may move `reservedTotal` back). */
+  private lastTicket = 0;
   private updatedAt: number;
   private lastThrottleAt = -Infinity;
   private lastDecreaseAt = -Infinity;
@@ -71,14 +76,32 @@ export class ThroughputPacer {
     this.ratePerSecond = Math.max(this.minimumRatePerSecond, ceilingPerSecond);
   }
 
-  /** Reserves `requestUnits` of the rate, waiting as long as the reservation runs ahead of it. */
+  /**
+   * Reserves `requestUnits` of the rate, waiting until the rate has allowed everything reserved before it
+   * and this. The wait is re-checked at least every `maxWaitSliceMs`, so a rate raised meanwhile (a larger
+   * share once another worker's ranges have drained) applies to requests already waiting.
+   */
   async reserve(requestUnits: number, signal?: AbortSignal): Promise<void> {
+    this.refill();
+    this.reservedTotal += requestUnits;
+    const ticket = this.reservedTotal;
+    this.lastTicket = Math.max(this.lastTicket, ticket);
+    while (this.allowedTotal < ticket) {
+      const waitMs = ((ticket - this.allowedTotal) / this.ratePerSecond) * 1000;
+      await sleep(Math.min(maxWaitSliceMs, waitMs), undefined, { signal });
+      this.refill();
+    }
+  }
+
+  /** The rate's allowance up to now, with at most a burst's worth saved up. */
+  private refill(): void {
     const now = this.now();
-    const burst = this.ratePerSecond * burstSeconds;
-    this.tokens = Math.min(burst, this.tokens + ((now - this.updatedAt) / 1000) * this.ratePerSecond);
+    const earned = ((now - this.updatedAt) / 1000) * this.ratePerSecond;
     this.updatedAt = now;
-    this.tokens -= requestUnits;
-    if (this.tokens < 0) await sleep((-this.tokens / this.ratePerSecond) * 1000, undefined, { signal });
+    this.allowedTotal = Math.min(
+      Math.max(this.reservedTotal, this.lastTicket) + this.ratePerSecond * burstSeconds,
+      this.allowedTotal + earned,
+    );
   }
 
   /**
@@ -86,7 +109,7 @@ export class ThroughputPacer {
    * back) now, so estimates that miss do not let the rate drift past the ceiling.
    */
   settle(reservedUnits: number, chargedUnits: number): void {
-    this.tokens -= chargedUnits - reservedUnits;
+    this.reservedTotal += chargedUnits - reservedUnits;
   }
 
   /** RU the target charged for accepted work; while calm, the rate grows (fast in slow start). */
@@ -118,7 +141,7 @@ export class ThroughputPacer {
       this.minimumRatePerSecond,
       Math.min(this.ratePerSecond, measured || Infinity) * decreaseFactor,
     );
-    this.tokens = Math.min(this.tokens, 0);
+    this.allowedTotal = Math.min(this.allowedTotal, this.reservedTotal);
   }
 
   /** RU/s accepted over the last measuring window. */

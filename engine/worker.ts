@@ -79,6 +79,11 @@ export class CopyWorker {
   async run(): Promise<WorkerExit> {
     const store = await CosmosStateStore.open(this.client);
     let idleSince = this.clock.now();
+    // On its own timer, so a long verification or a slow page never makes this worker look dead.
+    const heartbeats = setInterval(
+      () => void this.heartbeat(store).catch(() => undefined),
+      this.options.heartbeatIntervalMs,
+    );
     try {
       while (!this.stopping.signal.aborted) {
         await this.heartbeat(store);
@@ -107,6 +112,7 @@ export class CopyWorker {
       }
       return "stopped";
     } finally {
+      clearInterval(heartbeats);
       await store.removeHeartbeat(this.id).catch(() => undefined);
       this.client.dispose();
     }

@@ -332,6 +332,17 @@ describe("engine units", function () {
       assert.equal(pacer.rate, 4000);
     });
 
+    it("lets a waiting request go even when an earlier one settles for less than it reserved", async function () {
+      let time = 0;
+      const pacer = new ThroughputPacer(100, () => time);
+      const early = pacer.reserve(300);
+      const late = pacer.reserve(300);
+      pacer.settle(300, 10); // the first was charged far less than it reserved
+      time += 10_000; // the rate has allowed 1,000 RU since: enough for both
+      const stuck = new Promise((resolve) => setTimeout(resolve, 5_000, "stuck"));
+      assert.notEqual(await Promise.race([Promise.all([early, late]), stuck]), "stuck");
+    });
+
     it("probes with a slow start where no budget is known", function () {
       let time = 0;
       const pacer = new ThroughputPacer(undefined, () => time);

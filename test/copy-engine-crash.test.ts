@@ -6,7 +6,7 @@ import { startWorkerProcess, writesTaken } from "./support/worker-process";
 
 /**
  * A worker process killed with SIGKILL mid-copy and started again loses nothing, and re-copies at most the
- * page each feed range had in flight. Re-copies are counted from the target's own write sequence numbers.
+ * pages each feed range had in flight. Re-copies are counted from the target's own write sequence numbers.
  */
 describe("copy engine: worker killed with SIGKILL mid-copy", function () {
   let cosmos: TestEndpoint;
@@ -20,7 +20,7 @@ describe("copy engine: worker killed with SIGKILL mid-copy", function () {
     await cosmos?.stop();
   });
 
-  it("restarts to the same end state: nothing lost, at most one page per range re-copied", async function () {
+  it("restarts to the same end state: nothing lost, at most the pages in flight per range re-copied", async function () {
     const { database } = await cosmos.client.databases.create({ id: "crash" });
     const { container: source } = await database.containers.create({
       id: "src",

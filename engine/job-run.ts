@@ -77,9 +77,10 @@ async function pacersFor(job: JobRecord, source: Container, target: Container) {
     field: "sourceThroughputLimit",
     container: job.source,
   });
+  const writeCeiling = ceilingOf(targetProvisioned, writeCap);
   return {
-    writeCeiling: ceilingOf(targetProvisioned, writeCap),
-    write: new ThroughputPacer(ceilingOf(targetProvisioned, writeCap)),
+    writeCeiling,
+    write: new ThroughputPacer(writeCeiling),
     read: readCap === undefined ? undefined : new ThroughputPacer(readCap),
     readCeiling: readCap,
   };

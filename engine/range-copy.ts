@@ -113,8 +113,8 @@ export async function copyRange(
       });
       advance();
     });
+    // Raced and awaited below; the handler here also marks it handled if the copy stops and abandons it.
     entry.done.finally(releaseSlot).catch(() => undefined);
-    entry.done.catch(() => undefined); // raced and awaited below; this only marks it handled if abandoned
     return entry;
   };
 

@@ -217,8 +217,8 @@ function engineDetail({ engine }: BenchResults): string {
   const copying = engine.verification.sourceCount / (engine.jobSeconds - engine.checkSeconds);
   return (
     `engine (1 worker): ${engine.seconds.toFixed(1)} s = ${waited.toFixed(1)} s until the job ran + ` +
-    `${engine.jobSeconds.toFixed(1)} s of job, whose closing verification alone takes about ` +
-    `${engine.checkSeconds.toFixed(1)} s (the bench's identical check): about ${copying.toFixed(0)} items/s while copying`
+    `${engine.jobSeconds.toFixed(1)} s of job, whose closing verification (${engine.verificationMode ?? "none"}) took ` +
+    `${engine.checkSeconds.toFixed(2)} s: about ${copying.toFixed(0)} items/s while copying`
   );
 }
 
@@ -381,8 +381,9 @@ ${chartSection}## How each figure is measured
   container's definition) and one point read, on a one-item container of its own; p99 is the nearest-rank
   99th percentile of those calls.
 - Re-copies are counted from the target's partition LSNs (one per write), not from the engine's counters;
-  that copy runs at the budget too, so the kill lands mid-copy. The bound is the page size × the pages a
-  worker writes at once per range (\`defaultPagesInFlight\`) × the source's feed ranges.
+  that copy runs at the budget too, so the kill lands mid-copy. The bound is the engine's own
+  \`maxRecopiedItems\`: the page size × the larger of the pages a worker writes at once per range × the
+  source's feed ranges, and the pages a worker holds in all.
 - The chart samples every copy each second: the sum of the target's partition LSNs (writes taken, counted
   the same way for every copier) and the RU the emulator charged the target; the rates are the changes
   between samples.

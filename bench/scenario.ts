@@ -54,6 +54,7 @@ export class Scenario {
 
   /** The bench's own check of a copy of `from` (the main source): counts and checksums of both sides. */
   async verified(copy: Container, from: Container = this.source): Promise<Verification> {
+    const started = performance.now();
     const [source, target] = await Promise.all([
       containerChecksum(from, 1000),
       containerChecksum(copy, 1000),
@@ -65,6 +66,8 @@ export class Scenario {
       sourceChecksum: source.value,
       targetChecksum: target.value,
       matched: source.count === target.count && source.value === target.value,
+      mode: "full",
+      durationMs: Math.round(performance.now() - started),
       verifiedAt: new Date().toISOString(),
     };
   }

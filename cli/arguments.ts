@@ -73,6 +73,7 @@ const flagOfField: [prefix: string, flag: string][] = [
   ["workerCount", "--worker-count"],
   ["targetThroughputLimit", "--target-throughput-limit"],
   ["sourceThroughputLimit", "--source-throughput-limit"],
+  ["verificationMode", "--verification-mode"],
 ];
 
 export function specProblemsError(problems: ValidationProblem[]): UsageError {

@@ -1,4 +1,4 @@
-import type { ContainerRef, JobRecord, ThroughputLimit } from "../engine";
+import type { ContainerRef, JobRecord, ThroughputLimit, Verification, VerificationMode } from "../engine";
 
 /**
  * A job as Azure's `dataTransferJobs` resource (what `az cosmosdb copy show` prints), so scripts written
@@ -31,6 +31,9 @@ export interface DataTransferJobResource {
     /** This project's addition: the RU/s caps the job keeps under. */
     targetThroughputLimit?: ThroughputLimit;
     sourceThroughputLimit?: ThroughputLimit;
+    /** This project's addition: how the copy is checked at the end, and what the check found. */
+    verificationMode: VerificationMode;
+    verification?: Verification;
   };
 }
 
@@ -70,6 +73,8 @@ export function toDataTransferJob(job: JobRecord): DataTransferJobResource {
       ...(job.options.sourceThroughputLimit
         ? { sourceThroughputLimit: job.options.sourceThroughputLimit }
         : {}),
+      verificationMode: job.options.verificationMode,
+      ...(job.verification ? { verification: job.verification } : {}),
     },
   };
 }

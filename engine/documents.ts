@@ -23,6 +23,11 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** An item's body as the copy writes it, in a form equal for equal bodies: for comparing two items. */
+export function canonicalBody(item: Record<string, unknown>): string {
+  return canonicalJson(withoutSystemProperties(item));
+}
+
 /**
  * An order-independent checksum of a set of item bodies: the sum, modulo 2^64, of the first 8 bytes of each
  * body's SHA-256. Summing (not XOR) keeps duplicates visible; order of reading does not matter.
@@ -39,9 +44,7 @@ export class BodyChecksum {
   }
 
   add(item: Record<string, unknown>): void {
-    const digest = createHash("sha256")
-      .update(canonicalJson(withoutSystemProperties(item)))
-      .digest();
+    const digest = createHash("sha256").update(canonicalBody(item)).digest();
     this.sum = (this.sum + digest.readBigUInt64BE(0)) & 0xffffffffffffffffn;
     this.count += 1;
   }

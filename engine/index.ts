@@ -1,5 +1,5 @@
 export { CopyJobs, type CreateOptions, type WaitOptions } from "./jobs";
-export { CopyWorker, defaultPagesInFlight, type WorkerOptions, type WorkerExit } from "./worker";
+export { CopyWorker, maxRecopiedItems, type WorkerOptions, type WorkerExit } from "./worker";
 export { CopyJobError, classifyConnectionFailure, type ConnectionFailure } from "./errors";
 export {
   validateJobSpec,

@@ -92,6 +92,19 @@ export async function failJob(store: StateStore, name: string, error: JobError):
   await transitionJob(store, name, "Failed", () => ({ error }));
 }
 
+/** What differed, in the words of the mode that checked. */
+function mismatchMessage(verification: Verification): string {
+  const { sourceCount, copiedCount, targetCount } = verification;
+  const counts =
+    verification.mode === "full"
+      ? `the source has ${sourceCount} items, the copy read ${copiedCount} (checksum ${verification.sourceChecksum}), the target has ${targetCount} (checksum ${verification.targetChecksum})`
+      : `the source has ${sourceCount} items, the copy read ${copiedCount}, the target has ${targetCount}`;
+  const sample = verification.sampleMismatches?.length
+    ? `; of ${verification.sampledItems} sampled items the target lacks or differs on ${verification.sampleMismatches.map((id) => `'${id}'`).join(", ")}`
+    : "";
+  return `The target does not match the source after the copy: ${counts}${sample}. Was the source written to during an offline copy, or the target not empty?`;
+}
+
 /** Running → Completed or Failed, by the closing verification. */
 export async function finishJob(store: StateStore, name: string, verification: Verification): Promise<void> {
   await transitionJob(store, name, verification.matched ? "Completed" : "Failed", () => ({
@@ -100,7 +113,7 @@ export async function finishJob(store: StateStore, name: string, verification: V
       ? undefined
       : {
           code: "VerificationMismatch",
-          message: `The target does not match the source after the copy: the source has ${verification.sourceCount} items, the copy read ${verification.copiedCount} (checksum ${verification.sourceChecksum}), the target has ${verification.targetCount} (checksum ${verification.targetChecksum}). Was the source written to during an offline copy, or the target not empty?`,
+          message: mismatchMessage(verification),
         },
   }));
 }

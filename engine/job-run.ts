@@ -29,7 +29,11 @@ export interface JobRunSettings {
   regionCheckIntervalMs: number;
   /** Heartbeats younger than this mean a worker is alive. */
   liveWithinMs: number;
-  /** Pages of one range written at once (the most re-copied per range after a crash). */
+  /**
+   * Pages of one range written at once while the worker copies enough ranges to fill its pages; with fewer
+   * (the tail of a job) each range gets an equal share of them, so the last ranges copy as fast as all did.
+   * The most re-copied per range after a crash.
+   */
   pagesInFlight: number;
   /** Pages held at once across all the worker's ranges, which bounds its memory. */
   pagesPerWorker: number;
@@ -100,15 +104,19 @@ export async function runJob(ctx: JobRunContext, started: JobRecord): Promise<vo
     onLost: (rangeId) => ctx.log(`lost the lease on ${rangeId}`),
   });
   let failure: unknown;
+  // Aborted when a range ends, so the loop looks at once (the job may be done) instead of at its next poll.
+  let rangeEnded = new AbortController();
   let lastRegionCheck = 0;
   let lastProgress = 0;
   let feedRanges: FeedRanges;
   let pacers: Awaited<ReturnType<typeof pacersFor>>;
   let targetRanges: TargetRanges;
   try {
-    feedRanges = await syncRangeRecords(store, started, source, ctx.clock.now());
-    pacers = await pacersFor(started, source, target);
-    targetRanges = await TargetRanges.load(target);
+    [feedRanges, pacers, targetRanges] = await Promise.all([
+      syncRangeRecords(store, started, source, ctx.clock.now()),
+      pacersFor(started, source, target),
+      TargetRanges.load(target),
+    ]);
   } catch (error) {
     await failJob(store, started.name, describeError(error));
     return;
@@ -140,7 +148,9 @@ export async function runJob(ctx: JobRunContext, started: JobRecord): Promise<vo
         leases,
         workerId,
         pageSize: started.options.pageSize,
-        pagesInFlight: settings.pagesInFlight,
+        pagesInFlight: () =>
+          Math.max(settings.pagesInFlight, Math.floor(settings.pagesPerWorker / Math.max(1, running.size))),
+        checksums: started.options.verificationMode === "full",
         pageSlots,
         readPacer: pacers.read,
         signal: stop,
@@ -157,6 +167,7 @@ export async function runJob(ctx: JobRunContext, started: JobRecord): Promise<vo
       .finally(async () => {
         await leases.release(range.id);
         running.delete(range.id);
+        rangeEnded.abort();
       });
     running.set(range.id, { task, handOver });
   };
@@ -173,10 +184,13 @@ export async function runJob(ctx: JobRunContext, started: JobRecord): Promise<vo
       new Set(running.keys()),
     );
     for (const id of plan.release) running.get(id)?.handOver.abort();
-    for (const id of plan.take) {
-      const range = ranges.find((candidate) => candidate.id === id);
-      if (range && !stop.aborted) await startRange(range);
-    }
+    // Leases taken at once: each is a write, and the ranges wait for none but their own.
+    await Promise.all(
+      plan.take.map(async (id) => {
+        const range = ranges.find((candidate) => candidate.id === id);
+        if (range && !stop.aborted) await startRange(range);
+      }),
+    );
     const open = ranges.filter((range) => !range.drained).length;
     // Each open range is copied by one worker at most, so shares by ranges copied never add up past 1; a
     // range being handed over counts for its holder until its last page is written.
@@ -186,7 +200,12 @@ export async function runJob(ctx: JobRunContext, started: JobRecord): Promise<vo
   };
 
   try {
+    const nextPoll = () =>
+      sleep(settings.pollIntervalMs, undefined, { signal: AbortSignal.any([stop, rangeEnded.signal]) }).catch(
+        () => undefined,
+      );
     while (!stop.aborted) {
+      rangeEnded = new AbortController();
       await ctx.heartbeat();
       const job = await store.getJob(started.name);
       if (job?.status !== "Running") break;
@@ -219,11 +238,11 @@ export async function runJob(ctx: JobRunContext, started: JobRecord): Promise<vo
           await complete(ctx, job.name, source, target, reads);
           break;
         }
-        await sleep(settings.pollIntervalMs, undefined, { signal: stop }).catch(() => undefined);
+        await nextPoll();
         continue;
       }
       await balance(ranges);
-      await sleep(settings.pollIntervalMs, undefined, { signal: stop }).catch(() => undefined);
+      await nextPoll();
     }
   } catch (error) {
     await failJob(store, started.name, describeError(error)).catch(() => undefined);
@@ -287,7 +306,14 @@ async function complete(
   const ranges = await ctx.store.listRanges(name);
   const job = await recordProgress(ctx.store, name, ranges);
   if (job?.status !== "Running") return;
-  const verification = await verifyCopy(source, target, ranges, job.options.pageSize, targetPacer);
+  const verification = await verifyCopy(
+    job.options.verificationMode,
+    source,
+    target,
+    ranges,
+    job.options.pageSize,
+    targetPacer,
+  );
   await finishJob(ctx.store, name, verification);
   ctx.log(`job ${name} ${verification.matched ? "completed" : "failed verification"}`);
 }

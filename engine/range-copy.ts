@@ -9,11 +9,10 @@ import type { ThroughputPacer } from "./throughput-pacer";
 
 /**
  * The data path of one leased feed range: read change-feed pages → strip system properties → upsert each
- * page into the target → checkpoint. Reads run ahead of the writes and up to `pagesInFlight` pages are
+ * page into the target → checkpoint. Reads run ahead of the writes and up to `pagesInFlight()` pages are
  * written at once, but checkpoints advance strictly in feed order: a checkpoint covers a page only when it
- * and every page before it are written. A crash therefore re-copies at most `pagesInFlight × pageSize`
- * items of each range it held (upserts make that harmless), and memory holds at most that many items per
- * range.
+ * and every page before it are written. A crash therefore re-copies at most that many pages of each range
+ * it held (upserts make that harmless); the worker's page slots bound the memory of all its ranges.
  */
 export interface RangeCopyEnvironment {
   source: Container;
@@ -21,7 +20,10 @@ export interface RangeCopyEnvironment {
   leases: LeaseManager;
   workerId: string;
   pageSize: number;
-  pagesInFlight: number;
+  /** The most pages of this range written or waiting for their checkpoint at once, asked before each read. */
+  pagesInFlight(): number;
+  /** Keep a checksum of the bodies with each checkpoint (what a "full" verification compares against). */
+  checksums: boolean;
   /** Pages the whole worker may hold at once, across its ranges: memory stays bounded however many. */
   pageSlots: AdaptiveConcurrency;
   /** Paces change-feed reads when the job caps what they may spend in the source. */
@@ -47,10 +49,11 @@ export function startOf(lease: Lease, feedRange: FeedRange | undefined): ChangeF
 }
 
 interface PageInFlight {
-  /** The page, its items dropped once written: a written page waits only for its turn to checkpoint. */
-  page: ChangePage;
+  /** Where the page ends; its items live only in the write, so a written page holds no memory. */
+  continuation: string;
+  drained: boolean;
   count: number;
-  checksum: BodyChecksum;
+  checksum?: BodyChecksum;
   written: boolean;
   /** Settles when the page's write ends; rejects if it failed. */
   done: Promise<void>;
@@ -62,7 +65,7 @@ export async function copyRange(
   startFrom: ChangeFeedStartFrom,
 ): Promise<RangeOutcome> {
   const stop = AbortSignal.any([env.signal, lease.signal]);
-  // Every write in flight (up to pagesInFlight × 10 requests) listens to it.
+  // Every write in flight (up to pagesInFlight() × 10 requests) listens to it.
   setMaxListeners(0, stop);
   const reader = new FeedRangeReader(env.source, startFrom, env.pageSize);
   const start = lease.record;
@@ -77,13 +80,12 @@ export async function copyRange(
 
   /** Checkpoints the written pages at the front of the window, in order, one write at a time. */
   const advance = () => {
-    let last: ChangePage | undefined;
+    let last: PageInFlight | undefined;
     while (window[0]?.written) {
-      const { page, count, checksum } = window.shift() as PageInFlight;
-      totals.processedCount += count;
-      totals.mine += count;
-      totals.checksum.merge(checksum);
-      last = page;
+      last = window.shift() as PageInFlight;
+      totals.processedCount += last.count;
+      totals.mine += last.count;
+      if (last.checksum) totals.checksum.merge(last.checksum);
     }
     if (!last) return;
     const fields = {
@@ -98,16 +100,26 @@ export async function copyRange(
 
   const write = (page: ChangePage, releaseSlot: () => void): PageInFlight => {
     const documents = page.items.map(withoutSystemProperties);
-    const checksum = new BodyChecksum();
-    for (const document of documents) checksum.add(document);
+    let checksum: BodyChecksum | undefined;
+    if (env.checksums) {
+      checksum = new BodyChecksum();
+      for (const document of documents) checksum.add(document);
+    }
     const count = page.items.length;
-    const entry: PageInFlight = { page, count, checksum, written: false, done: Promise.resolve() };
+    const readCharge = page.requestCharge;
+    const entry: PageInFlight = {
+      continuation: page.continuation,
+      drained: page.drained,
+      count,
+      checksum,
+      written: false,
+      done: Promise.resolve(),
+    };
     entry.done = env.writer.upsertAll(documents, stop).then((written) => {
       entry.written = true;
-      entry.page = { ...page, items: [] };
       env.onPage?.({
         items: count,
-        readCharge: page.requestCharge,
+        readCharge,
         writeCharge: written.requestCharge,
         throttled: written.throttledOperations,
       });
@@ -120,7 +132,7 @@ export async function copyRange(
 
   try {
     for (;;) {
-      while (window.length >= env.pagesInFlight && !stop.aborted) {
+      while (window.length >= env.pagesInFlight() && !stop.aborted) {
         // Written pages wait at the front of the window for an earlier one: wait only on unwritten ones.
         await Promise.race(window.filter((entry) => !entry.written).map((entry) => entry.done));
       }

@@ -32,6 +32,14 @@ export const terminalStatuses: readonly JobStatus[] = ["Completed", "Failed", "C
  */
 export type ThroughputLimit = { requestUnitsPerSecond: number } | { percentOfProvisioned: number };
 
+/**
+ * How the closing check looks at the target. "sampled" (the default): exact item counts of source, copy and
+ * target, plus a sample of items compared body by body. "full": the target read once more in full, its
+ * count and checksum against those of every body the copy read (it costs the target's size in reads).
+ */
+export const verificationModes = ["sampled", "full"] as const;
+export type VerificationMode = (typeof verificationModes)[number];
+
 /** Tuning a job carries; the defaults suit a worker on a small machine. */
 export interface CopyOptions {
   /** Items read per change-feed page and checkpointed together. */
@@ -42,9 +50,14 @@ export interface CopyOptions {
   targetThroughputLimit?: ThroughputLimit;
   /** The most RU/s the job's change-feed reads may spend in the source (default: no cap). */
   sourceThroughputLimit?: ThroughputLimit;
+  verificationMode: VerificationMode;
 }
 
-export const defaultCopyOptions: CopyOptions = { pageSize: 1000, workerCount: 1 };
+export const defaultCopyOptions: CopyOptions = {
+  pageSize: 1000,
+  workerCount: 1,
+  verificationMode: "sampled",
+};
 
 /** What the user asks for: copy every item of `source` into `destination`, offline. */
 export interface JobSpec {
@@ -60,20 +73,26 @@ export interface JobError {
 }
 
 /**
- * The end-of-copy check. The copy keeps a count and an order-independent checksum of every item body it read
- * from the source (per range, with each checkpoint); at the end the source is counted again (cheaply) and
- * the target is read once and checksummed. The source is not read a second time.
+ * The end-of-copy check; what it proves depends on its mode (see `VerificationMode`). The source is never
+ * read a second time in full: it is counted (an aggregate the endpoint answers from its index).
  */
 export interface Verification {
+  mode: VerificationMode;
   /** The source's item count at the end of the copy. */
   sourceCount: number;
   /** Items the copy read from the source's change feed and wrote. */
   copiedCount: number;
   targetCount: number;
-  /** The checksum of the bodies the copy read from the source. */
-  sourceChecksum: string;
-  targetChecksum: string;
+  /** Full mode: the checksum of the bodies the copy read from the source, and of the target's. */
+  sourceChecksum?: string;
+  targetChecksum?: string;
+  /** Sampled mode: source items compared with the target's item of the same id and partition key. */
+  sampledItems?: number;
+  /** Ids of the sampled items the target lacks or holds with another body (at most a few). */
+  sampleMismatches?: string[];
   matched: boolean;
+  /** How long the check took. */
+  durationMs: number;
   verifiedAt: string;
 }
 

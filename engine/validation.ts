@@ -5,6 +5,7 @@ import {
   type CopyOptions,
   type JobSpec,
   type ThroughputLimit,
+  verificationModes,
 } from "./types";
 
 /**
@@ -105,6 +106,14 @@ function validateThroughputLimit(
   return undefined;
 }
 
+function validateVerificationMode(value: unknown): ValidationProblem | undefined {
+  if (value === undefined || verificationModes.includes(value as never)) return undefined;
+  return {
+    field: "verificationMode",
+    message: `verificationMode ${JSON.stringify(value)} is not valid: use ${verificationModes.map((m) => `"${m}"`).join(" or ")}.`,
+  };
+}
+
 /**
  * A cap as people type it: `1500` (RU/s) or `25%` (of the container's provisioned throughput). Throws a
  * message that names the text and both forms.
@@ -129,6 +138,7 @@ export function jobSpecProblems(spec: JobSpec): ValidationProblem[] {
     validateOption("workerCount", spec.options?.workerCount),
     validateThroughputLimit("targetThroughputLimit", spec.options?.targetThroughputLimit),
     validateThroughputLimit("sourceThroughputLimit", spec.options?.sourceThroughputLimit),
+    validateVerificationMode(spec.options?.verificationMode),
   ].filter((p): p is ValidationProblem => p !== undefined);
   if (
     problems.length === 0 &&

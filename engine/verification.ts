@@ -1,25 +1,54 @@
-import { ChangeFeedStartFrom, type Container } from "@azure/cosmos";
+import { ChangeFeedStartFrom, type Container, type PartitionKey } from "@azure/cosmos";
+import { extractPartitionKey, type PartitionKeyDefinition } from "../partitioning/effective-partition-key";
 import { FeedRangeReader } from "./change-feed-reader";
-import { BodyChecksum } from "./documents";
+import { BodyChecksum, canonicalBody } from "./documents";
 import { withRetries } from "./retry";
 import type { ThroughputPacer } from "./throughput-pacer";
-import type { RangeRecord, Verification } from "./types";
+import type { RangeRecord, Verification, VerificationMode } from "./types";
 
 /**
- * The offline copy's closing check, without reading the source a second time: the copy has already read
- * every source item once and kept a count and checksum of the bodies per range with each checkpoint. Here
- * the source is only counted (an aggregate the endpoint answers from its index), and the target is read
- * once, through the change feed of every feed range in parallel, into a count and checksum.
+ * The offline copy's closing check. Neither mode reads the source a second time: it is only counted (an
+ * aggregate the endpoint answers from its index), which shows an insert or delete made during the copy.
  *
- * It proves: the target holds exactly the bodies the copy read (nothing lost, altered, duplicated or
- * extra), and the source still has as many items as were read (an insert or delete during the copy shows).
- * It cannot see an item changed in place in the source after the copy read it: stop writers first.
+ * - "sampled": the target is counted too, and a sample of source items (the first of each feed range's
+ *   change feed) is read from the target by id and partition key and compared body by body. It proves
+ *   nothing was lost or added (counts equal) and that the sampled bodies arrived intact; it costs a few
+ *   hundred point reads whatever the container's size.
+ * - "full": the target is read once, through the change feed of every feed range in parallel, into a count
+ *   and checksum compared with those of every body the copy read (kept per range with each checkpoint).
+ *   It proves the target holds exactly those bodies, at the cost of reading the whole target.
+ *
+ * Neither can see an item changed in place in the source after the copy read it: stop writers first.
  */
+const sampleSize = 200;
+const sampleReadsInFlight = 16;
+/** What a point read of a small item costs, reserved against the job's cap before it is sent. */
+const pointReadCharge = 1;
+
 async function countOf(container: Container): Promise<number> {
   const { resources } = await withRetries(() =>
     container.items.query<number>("SELECT VALUE COUNT(1) FROM c").fetchAll(),
   );
   return resources[0] ?? 0;
+}
+
+/** Reads a feed range's change feed from the beginning, page by page, under `pacer` if there is one. */
+async function readFromBeginning(
+  container: Container,
+  range: Awaited<ReturnType<Container["getFeedRanges"]>>[number],
+  pageSize: number,
+  pacer: ThroughputPacer | undefined,
+  onPage: (items: Record<string, unknown>[]) => "more" | "enough",
+): Promise<void> {
+  const reader = new FeedRangeReader(container, ChangeFeedStartFrom.Beginning(range), pageSize);
+  for (;;) {
+    const reserved = reader.expectedCharge;
+    await pacer?.reserve(reserved);
+    const page = await reader.next();
+    pacer?.settle(reserved, page.requestCharge);
+    pacer?.onCharged(page.requestCharge);
+    if (onPage(page.items) === "enough" || page.drained) return;
+  }
 }
 
 /** Every item of the container once, through each feed range's change feed (current versions) at once. */
@@ -29,52 +58,122 @@ export async function containerChecksum(
   pacer?: ThroughputPacer,
 ): Promise<BodyChecksum> {
   const ranges = await withRetries(() => container.getFeedRanges());
-  const sums = await Promise.all(
-    ranges.map(async (range) => {
-      const checksum = new BodyChecksum();
-      const reader = new FeedRangeReader(container, ChangeFeedStartFrom.Beginning(range), pageSize);
-      for (;;) {
-        const reserved = reader.expectedCharge;
-        await pacer?.reserve(reserved);
-        const page = await reader.next();
-        pacer?.settle(reserved, page.requestCharge);
-        pacer?.onCharged(page.requestCharge);
-        for (const item of page.items) checksum.add(item);
-        if (page.drained) return checksum;
-      }
-    }),
-  );
   const total = new BodyChecksum();
-  for (const sum of sums) total.merge(sum);
+  await Promise.all(
+    ranges.map((range) =>
+      readFromBeginning(container, range, pageSize, pacer, (items) => {
+        for (const item of items) total.add(item);
+        return "more";
+      }),
+    ),
+  );
   return total;
 }
 
-/** `targetPacer` keeps the target's reads under the job's cap on what it spends there. */
-export async function verifyCopy(
+/** The first items of each of the source's feed ranges, `size` in all (fewer if the source is smaller). */
+async function sampleOf(source: Container, size: number): Promise<Record<string, unknown>[]> {
+  const ranges = await withRetries(() => source.getFeedRanges());
+  const perRange = Math.max(1, Math.ceil(size / ranges.length));
+  const sampled: Record<string, unknown>[] = [];
+  await Promise.all(
+    ranges.map((range) =>
+      readFromBeginning(source, range, perRange, undefined, (items) => {
+        sampled.push(...items.slice(0, perRange));
+        return items.length > 0 ? "enough" : "more";
+      }),
+    ),
+  );
+  return sampled;
+}
+
+function partitionKeyOf(definition: PartitionKeyDefinition, item: Record<string, unknown>): PartitionKey {
+  const values = extractPartitionKey(definition, item) as PartitionKey[];
+  return (values.length === 1 ? values[0] : values) as PartitionKey;
+}
+
+/** Ids of the sampled source items the target lacks or holds with another body. */
+async function sampleMismatches(
   source: Container,
   target: Container,
-  ranges: readonly RangeRecord[],
-  pageSize: number,
-  targetPacer?: ThroughputPacer,
-): Promise<Verification> {
+  targetPacer: ThroughputPacer | undefined,
+): Promise<{ sampled: number; mismatches: string[] }> {
+  const [sample, { resource }] = await Promise.all([
+    sampleOf(source, sampleSize),
+    withRetries(() => target.read()),
+  ]);
+  const definition = resource?.partitionKey as PartitionKeyDefinition;
+  const mismatches: string[] = [];
+  let next = 0;
+  const compareNext = async (): Promise<void> => {
+    for (let item = sample[next++]; item !== undefined; item = sample[next++]) {
+      const id = String(item.id);
+      await targetPacer?.reserve(pointReadCharge);
+      // A missing item is a 404 response, not an error.
+      const read = await withRetries(() =>
+        target.item(id, partitionKeyOf(definition, item)).read<Record<string, unknown>>(),
+      );
+      targetPacer?.settle(pointReadCharge, read.requestCharge);
+      targetPacer?.onCharged(read.requestCharge);
+      if (!read.resource || canonicalBody(read.resource) !== canonicalBody(item)) mismatches.push(id);
+    }
+  };
+  await Promise.all(Array.from({ length: sampleReadsInFlight }, compareNext));
+  return { sampled: sample.length, mismatches };
+}
+
+/** The count and checksum of every body the copy read, from the ranges' checkpoints. */
+function copiedChecksum(ranges: readonly RangeRecord[]): BodyChecksum {
   const copied = new BodyChecksum();
   for (const range of ranges) {
     const sum = BodyChecksum.from(range.checksum);
     sum.count = range.processedCount;
     copied.merge(sum);
   }
-  const [sourceCount, targetSum] = await Promise.all([
-    countOf(source),
-    containerChecksum(target, pageSize, targetPacer),
-  ]);
-  return {
-    sourceCount,
+  return copied;
+}
+
+/** `targetPacer` keeps the target's reads under the job's cap on what it spends there. */
+export async function verifyCopy(
+  mode: VerificationMode,
+  source: Container,
+  target: Container,
+  ranges: readonly RangeRecord[],
+  pageSize: number,
+  targetPacer?: ThroughputPacer,
+): Promise<Verification> {
+  const started = performance.now();
+  const copied = copiedChecksum(ranges);
+  const finish = (fields: Omit<Verification, "mode" | "copiedCount" | "durationMs" | "verifiedAt">) => ({
+    mode,
+    ...fields,
     copiedCount: copied.count,
-    targetCount: targetSum.count,
-    sourceChecksum: copied.value,
-    targetChecksum: targetSum.value,
-    matched:
-      sourceCount === copied.count && targetSum.count === copied.count && targetSum.value === copied.value,
+    durationMs: Math.round(performance.now() - started),
     verifiedAt: new Date().toISOString(),
-  };
+  });
+  if (mode === "full") {
+    const [sourceCount, targetSum] = await Promise.all([
+      countOf(source),
+      containerChecksum(target, pageSize, targetPacer),
+    ]);
+    return finish({
+      sourceCount,
+      targetCount: targetSum.count,
+      sourceChecksum: copied.value,
+      targetChecksum: targetSum.value,
+      matched:
+        sourceCount === copied.count && targetSum.count === copied.count && targetSum.value === copied.value,
+    });
+  }
+  const [sourceCount, targetCount, sample] = await Promise.all([
+    countOf(source),
+    countOf(target),
+    sampleMismatches(source, target, targetPacer),
+  ]);
+  return finish({
+    sourceCount,
+    targetCount,
+    sampledItems: sample.sampled,
+    sampleMismatches: sample.mismatches.slice(0, 5),
+    matched: sourceCount === copied.count && targetCount === copied.count && sample.mismatches.length === 0,
+  });
 }

@@ -1,4 +1,3 @@
-import { DefaultAzureCredential } from "@azure/identity";
 import type { AccountConnection } from "./types";
 import { workerEnvironment } from "./worker-process";
 import { CopyWorker } from "./worker";
@@ -7,7 +6,9 @@ import { CopyWorker } from "./worker";
  * Entry point of a background worker process (started by `startWorkerProcess` or `cosmos-copy worker`): the
  * connection comes from the environment; without a key it signs in with DefaultAzureCredential.
  */
-export function connectionFromEnvironment(env: NodeJS.ProcessEnv = process.env): AccountConnection {
+export async function connectionFromEnvironment(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<AccountConnection> {
   const endpoint = env[workerEnvironment.endpoint];
   if (!endpoint) throw new Error(`${workerEnvironment.endpoint} is not set: give the account endpoint.`);
   const tls = {
@@ -15,13 +16,16 @@ export function connectionFromEnvironment(env: NodeJS.ProcessEnv = process.env):
     insecureTls: env[workerEnvironment.insecureTls] === "1",
   };
   const key = env[workerEnvironment.key];
-  return key ? { endpoint, key, ...tls } : { endpoint, credential: new DefaultAzureCredential(), ...tls };
+  if (key) return { endpoint, key, ...tls };
+  // Loaded on demand: @azure/identity is heavy, and a worker's start-up is part of every job's time.
+  const { DefaultAzureCredential } = await import("@azure/identity");
+  return { endpoint, credential: new DefaultAzureCredential(), ...tls };
 }
 
 export async function runWorkerFromEnvironment(): Promise<void> {
   const idle = Number(process.env[workerEnvironment.idleTimeoutMs]);
   const worker = new CopyWorker({
-    connection: connectionFromEnvironment(),
+    connection: await connectionFromEnvironment(),
     workerId: process.env[workerEnvironment.workerId] || undefined,
     idleTimeoutMs: Number.isFinite(idle) && idle > 0 ? idle : undefined,
     log: (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`),

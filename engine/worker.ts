@@ -25,7 +25,7 @@ export interface WorkerOptions {
   pollIntervalMs?: number;
   heartbeatIntervalMs?: number;
   regionCheckIntervalMs?: number;
-  /** Pages of one range written at once (default 4). */
+  /** Pages of one range written at once while many ranges run (default 4; see `defaultPagesInFlight`). */
   pagesInFlight?: number;
   /** Pages held at once across all of the worker's ranges (default 16): its memory bound. */
   pagesPerWorker?: number;
@@ -36,10 +36,21 @@ export interface WorkerOptions {
 export type WorkerExit = "idle" | "stopped";
 
 /**
- * Pages of one range a worker writes at once by default. A crash re-copies at most this many pages of each
- * range it held (see range-copy.ts).
+ * Pages of one range a worker writes at once by default, while it copies enough ranges to fill its pages;
+ * with fewer ranges left, each may use an equal share of the worker's pages (see `JobRunSettings`).
  */
 export const defaultPagesInFlight = 4;
+/** Pages a worker holds at once across its ranges by default: its memory bound. */
+export const defaultPagesPerWorker = 16;
+
+/**
+ * The most items a crash makes the next holder copy again, with the default windows: each range re-copies
+ * at most the pages it had in flight, and a worker never has more than `defaultPagesPerWorker` of them or
+ * `defaultPagesInFlight` per range while it copies more ranges than that fills.
+ */
+export function maxRecopiedItems(pageSize: number, ranges: number): number {
+  return pageSize * Math.max(defaultPagesInFlight * ranges, defaultPagesPerWorker);
+}
 
 const defaults = {
   idleTimeoutMs: 15 * 60 * 1000,
@@ -48,7 +59,7 @@ const defaults = {
   heartbeatIntervalMs: 5_000,
   regionCheckIntervalMs: 5_000,
   pagesInFlight: defaultPagesInFlight,
-  pagesPerWorker: 16,
+  pagesPerWorker: defaultPagesPerWorker,
 };
 
 /** Heartbeats this recent mean a worker is alive. */

@@ -1,4 +1,4 @@
-import type { AccountConnection, JobRecord, JobSpec, ThroughputLimit } from "../engine";
+import type { AccountConnection, JobRecord, JobSpec, ThroughputLimit, VerificationMode } from "../engine";
 
 /**
  * The flat property bag the dynamic resource stores: inputs as the SDK passes them, plus the job's
@@ -22,6 +22,7 @@ export interface JobInputs {
   pageSize?: number;
   targetThroughputLimit?: ThroughputLimit;
   sourceThroughputLimit?: ThroughputLimit;
+  verificationMode?: VerificationMode;
   paused?: boolean;
 }
 
@@ -47,6 +48,7 @@ export function specOf(inputs: JobInputs): JobSpec {
       workerCount: inputs.workerCount,
       targetThroughputLimit: inputs.targetThroughputLimit,
       sourceThroughputLimit: inputs.sourceThroughputLimit,
+      verificationMode: inputs.verificationMode,
     },
   };
 }

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { containerCopyJobProvider } from "../provider/dynamic-provider";
-import type { JobError, ThroughputLimit, Verification } from "../engine";
+import type { JobError, ThroughputLimit, Verification, VerificationMode } from "../engine";
 
 /** How the job reaches the Cosmos DB account. */
 export interface AccountArgs {
@@ -50,6 +50,12 @@ export interface ContainerCopyJobArgs {
   targetThroughputLimit?: pulumi.Input<ThroughputLimit>;
   /** The most RU/s the copy's change-feed reads may spend in the source, as above. Default: no cap. */
   sourceThroughputLimit?: pulumi.Input<ThroughputLimit>;
+  /**
+   * The closing check (default "sampled"): exact counts of source, copy and destination plus a sample of
+   * items compared body by body; "full" also reads the whole destination once more and compares checksums
+   * of every item, which costs the destination's size in reads.
+   */
+  verificationMode?: pulumi.Input<VerificationMode>;
   /** Pause the job (an in-place update); set back to false to resume it. */
   paused?: pulumi.Input<boolean>;
 }
@@ -72,7 +78,7 @@ export class ContainerCopyJob extends pulumi.dynamic.Resource {
   declare readonly totalCount: pulumi.Output<number>;
   /** Why the job failed, if it did. */
   declare readonly error: pulumi.Output<JobError | undefined>;
-  /** Source and target counts and checksums compared when the copy ended. */
+  /** What the closing check compared (counts, and a sample or checksums of every item) and found. */
   declare readonly verification: pulumi.Output<Verification | undefined>;
   /** When the job was created (ISO 8601). */
   declare readonly createdAt: pulumi.Output<string>;
@@ -105,6 +111,7 @@ export class ContainerCopyJob extends pulumi.dynamic.Resource {
         pageSize: args.pageSize,
         targetThroughputLimit: args.targetThroughputLimit,
         sourceThroughputLimit: args.sourceThroughputLimit,
+        verificationMode: args.verificationMode,
         paused: args.paused,
         status: undefined,
         processedCount: undefined,

@@ -200,8 +200,9 @@ describe("cosmos-copy CLI", function () {
     ]);
     assert.equal(run.code, 0, run.stderr);
     const job = JSON.parse(run.stdout);
+    const { verification, ...properties } = job.properties;
     assert.deepEqual(
-      { ...job, properties: { ...job.properties, lastUpdatedUtcTime: undefined, duration: undefined } },
+      { ...job, properties: { ...properties, lastUpdatedUtcTime: undefined, duration: undefined } },
       {
         name: "json-copy",
         type: "Microsoft.DocumentDB/databaseAccounts/dataTransferJobs",
@@ -216,8 +217,18 @@ describe("cosmos-copy CLI", function () {
           workerCount: 1,
           source: { component: "CosmosDBSql", databaseName: "shop", containerName: "orders" },
           destination: { component: "CosmosDBSql", databaseName: "shop", containerName: "json-copy" },
+          verificationMode: "sampled",
         },
       },
+    );
+    assert.deepEqual(
+      [
+        verification.matched,
+        verification.sourceCount,
+        verification.targetCount,
+        verification.sampleMismatches,
+      ],
+      [true, sourceItems, sourceItems, []],
     );
     assert.match(job.properties.duration, /^\d{2}:\d{2}:\d{2}$/);
     assert.ok(Date.parse(job.properties.lastUpdatedUtcTime) > Date.now() - 60_000);

@@ -60,6 +60,7 @@ describe("reliability: bad input through ContainerCopyJob (real pulumi preview)"
         jobName: badInput.spec.name,
         pageSize: badInput.spec.options?.pageSize,
         workerCount: badInput.spec.options?.workerCount,
+        verificationMode: badInput.spec.options?.verificationMode,
       });
     }
   }

@@ -120,6 +120,8 @@ describe("engine units", function () {
       await requestTransition(store, "job", "Pending");
       assert.equal((await claimJob(store, starting))?.status, "Running");
       await finishJob(store, "job", {
+        mode: "full",
+        durationMs: 5,
         sourceCount: 1,
         copiedCount: 1,
         targetCount: 1,
@@ -138,18 +140,21 @@ describe("engine units", function () {
       await store.insertJob(jobNamed("job", "2026-01-01T00:00:00Z"));
       await claimJob(store, starting);
       await finishJob(store, "job", {
+        mode: "sampled",
+        durationMs: 5,
         sourceCount: 10,
         copiedCount: 9,
         targetCount: 9,
-        sourceChecksum: "aa",
-        targetChecksum: "aa",
+        sampledItems: 9,
+        sampleMismatches: ["o-3"],
         matched: false,
         verifiedAt: new Date().toISOString(),
       });
       const job = await store.getJob("job");
       assert.equal(job?.status, "Failed");
       assert.equal(job?.error?.code, "VerificationMismatch");
-      assert.match(job?.error?.message ?? "", /source has 10 items, the copy read 9/);
+      assert.match(job?.error?.message ?? "", /source has 10 items, the copy read 9, the target has 9/);
+      assert.match(job?.error?.message ?? "", /of 9 sampled items the target lacks or differs on 'o-3'/);
     });
   });
 

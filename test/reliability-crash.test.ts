@@ -1,6 +1,6 @@
 import type { Container, Database } from "@azure/cosmos";
 import assert from "node:assert/strict";
-import { CopyJobs, defaultPagesInFlight, stateDatabaseId } from "../engine";
+import { CopyJobs, maxRecopiedItems, stateDatabaseId } from "../engine";
 import { openEndpoint, usingExternalEndpoint, type TestEndpoint } from "./support/cosmos-endpoint";
 import { readAllItems, seedContainer } from "./support/seed";
 import { startWorkerProcess, writesTaken } from "./support/worker-process";
@@ -79,12 +79,13 @@ describe(`reliability: ${trials} SIGKILL crash trials`, function () {
         for (const [id, body] of sourceItems) assert.deepEqual(targetItems.get(id), body, `item ${id}`);
         const ranges = (await source.getFeedRanges()).length;
         const recopied = (await writesTaken(target)) - items;
+        const bound = maxRecopiedItems(pageSize, ranges);
         assert.ok(
-          recopied <= pageSize * defaultPagesInFlight * ranges,
-          `killed after ${killAfterMs} ms: re-copied ${recopied} > ${pageSize} × ${defaultPagesInFlight} pages × ${ranges}`,
+          recopied <= bound,
+          `killed after ${killAfterMs} ms: re-copied ${recopied} > ${bound} (pages of ${pageSize}, ${ranges} ranges)`,
         );
         process.stdout.write(
-          `      killed after ${killAfterMs} ms with ${atKill}/${items} in the job record; re-copied ${recopied} (bound ${pageSize * defaultPagesInFlight * ranges})\n`,
+          `      killed after ${killAfterMs} ms with ${atKill}/${items} in the job record; re-copied ${recopied} (bound ${bound})\n`,
         );
       } finally {
         jobs.dispose();

@@ -7,7 +7,8 @@ import { startWorkerProcess } from "../worker-process";
  * (c) This project's engine: a job created through `CopyJobs`, run by worker processes as `ensureWorker`
  * would run it. Processes rather than in-process `CopyWorker`s: one event loop cannot show what a second
  * worker adds, and the memory figure must be the worker's alone. The time runs from starting the workers
- * to the job's Completed record, so it includes their start-up and the engine's closing verification.
+ * to the time the job's record says it completed, so it includes their start-up and the engine's closing
+ * verification.
  * A job that fails, never starts, or loses a worker process ends the run with an error.
  */
 export interface EngineRun {
@@ -30,7 +31,7 @@ export async function copyWithEngine(
 ): Promise<EngineRun> {
   await jobs.create(spec, { startWorker: false });
   const watcher = new JobWatcher(bench.client, spec.name);
-  const started = performance.now();
+  const startedAt = Date.now();
   const processes = Array.from({ length: workers }, (_, i) =>
     startWorkerProcess(bench.connection, `${spec.name}-w${i + 1}`),
   );
@@ -45,10 +46,11 @@ export async function copyWithEngine(
   let stopped = false;
   try {
     const job = await watcher.until(undefined, giveUp);
-    const seconds = (performance.now() - started) / 1000;
     if (job.status !== "Completed") {
       throw new Error(`job ${job.name} ended ${job.status}: ${job.error?.code}: ${job.error?.message}`);
     }
+    // The record's own completion time (same machine clock), not when a poll happened to see it.
+    const seconds = (Date.parse(job.completedAt ?? new Date().toISOString()) - startedAt) / 1000;
     const peaks = processes.map((p) => p.peakRssMb()).filter((mb): mb is number => mb !== undefined);
     const cpu = processes.map((p) => p.cpuSeconds());
     await Promise.all(processes.map((p) => p.stop()));

@@ -1,4 +1,4 @@
-import { defaultCopyOptions, defaultPagesInFlight, type Verification } from "../../engine";
+import { defaultCopyOptions, maxRecopiedItems, type Verification } from "../../engine";
 import { writesTaken } from "../../test/support/worker-process";
 import { JobWatcher } from "../job-watcher";
 import type { Scenario } from "../scenario";
@@ -49,7 +49,7 @@ export async function recopiesAfterKill(
   const pageSize = spec.options?.pageSize ?? defaultCopyOptions.pageSize;
   return {
     recopied: (await writesTaken(target)) - scenario.items,
-    bound: pageSize * defaultPagesInFlight * (await scenario.source.getFeedRanges()).length,
+    bound: maxRecopiedItems(pageSize, (await scenario.source.getFeedRanges()).length),
     processedAtKill: atKill.processedCount,
     verification: await scenario.verified(target),
   };

@@ -1,4 +1,4 @@
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import {
   defaultCopyOptions,
   jobSpecProblems,
@@ -6,6 +6,8 @@ import {
   type ContainerRef,
   type JobSpec,
   type ThroughputLimit,
+  type VerificationMode,
+  verificationModes,
 } from "../../engine";
 import {
   containerRefPairs,
@@ -29,6 +31,7 @@ interface CreateOptions {
   workerCount?: number;
   targetThroughputLimit?: ThroughputLimit;
   sourceThroughputLimit?: ThroughputLimit;
+  verificationMode?: VerificationMode;
   wait?: boolean;
 }
 
@@ -63,6 +66,12 @@ export function registerCreate(program: Command): void {
       "most RU/s the copy's change-feed reads may spend in the source, as above; default no cap",
       throughputLimitArgument,
     )
+    .addOption(
+      new Option(
+        "--verification-mode <mode>",
+        `the closing check: "sampled" counts both sides and compares a sample of items; "full" reads the whole destination once more and compares checksums of every item (default ${defaultCopyOptions.verificationMode})`,
+      ).choices(verificationModes),
+    )
     .option("--wait", "wait for the job to end, showing its progress; exit 0 if it completes, 1 if not")
     .addHelpText(
       "after",
@@ -86,6 +95,7 @@ export function registerCreate(program: Command): void {
             ...(options.sourceThroughputLimit
               ? { sourceThroughputLimit: options.sourceThroughputLimit }
               : {}),
+            ...(options.verificationMode ? { verificationMode: options.verificationMode } : {}),
           },
         };
         const problems = jobSpecProblems(spec);

@@ -47,7 +47,7 @@ export function canonicalPartitionKey(headerValue: string): string {
 function locate(ctx: EmulatorContext, container: ContainerRecord, values: PartitionKeyValue[]) {
   const epk = effectivePartitionKey(container.definition.partitionKey, values);
   const partition = ctx.store
-    .listPartitions(container.rid)
+    .partitionBounds(container.rid)
     .find((p) => p.minInclusive <= epk && epk < p.maxExclusive);
   if (!partition) throw new Error(`no partition of ${container.id} holds EPK ${epk}`);
   return { epk, partition: partition.index };

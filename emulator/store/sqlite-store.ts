@@ -43,6 +43,8 @@ CREATE INDEX IF NOT EXISTS items_by_partition ON items (container_rid, partition
  * while every other request waits on the single thread.
  */
 const feedWindow = 10_000;
+/** Change-feed rows read from SQLite per call: a page of 1,000 takes ten calls, a page of one, one. */
+const changeChunk = 100;
 
 interface ItemRow {
   pk: string;
@@ -84,6 +86,8 @@ const itemColumns = "pk, id, partition, epk, lsn, ts, etag, rid, body";
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly statements: ReturnType<SqliteStore["prepare"]>;
+  /** Partition bounds by container: they change only on a split, a delete or a new container. */
+  private readonly boundsByContainer = new Map<string, readonly Omit<PartitionRecord, "lsn">[]>();
 
   constructor(dataDir: string) {
     fs.mkdirSync(dataDir, { recursive: true });
@@ -171,7 +175,13 @@ export class SqliteStore implements Store {
   }
 
   transaction<T>(work: () => T): T {
-    return this.db.transaction(work)();
+    try {
+      return this.db.transaction(work)();
+    } catch (error) {
+      // Bounds read inside a transaction that rolled back may describe partitions that never were.
+      this.boundsByContainer.clear();
+      throw error;
+    }
   }
 
   getMeta(key: string): string | undefined {
@@ -225,6 +235,7 @@ export class SqliteStore implements Store {
   }
 
   private insertPartition(containerRid: string, p: PartitionRecord): void {
+    this.boundsByContainer.delete(containerRid);
     this.statements.insertPartition.run(
       containerRid,
       p.index,
@@ -249,8 +260,18 @@ export class SqliteStore implements Store {
     if (!container) return;
     this.statements.deleteItems.run(container.rid);
     this.statements.deletePartitions.run(container.rid);
+    this.boundsByContainer.delete(container.rid);
     this.statements.deleteOfferForResource.run(container.rid);
     this.statements.deleteContainer.run(container.rid);
+  }
+
+  partitionBounds(containerRid: string): readonly Omit<PartitionRecord, "lsn">[] {
+    let bounds = this.boundsByContainer.get(containerRid);
+    if (!bounds) {
+      bounds = this.listPartitions(containerRid).map(({ lsn: _lsn, ...partition }) => partition);
+      this.boundsByContainer.set(containerRid, bounds);
+    }
+    return bounds;
   }
 
   listPartitions(containerRid: string): PartitionRecord[] {
@@ -261,6 +282,7 @@ export class SqliteStore implements Store {
 
   splitPartition(containerRid: string, parent: number, children: PartitionRecord[]): void {
     this.transaction(() => {
+      this.boundsByContainer.delete(containerRid);
       this.statements.deletePartition.run(containerRid, parent);
       for (const child of children) {
         this.insertPartition(containerRid, child);
@@ -345,11 +367,17 @@ export class SqliteStore implements Store {
     if (query.sinceTs !== undefined) where("ts >= ?", query.sinceTs);
     const examinedTo = conditions.length > unfiltered ? this.windowEnd(containerRid, query) : undefined;
     if (examinedTo !== undefined) where("lsn <= ?", examinedTo);
-    const sql = `SELECT ${itemColumns} FROM items INDEXED BY items_by_feed WHERE ${conditions.join(" AND ")} ORDER BY lsn`;
+    const sql = `SELECT ${itemColumns} FROM items INDEXED BY items_by_feed WHERE ${conditions.join(" AND ")} ORDER BY lsn LIMIT ${changeChunk}`;
     const statement = this.cached(sql);
-    // The statement starts only when the caller pulls the first item, and ends when it stops pulling.
+    // Rows come a chunk at a time (one call into SQLite per chunk, not per row), and a caller that stops
+    // pulling reads no further chunk. `values[2]` is the LSN the next chunk starts after.
     function* items(): Generator<ItemRecord> {
-      for (const row of statement.iterate(...values) as Iterable<ItemRow>) yield toItem(row);
+      for (;;) {
+        const rows = statement.all(...values) as ItemRow[];
+        for (const row of rows) yield toItem(row);
+        if (rows.length < changeChunk) return;
+        values[2] = rows[rows.length - 1].lsn;
+      }
     }
     return { items: items(), examinedTo };
   }

@@ -124,6 +124,8 @@ export interface Store {
   deleteContainer(databaseId: string, id: string): void;
 
   listPartitions(containerRid: string): PartitionRecord[];
+  /** The partitions' bounds without their LSNs: what routing needs on every write, so it may be cached. */
+  partitionBounds(containerRid: string): readonly Omit<PartitionRecord, "lsn">[];
   /** Advances the partition's log sequence number and returns the new value. */
   nextLsn(containerRid: string, partition: number): number;
   /**

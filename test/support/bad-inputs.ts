@@ -185,6 +185,17 @@ export const badInputs: BadInputCase[] = [
     cli: { names: /--worker-count <n>' argument '17'/ },
   },
   {
+    name: "unknown verification mode",
+    spec: options({ verificationMode: "quick" }),
+    names: /verificationMode "quick"/,
+    fix: /use "sampled" or "full"/,
+    cli: {
+      options: ["--verification-mode", "quick"],
+      names: /--verification-mode <mode>' argument 'quick' is invalid/,
+      fix: /Allowed choices are sampled, full/,
+    },
+  },
+  {
     name: "job name taken by another copy",
     spec: named("taken"),
     names: /job named 'taken' already exists/,

@@ -27,7 +27,7 @@ export interface WorkerOptions {
   regionCheckIntervalMs?: number;
   /** Pages of one range written at once while many ranges run (default 4; see `defaultPagesInFlight`). */
   pagesInFlight?: number;
-  /** Pages held at once across all of the worker's ranges (default 16): its memory bound. */
+  /** Pages held at once across all of the worker's ranges (default 8): its memory bound. */
   pagesPerWorker?: number;
   clock?: Clock;
   log?: (line: string) => void;
@@ -41,7 +41,7 @@ export type WorkerExit = "idle" | "stopped";
  */
 export const defaultPagesInFlight = 4;
 /** Pages a worker holds at once across its ranges by default: its memory bound. */
-export const defaultPagesPerWorker = 16;
+export const defaultPagesPerWorker = 8;
 
 /**
  * The most items a crash makes the next holder copy again, with the default windows: each range re-copies

@@ -184,6 +184,16 @@ export async function runJob(ctx: JobRunContext, started: JobRecord): Promise<vo
       new Set(running.keys()),
     );
     for (const id of plan.release) running.get(id)?.handOver.abort();
+    const open = ranges.filter((range) => !range.drained).length;
+    // Each open range is copied by one worker at most, so shares by ranges copied never add up past 1; a
+    // range being handed over counts for its holder until its last page is written. Set before the new
+    // ranges start too, so their first pages never go out at a share this worker does not have.
+    const paceAt = (copied: number) => {
+      const share = open === 0 ? 1 : copied / open;
+      pacers.write.setCeiling(pacers.writeCeiling === undefined ? undefined : pacers.writeCeiling * share);
+      pacers.read?.setCeiling((pacers.readCeiling as number) * share);
+    };
+    paceAt(running.size + plan.take.length);
     // Leases taken at once: each is a write, and the ranges wait for none but their own.
     await Promise.all(
       plan.take.map(async (id) => {
@@ -191,12 +201,7 @@ export async function runJob(ctx: JobRunContext, started: JobRecord): Promise<vo
         if (range && !stop.aborted) await startRange(range);
       }),
     );
-    const open = ranges.filter((range) => !range.drained).length;
-    // Each open range is copied by one worker at most, so shares by ranges copied never add up past 1; a
-    // range being handed over counts for its holder until its last page is written.
-    const share = open === 0 ? 1 : running.size / open;
-    pacers.write.setCeiling(pacers.writeCeiling === undefined ? undefined : pacers.writeCeiling * share);
-    pacers.read?.setCeiling((pacers.readCeiling as number) * share);
+    paceAt(running.size);
   };
 
   try {

@@ -1,6 +1,6 @@
 import { ChangeFeedStartFrom, type Container, type Database } from "@azure/cosmos";
 import assert from "node:assert/strict";
-import { stateDatabaseId, type RangeRecord } from "../engine";
+import type { RangeRecord } from "../engine";
 import { withoutSystemProperties } from "../engine/documents";
 import { containerChecksum, verifyCopy } from "../engine/verification";
 import { openEndpoint, uniqueName, type TestEndpoint } from "./support/cosmos-endpoint";
@@ -56,10 +56,6 @@ describe("closing verification", function () {
 
   after(async function () {
     await database?.delete().catch(() => undefined);
-    await cosmos?.client
-      .database(stateDatabaseId)
-      .delete()
-      .catch(() => undefined);
     await cosmos?.stop();
   });
 

@@ -140,11 +140,8 @@ export async function copyRange(
       const releaseSlot = await env.pageSlots.acquire();
       let page: ChangePage;
       try {
-        const reserved = reader.expectedCharge;
-        await env.readPacer?.reserve(reserved, stop);
-        page = await reader.next(stop);
-        env.readPacer?.settle(reserved, page.requestCharge);
-        env.readPacer?.onCharged(page.requestCharge);
+        const read = () => reader.next(stop);
+        page = await (env.readPacer ? env.readPacer.spend(reader.expectedCharge, read, stop) : read());
       } catch (error) {
         releaseSlot();
         throw error;

@@ -112,6 +112,19 @@ export class ThroughputPacer {
     this.reservedTotal += chargedUnits - reservedUnits;
   }
 
+  /** One request under this pacer: `estimate` reserved before it is sent, then settled at what it cost. */
+  async spend<T extends { requestCharge: number }>(
+    estimate: number,
+    send: () => Promise<T>,
+    signal?: AbortSignal,
+  ): Promise<T> {
+    await this.reserve(estimate, signal);
+    const response = await send();
+    this.settle(estimate, response.requestCharge);
+    this.onCharged(response.requestCharge);
+    return response;
+  }
+
   /** RU the target charged for accepted work; while calm, the rate grows (fast in slow start). */
   onCharged(requestUnits: number): void {
     const now = this.now();

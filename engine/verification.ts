@@ -25,7 +25,8 @@ const sampleReadsInFlight = 16;
 /** What a point read of a small item costs, reserved against the job's cap before it is sent. */
 const pointReadCharge = 1;
 
-async function countOf(container: Container): Promise<number> {
+/** The container's item count, an aggregate the endpoint answers without returning the items. */
+export async function countItems(container: Container): Promise<number> {
   const { resources } = await withRetries(() =>
     container.items.query<number>("SELECT VALUE COUNT(1) FROM c").fetchAll(),
   );
@@ -42,11 +43,7 @@ async function readFromBeginning(
 ): Promise<void> {
   const reader = new FeedRangeReader(container, ChangeFeedStartFrom.Beginning(range), pageSize);
   for (;;) {
-    const reserved = reader.expectedCharge;
-    await pacer?.reserve(reserved);
-    const page = await reader.next();
-    pacer?.settle(reserved, page.requestCharge);
-    pacer?.onCharged(page.requestCharge);
+    const page = await (pacer ? pacer.spend(reader.expectedCharge, () => reader.next()) : reader.next());
     if (onPage(page.items) === "enough" || page.drained) return;
   }
 }
@@ -107,13 +104,10 @@ async function sampleMismatches(
   const compareNext = async (): Promise<void> => {
     for (let item = sample[next++]; item !== undefined; item = sample[next++]) {
       const id = String(item.id);
-      await targetPacer?.reserve(pointReadCharge);
       // A missing item is a 404 response, not an error.
-      const read = await withRetries(() =>
-        target.item(id, partitionKeyOf(definition, item)).read<Record<string, unknown>>(),
-      );
-      targetPacer?.settle(pointReadCharge, read.requestCharge);
-      targetPacer?.onCharged(read.requestCharge);
+      const readItem = () =>
+        withRetries(() => target.item(id, partitionKeyOf(definition, item)).read<Record<string, unknown>>());
+      const read = await (targetPacer ? targetPacer.spend(pointReadCharge, readItem) : readItem());
       if (!read.resource || canonicalBody(read.resource) !== canonicalBody(item)) mismatches.push(id);
     }
   };
@@ -152,7 +146,7 @@ export async function verifyCopy(
   });
   if (mode === "full") {
     const [sourceCount, targetSum] = await Promise.all([
-      countOf(source),
+      countItems(source),
       containerChecksum(target, pageSize, targetPacer),
     ]);
     return finish({
@@ -165,8 +159,8 @@ export async function verifyCopy(
     });
   }
   const [sourceCount, targetCount, sample] = await Promise.all([
-    countOf(source),
-    countOf(target),
+    countItems(source),
+    countItems(target),
     sampleMismatches(source, target, targetPacer),
   ]);
   return finish({

@@ -51,7 +51,7 @@ const workerMain = path.join(__dirname, "worker-main.js");
  * holds several pages of the largest items. Collecting on the worker's own thread keeps the garbage
  * collector off the cores the endpoint's threads need (measured: the copy ran 5–10 % faster).
  */
-const workerNodeFlags = ["--max-old-space-size=1536", "--single-threaded-gc"];
+const workerArguments = ["--max-old-space-size=1536", "--single-threaded-gc", workerMain];
 /** The workers' heartbeat period (the worker's default), for telling which are alive. */
 const heartbeatIntervalMs = 5_000;
 
@@ -72,7 +72,7 @@ function environmentFor(connection: AccountConnection, options: WorkerProcessOpt
 
 function spawnWorker(env: NodeJS.ProcessEnv, mode: WorkerProcessOptions["mode"]): ChildProcess {
   if (mode === "owned") {
-    return spawn(process.execPath, [...workerNodeFlags, workerMain], {
+    return spawn(process.execPath, workerArguments, {
       env,
       stdio: ["ignore", "ignore", "inherit"],
     });
@@ -81,7 +81,7 @@ function spawnWorker(env: NodeJS.ProcessEnv, mode: WorkerProcessOptions["mode"])
   const logFile = path.join(workerLogDirectory(), `worker-${Date.now()}-${process.pid}.log`);
   const log = fs.openSync(logFile, "a");
   try {
-    const child = spawn(process.execPath, [...workerNodeFlags, workerMain], {
+    const child = spawn(process.execPath, workerArguments, {
       detached: true,
       stdio: ["ignore", log, log],
       env,

@@ -8,6 +8,7 @@ import { claimJob } from "./job-lifecycle";
 import { runJob, type JobRunSettings } from "./job-run";
 import { withRetries } from "./retry";
 import { CosmosStateStore, type StateStore } from "./state-store";
+import { countItems } from "./verification";
 import type { AccountConnection, JobRecord } from "./types";
 
 /**
@@ -164,10 +165,10 @@ export class CopyWorker {
   /** What a job records as it starts running: the write region and the source's item count. */
   private async startingFields(pending: JobRecord): Promise<Partial<JobRecord>> {
     const source = this.client.database(pending.source.database).container(pending.source.container);
-    const [writeRegion, count] = await Promise.all([
+    const [writeRegion, totalCount] = await Promise.all([
       withRetries(() => readWriteRegion(this.client)),
-      withRetries(() => source.items.query<number>("SELECT VALUE COUNT(1) FROM c").fetchAll()),
+      countItems(source),
     ]);
-    return { writeRegion, totalCount: count.resources[0] ?? 0 };
+    return { writeRegion, totalCount };
   }
 }

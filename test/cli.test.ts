@@ -257,6 +257,9 @@ describe("cosmos-copy CLI", function () {
       "tty-copy",
       ...src,
       ...dest("tty-copy"),
+      // A copy held to a few seconds, so the bar is drawn while it runs however fast the machine copies.
+      "--target-throughput-limit",
+      "4000",
       "--wait",
     ]);
     assert.equal(await done, 0, output.stdout + output.stderr);

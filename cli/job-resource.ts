@@ -1,4 +1,11 @@
-import type { ContainerRef, JobRecord, ThroughputLimit, Verification, VerificationMode } from "../engine";
+import {
+  formatDuration,
+  type ContainerRef,
+  type JobRecord,
+  type ThroughputLimit,
+  type Verification,
+  type VerificationMode,
+} from "../engine";
 
 /**
  * A job as Azure's `dataTransferJobs` resource (what `az cosmosdb copy show` prints), so scripts written
@@ -39,16 +46,6 @@ export interface DataTransferJobResource {
 
 function dataStore(ref: ContainerRef): CosmosSqlDataStore {
   return { component: "CosmosDBSql", databaseName: ref.database, containerName: ref.container };
-}
-
-const twoDigits = (n: number) => String(n).padStart(2, "0");
-
-/** A .NET TimeSpan as the service serialises it: `hh:mm:ss`, with a `d.` prefix past a day. */
-export function formatDuration(milliseconds: number): string {
-  const seconds = Math.max(0, Math.floor(milliseconds / 1000));
-  const days = Math.floor(seconds / 86400);
-  const clock = `${twoDigits(Math.floor(seconds / 3600) % 24)}:${twoDigits(Math.floor(seconds / 60) % 60)}:${twoDigits(seconds % 60)}`;
-  return days > 0 ? `${days}.${clock}` : clock;
 }
 
 export function toDataTransferJob(job: JobRecord): DataTransferJobResource {

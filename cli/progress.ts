@@ -1,6 +1,5 @@
 import { SingleBar } from "cli-progress";
-import type { JobRecord } from "../engine";
-import { formatDuration } from "./job-resource";
+import { describeProgress, jobProgress, type JobRecord } from "../engine";
 
 /**
  * The progress of a job being waited on. It goes to stderr, so stdout carries only the result a script
@@ -10,28 +9,6 @@ import { formatDuration } from "./job-resource";
 export interface ProgressDisplay {
   update(job: JobRecord): void;
   stop(): void;
-}
-
-interface Rates {
-  percent: number;
-  itemsPerSecond: number;
-  eta: string;
-}
-
-/** Speed over the job's own running time, so re-attaching with `show --watch` shows the same numbers. */
-function rates(job: JobRecord): Rates {
-  const itemsPerSecond = job.durationMs > 0 ? job.processedCount / (job.durationMs / 1000) : 0;
-  const remaining = Math.max(0, job.totalCount - job.processedCount);
-  const done = job.status === "Completed" || (job.totalCount > 0 && remaining === 0);
-  return {
-    percent: job.totalCount > 0 ? Math.min(100, Math.floor((job.processedCount / job.totalCount) * 100)) : 0,
-    itemsPerSecond: Math.round(itemsPerSecond),
-    eta: done
-      ? formatDuration(0)
-      : itemsPerSecond > 0
-        ? formatDuration((remaining / itemsPerSecond) * 1000)
-        : "--:--:--",
-  };
 }
 
 function progressBar(stream: NodeJS.WriteStream): ProgressDisplay {
@@ -46,7 +23,7 @@ function progressBar(stream: NodeJS.WriteStream): ProgressDisplay {
   let started = false;
   return {
     update(job) {
-      const { itemsPerSecond, eta } = rates(job);
+      const { itemsPerSecond, eta } = jobProgress(job);
       const payload = { job: job.name, rate: itemsPerSecond, remaining: eta, status: job.status };
       if (!started) {
         bar.start(job.totalCount, job.processedCount, payload);
@@ -67,13 +44,10 @@ function progressLines(stream: NodeJS.WriteStream): ProgressDisplay {
   let last = "";
   return {
     update(job) {
-      const { percent, itemsPerSecond, eta } = rates(job);
       const state = `${job.status} ${job.processedCount}/${job.totalCount}`;
       if (state === last) return;
       last = state;
-      stream.write(
-        `${job.name}: ${job.status} ${job.processedCount}/${job.totalCount} items (${percent}%), ${itemsPerSecond} items/s, ETA ${eta}\n`,
-      );
+      stream.write(`${job.name}: ${describeProgress(job)}\n`);
     },
     stop() {},
   };

@@ -213,6 +213,6 @@ function operationFailure(document: Record<string, unknown>, response: Operation
     response.statusCode === 413
       ? "Items larger than 2 MB cannot be stored in Cosmos DB; shrink the item in the source."
       : undefined,
-    response.statusCode,
+    { statusCode: response.statusCode },
   );
 }

@@ -25,6 +25,7 @@ export function createCosmosClient(connection: AccountConnection): CosmosClient 
       "InvalidEndpoint",
       `The account endpoint '${connection.endpoint}' is not a URL.`,
       "Use the account's URI, e.g. https://myaccount.documents.azure.com:443/.",
+      { field: "account" },
     );
   }
   if (connection.key !== undefined && connection.key.trim() === "") {
@@ -32,6 +33,7 @@ export function createCosmosClient(connection: AccountConnection): CosmosClient 
       "MissingKey",
       `No account key was given for '${connection.endpoint}'.`,
       "Set COSMOS_KEY (or a key file), pass the key as a Pulumi secret, or use Azure credentials instead.",
+      { field: "account" },
     );
   }
   const options: CosmosClientOptions = {

@@ -2,16 +2,32 @@
  * Errors the engine reports to people. Each keeps a stable `code` callers branch on, names the bad value in
  * its message, and says how to fix it; service errors keep the service's status and substatus.
  */
+export interface CopyJobErrorDetails {
+  /** The service's status and substatus, for errors that stand for one. */
+  statusCode?: number;
+  substatus?: number;
+  /**
+   * The part of the job's input the error is about: a spec field (`name`, `source`, `destination`, an
+   * option such as `targetThroughputLimit`) or `account` (its endpoint or credentials), so a caller can
+   * put the error next to what the user must change.
+   */
+  field?: string;
+}
+
 export class CopyJobError extends Error {
+  readonly statusCode?: number;
+  readonly substatus?: number;
+  readonly field?: string;
+
   constructor(
     readonly code: string,
     message: string,
     readonly fix?: string,
-    readonly statusCode?: number,
-    readonly substatus?: number,
+    details: CopyJobErrorDetails = {},
   ) {
     super(fix ? `${message} ${fix}` : message);
     this.name = "CopyJobError";
+    ({ statusCode: this.statusCode, substatus: this.substatus, field: this.field } = details);
   }
 }
 
@@ -28,8 +44,7 @@ export function ownerResourceMissing(
     "OwnerResourceNotFound",
     `Owner resource does not exist: the ${role} ${what} '${lookedUp}' was not found (404, substatus 1003).`,
     fix,
-    404,
-    1003,
+    { statusCode: 404, substatus: 1003, field: role },
   );
 }
 
@@ -149,7 +164,7 @@ export function explainConnectionError(error: unknown, endpoint: string): unknow
         "Unauthorized",
         `The account at '${endpoint}' refused the credentials (${status}).`,
         "Check the key (the account's primary or secondary key, from COSMOS_KEY or a key file) or the identity's data-plane role.",
-        status,
+        { statusCode: status, field: "account" },
       );
     }
     case "unreachable": {
@@ -160,6 +175,7 @@ export function explainConnectionError(error: unknown, endpoint: string): unknow
         "EndpointUnreachable",
         `Cannot reach the account endpoint '${endpoint}' (${code}).`,
         "Check the endpoint URL and that the account (or the local emulator) is running and reachable.",
+        { field: "account" },
       );
     }
     case "untrustedCertificate":
@@ -167,6 +183,7 @@ export function explainConnectionError(error: unknown, endpoint: string): unknow
         "UntrustedCertificate",
         `The endpoint '${endpoint}' presented a certificate this machine does not trust.`,
         "For a local emulator, trust its certificate (NODE_EXTRA_CA_CERTS, the CLI's --ca-file or the resource's caCertificate) or allow insecure TLS explicitly.",
+        { field: "account" },
       );
     default:
       return error;

@@ -1,5 +1,6 @@
 import type { Container, CosmosClient } from "@azure/cosmos";
 import { setTimeout as sleep } from "node:timers/promises";
+import { isDeepStrictEqual } from "node:util";
 import { AdaptiveConcurrency } from "./adaptive-concurrency";
 import { planBalance } from "./balancer";
 import { BulkWriter } from "./bulk-writer";
@@ -214,6 +215,11 @@ export async function runJob(ctx: JobRunContext, started: JobRecord): Promise<vo
       await ctx.heartbeat();
       const job = await store.getJob(started.name);
       if (job?.status !== "Running") break;
+      // New options (`updateOptions`): end this run; the worker claims the job again and runs it with them.
+      if (!isDeepStrictEqual(job.options, started.options)) {
+        ctx.log(`options of ${job.name} changed: restarting from the checkpoints`);
+        break;
+      }
       if (failure !== undefined) {
         await failJob(store, job.name, describeError(failure));
         break;

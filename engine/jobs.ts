@@ -1,14 +1,16 @@
 import type { CosmosClient } from "@azure/cosmos";
 import { setTimeout as sleep } from "node:timers/promises";
+import { isDeepStrictEqual } from "node:util";
 import { createCosmosClient } from "./connection";
 import { CopyJobError, explainConnectionError, ownerResourceMissing, serviceStatus } from "./errors";
 import { removeJob, requestTransition } from "./job-lifecycle";
-import { CosmosStateStore, type StateStore } from "./state-store";
+import { CosmosStateStore, updateJob, type StateStore } from "./state-store";
 import { provisionedThroughput, resolveLimit } from "./throughput-budget";
 import {
   terminalStatuses,
   type AccountConnection,
   type ContainerRef,
+  type CopyOptions,
   type JobRecord,
   type JobSpec,
 } from "./types";
@@ -49,6 +51,7 @@ function refuseOtherCopy(existing: JobRecord, wanted: JobSpec): void {
     "JobNameInUse",
     `A job named '${existing.name}' already exists and copies ${existing.source.database}/${existing.source.container} → ${existing.destination.database}/${existing.destination.container}.`,
     "Choose another job name, or delete the existing job first.",
+    { field: "name" },
   );
 }
 
@@ -203,6 +206,43 @@ export class CopyJobs {
     if (options.startWorker !== false)
       await ensureWorkers(await this.state(), this.connection, job.options.workerCount);
     return job;
+  }
+
+  /**
+   * Changes a job's tuning in place: page size, workers, throughput caps, verification mode. Workers running
+   * it notice at their next poll and restart their part from the checkpoints with the new options; more
+   * workers are started if it now wants more than are alive (fewer takes effect as workers are started
+   * again). A job that has ended keeps what it ran with. "full" verification needs the checksums a copy
+   * keeps from its first page, so it cannot be chosen once the job has started.
+   */
+  async updateOptions(name: string, options: Partial<CopyOptions>): Promise<JobRecord> {
+    const job = await this.get(name);
+    const valid = validateJobSpec({ ...job, options: { ...job.options, ...options } });
+    await this.checkThroughputLimits(valid);
+    let refusal: CopyJobError | undefined;
+    const updated = await updateJob(await this.state(), name, (current) => {
+      if (terminalStatuses.includes(current.status) || isDeepStrictEqual(current.options, valid.options))
+        return undefined;
+      if (
+        valid.options.verificationMode === "full" &&
+        current.options.verificationMode !== "full" &&
+        current.startedAt !== undefined
+      ) {
+        refusal = new CopyJobError(
+          "InvalidTransition",
+          `Cannot change job '${name}' to verificationMode "full": it started copying without the checksums that mode compares.`,
+          'Keep "sampled", or copy again under a new job name with "full".',
+          { field: "verificationMode" },
+        );
+        return undefined;
+      }
+      return { ...current, options: valid.options };
+    });
+    if (refusal) throw refusal;
+    const result = updated ?? job;
+    if (result.status === "Pending" || result.status === "Running")
+      await ensureWorkers(await this.state(), this.connection, result.options.workerCount);
+    return result;
   }
 
   cancel(name: string): Promise<JobRecord> {

@@ -58,6 +58,7 @@ export function resolveLimit(
       "InvalidJobSpec",
       `${side.field} ${describeLimit(limit)} cannot apply to ${side.container.database}/${side.container.container}: it has no provisioned throughput (serverless).`,
       `Give ${side.field} as { requestUnitsPerSecond } instead.`,
+      { field: side.field },
     );
   }
   return (provisioned * limit.percentOfProvisioned) / 100;

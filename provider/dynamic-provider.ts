@@ -1,5 +1,6 @@
 import type * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
+import type { JobInputs, JobOutputs } from "./inputs";
 
 /**
  * The provider object Pulumi serializes into the state file. It captures nothing but a module path: each
@@ -21,11 +22,11 @@ function hooks(): Hooks {
   }
 }
 
-export const containerCopyJobProvider: pulumi.dynamic.ResourceProvider = {
+export const containerCopyJobProvider: pulumi.dynamic.ResourceProvider<JobInputs, JobOutputs> = {
   check: (olds, news) => hooks().check(olds, news),
-  diff: (id, olds, news) => hooks().diff(id, olds, news),
+  diff: async (_id, olds, news) => hooks().diff(olds, news),
   create: (inputs) => hooks().create(inputs),
   update: (id, olds, news) => hooks().update(id, olds, news),
-  read: (id, props) => hooks().read(id, props),
+  read: (id, props) => hooks().read(id, props as JobOutputs),
   delete: (id, props) => hooks().remove(id, props),
 };

@@ -1,20 +1,32 @@
-import type { AccountConnection, JobRecord, JobSpec, ThroughputLimit, VerificationMode } from "../engine";
+import * as pulumi from "@pulumi/pulumi";
+import type {
+  AccountConnection,
+  ContainerRef,
+  CopyOptions,
+  JobRecord,
+  JobSpec,
+  ThroughputLimit,
+  VerificationMode,
+} from "../engine";
 
 /**
- * The flat property bag the dynamic resource stores: inputs as the SDK passes them, plus the job's
- * reported state as outputs. The key travels as `accountKey`, which the SDK marks secret.
+ * The property bag the dynamic resource stores: the SDK's arguments in the SDK's shape (so `pulumi preview
+ * --diff` and check failures name what the user wrote), plus the job's reported state as outputs. The key
+ * travels apart from `account` as `accountKey`, which the SDK marks secret.
  */
-export interface JobInputs {
-  accountEndpoint: string;
-  accountKey?: string;
+export interface AccountInputs {
+  endpoint: string;
   /** "key" (default) or "azure-credential" (DefaultAzureCredential). */
   authentication?: "key" | "azure-credential";
   caCertificate?: string;
   insecureTls?: boolean;
-  sourceDatabase: string;
-  sourceContainer: string;
-  destinationDatabase: string;
-  destinationContainer: string;
+}
+
+export interface JobInputs {
+  account: AccountInputs;
+  accountKey?: string;
+  source: ContainerRef;
+  destination: ContainerRef;
   jobName: string;
   waitForCompletion?: boolean;
   timeoutMinutes?: number;
@@ -24,6 +36,8 @@ export interface JobInputs {
   sourceThroughputLimit?: ThroughputLimit;
   verificationMode?: VerificationMode;
   paused?: boolean;
+  /** The resource's own URN, computed by the SDK: where the provider attaches its plan and progress messages. */
+  resourceUrn?: string;
 }
 
 export interface JobOutputs extends JobInputs {
@@ -38,36 +52,127 @@ export interface JobOutputs extends JobInputs {
   targetItemCount?: number;
 }
 
+/**
+ * What changing an input does to a deployed job. `replace`: it names another copy, so the job is deleted
+ * and created again. `update`: the running job takes the new value in place. `store`: nothing to do to the
+ * job; the new value is kept for the provider's next calls (refresh and destroy use the TLS settings and key
+ * stored here).
+ */
+export type InputChange = "replace" | "update" | "store";
+
+/** Every input, as a path into `JobInputs`; the account's fields one by one, since they differ. */
+export type InputPath = Exclude<keyof JobInputs, "account"> | `account.${keyof AccountInputs}`;
+
+/** The one table `diff` and `update` read. Typed over every path, so a new input cannot be left out. */
+export const inputChanges: Readonly<Record<InputPath, InputChange>> = {
+  "account.endpoint": "replace",
+  "account.authentication": "store",
+  "account.caCertificate": "store",
+  "account.insecureTls": "store",
+  accountKey: "store",
+  source: "replace",
+  destination: "replace",
+  jobName: "replace",
+  waitForCompletion: "store",
+  timeoutMinutes: "store",
+  workerCount: "update",
+  pageSize: "update",
+  targetThroughputLimit: "update",
+  sourceThroughputLimit: "update",
+  verificationMode: "update",
+  paused: "update",
+  resourceUrn: "store",
+};
+
+export const inputPaths = Object.keys(inputChanges) as InputPath[];
+
+/** The options `update` hands to the engine; the rest of the `update` inputs (`paused`) it acts on itself. */
+export const jobOptionNames = [
+  "workerCount",
+  "pageSize",
+  "targetThroughputLimit",
+  "sourceThroughputLimit",
+  "verificationMode",
+] as const satisfies readonly (InputPath & keyof CopyOptions)[];
+
+/** Pulumi's marker for a value not known until the resources it depends on exist (during preview). */
+export function isUnknown(value: unknown): boolean {
+  return JSON.stringify(value ?? null).includes(pulumi.runtime.unknownValue);
+}
+
+export function valueAt(inputs: JobInputs, path: InputPath): unknown {
+  const [head, field] = path.split(".") as [keyof JobInputs, keyof AccountInputs | undefined];
+  const value = inputs[head];
+  return field === undefined ? value : (value as AccountInputs | undefined)?.[field];
+}
+
+/** The resource property a path belongs to: check failures and replacements are reported by property. */
+export function propertyOf(path: InputPath): keyof JobInputs {
+  return path.split(".")[0] as keyof JobInputs;
+}
+
+/** The flat bag versions before 0.2 stored (type `pulumi-nodejs:dynamic:Resource`). */
+interface LegacyInputs {
+  accountEndpoint: string;
+  authentication?: AccountInputs["authentication"];
+  caCertificate?: string;
+  insecureTls?: boolean;
+  sourceDatabase: string;
+  sourceContainer: string;
+  destinationDatabase: string;
+  destinationContainer: string;
+}
+
+export function isLegacyShape(stored: object): boolean {
+  return !("account" in stored) && "accountEndpoint" in stored;
+}
+
+/**
+ * A stored state in today's shape, whichever version wrote it: stacks deployed with the flat bag update in
+ * place (the SDK aliases the old type), so their state reaches every hook once before it is rewritten.
+ */
+export function currentShape<T extends JobInputs>(stored: T): T {
+  if (!isLegacyShape(stored)) return stored;
+  const {
+    accountEndpoint,
+    authentication,
+    caCertificate,
+    insecureTls,
+    sourceDatabase,
+    sourceContainer,
+    destinationDatabase,
+    destinationContainer,
+    ...rest
+  } = stored as unknown as LegacyInputs & Omit<T, keyof JobInputs | keyof LegacyInputs>;
+  return JSON.parse(
+    JSON.stringify({
+      ...rest,
+      account: { endpoint: accountEndpoint, authentication, caCertificate, insecureTls },
+      source: { database: sourceDatabase, container: sourceContainer },
+      destination: { database: destinationDatabase, container: destinationContainer },
+    }),
+  ) as T;
+}
+
+export function optionsOf(inputs: JobInputs): Partial<CopyOptions> {
+  return Object.fromEntries(jobOptionNames.map((name) => [name, inputs[name]]));
+}
+
 export function specOf(inputs: JobInputs): JobSpec {
   return {
     name: inputs.jobName,
-    source: { database: inputs.sourceDatabase, container: inputs.sourceContainer },
-    destination: { database: inputs.destinationDatabase, container: inputs.destinationContainer },
-    options: {
-      pageSize: inputs.pageSize,
-      workerCount: inputs.workerCount,
-      targetThroughputLimit: inputs.targetThroughputLimit,
-      sourceThroughputLimit: inputs.sourceThroughputLimit,
-      verificationMode: inputs.verificationMode,
-    },
+    source: inputs.source,
+    destination: inputs.destination,
+    options: optionsOf(inputs),
   };
 }
 
 export async function connectionOf(inputs: JobInputs): Promise<AccountConnection> {
-  const tls = { caCertificate: inputs.caCertificate || undefined, insecureTls: inputs.insecureTls };
-  if (inputs.authentication === "azure-credential") {
+  const { endpoint, authentication, caCertificate, insecureTls } = inputs.account;
+  const tls = { caCertificate: caCertificate || undefined, insecureTls };
+  if (authentication === "azure-credential") {
     const { DefaultAzureCredential } = await import("@azure/identity");
-    return { endpoint: inputs.accountEndpoint, credential: new DefaultAzureCredential(), ...tls };
+    return { endpoint, credential: new DefaultAzureCredential(), ...tls };
   }
-  return { endpoint: inputs.accountEndpoint, key: inputs.accountKey ?? "", ...tls };
+  return { endpoint, key: inputs.accountKey ?? "", ...tls };
 }
-
-/** Inputs that, when changed, mean another job: the provider replaces the resource. */
-export const replaceOnChange: (keyof JobInputs)[] = [
-  "accountEndpoint",
-  "sourceDatabase",
-  "sourceContainer",
-  "destinationDatabase",
-  "destinationContainer",
-  "jobName",
-];

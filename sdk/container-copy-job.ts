@@ -1,6 +1,17 @@
 import * as pulumi from "@pulumi/pulumi";
 import { containerCopyJobProvider } from "../provider/dynamic-provider";
+import type { JobInputs, JobOutputs } from "../provider/inputs";
 import type { JobError, ThroughputLimit, Verification, VerificationMode } from "../engine";
+
+/**
+ * The type token stacks show. A dynamic resource's package is always the dynamic provider's (`pulumi-nodejs`);
+ * its module and type are ours: `pulumi-nodejs:dynamic/pulumi-cosmos-copy:ContainerCopyJob`.
+ */
+const typeModule = "pulumi-cosmos-copy";
+const typeName = "ContainerCopyJob";
+export const containerCopyJobType = `pulumi-nodejs:dynamic/${typeModule}:${typeName}`;
+/** The token of versions before 0.2, which every dynamic resource shares. */
+const legacyType = "pulumi-nodejs:dynamic:Resource";
 
 /** How the job reaches the Cosmos DB account. */
 export interface AccountArgs {
@@ -61,6 +72,21 @@ export interface ContainerCopyJobArgs {
 }
 
 /**
+ * One field of the account argument. Read from the object itself when it is one, so each field keeps its own
+ * secrecy: lifting the whole object through `pulumi.output` would make the endpoint and TLS settings as
+ * secret as the key, hiding them in every diff.
+ */
+function accountField<K extends keyof AccountArgs>(
+  account: pulumi.Input<AccountArgs>,
+  field: K,
+): pulumi.Input<AccountArgs[K]> {
+  if (pulumi.Output.isInstance(account) || account instanceof Promise) {
+    return pulumi.output(account).apply((resolved) => resolved[field]) as pulumi.Output<AccountArgs[K]>;
+  }
+  return account[field];
+}
+
+/**
  * A container copy job: copies every item of a source container into a new target container (to change a
  * partition key, unique keys, throughput mode or name), offline, like Azure's `az cosmosdb copy`.
  *
@@ -88,41 +114,53 @@ export class ContainerCopyJob extends pulumi.dynamic.Resource {
   declare readonly targetItemCount: pulumi.Output<number | undefined>;
 
   constructor(name: string, args: ContainerCopyJobArgs, opts?: pulumi.CustomResourceOptions) {
-    const account = pulumi.output(args.account);
-    const source = pulumi.output(args.source);
-    const destination = pulumi.output(args.destination);
+    const account = <K extends keyof AccountArgs>(field: K) => accountField(args.account, field);
+    const inputs: Record<keyof JobInputs, pulumi.Input<unknown>> = {
+      account: {
+        endpoint: account("endpoint"),
+        authentication: pulumi
+          .output(account("useAzureCredential"))
+          .apply((useAzureCredential) => (useAzureCredential ? "azure-credential" : "key")),
+        caCertificate: account("caCertificate"),
+        insecureTls: account("insecureTls"),
+      },
+      accountKey: account("key") === undefined ? undefined : pulumi.secret(account("key")),
+      source: args.source,
+      destination: args.destination,
+      jobName: args.jobName ?? name,
+      waitForCompletion: args.waitForCompletion,
+      timeoutMinutes: args.timeoutMinutes,
+      workerCount: args.workerCount,
+      pageSize: args.pageSize,
+      targetThroughputLimit: args.targetThroughputLimit,
+      sourceThroughputLimit: args.sourceThroughputLimit,
+      verificationMode: args.verificationMode,
+      paused: args.paused,
+      resourceUrn: pulumi.createUrn(name, containerCopyJobType, opts?.parent),
+    };
+    const outputs: Record<Exclude<keyof JobOutputs, keyof JobInputs>, undefined> = {
+      status: undefined,
+      processedCount: undefined,
+      totalCount: undefined,
+      error: undefined,
+      verification: undefined,
+      createdAt: undefined,
+      completedAt: undefined,
+      targetItemCount: undefined,
+    };
     super(
       containerCopyJobProvider,
       name,
+      { ...inputs, ...outputs },
       {
-        accountEndpoint: account.endpoint,
-        accountKey: account.key === undefined ? undefined : pulumi.secret(account.key),
-        authentication: account.apply((a) => (a.useAzureCredential ? "azure-credential" : "key")),
-        caCertificate: account.caCertificate,
-        insecureTls: account.insecureTls,
-        sourceDatabase: source.database,
-        sourceContainer: source.container,
-        destinationDatabase: destination.database,
-        destinationContainer: destination.container,
-        jobName: args.jobName ?? name,
-        waitForCompletion: args.waitForCompletion,
-        timeoutMinutes: args.timeoutMinutes,
-        workerCount: args.workerCount,
-        pageSize: args.pageSize,
-        targetThroughputLimit: args.targetThroughputLimit,
-        sourceThroughputLimit: args.sourceThroughputLimit,
-        verificationMode: args.verificationMode,
-        paused: args.paused,
-        status: undefined,
-        processedCount: undefined,
-        totalCount: undefined,
-        error: undefined,
-        verification: undefined,
-        createdAt: undefined,
-        completedAt: undefined,
-        targetItemCount: undefined,
+        ...opts,
+        // Stacks deployed before the type had a name hold the job as a plain dynamic resource: the alias makes
+        // `up` update it in place instead of replacing (deleting and recopying) it.
+        aliases: [...(opts?.aliases ?? []), { type: legacyType }],
+        additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "accountKey"],
       },
-      { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "accountKey"] },
+      typeModule,
+      typeName,
     );
   }
 }

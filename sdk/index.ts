@@ -1,5 +1,6 @@
 export {
   ContainerCopyJob,
+  containerCopyJobType,
   type ContainerCopyJobArgs,
   type AccountArgs,
   type ContainerArgs,

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import assert from "node:assert/strict";
 import { CopyJobs } from "../engine";
-import { ContainerCopyJob } from "../sdk";
+import { ContainerCopyJob, containerCopyJobType } from "../sdk";
 import { badInputs, connectionFor, prepareBadInputAccount } from "./support/bad-inputs";
 import { openEndpoint, usingExternalEndpoint, type TestEndpoint } from "./support/cosmos-endpoint";
 import {
@@ -81,13 +81,14 @@ describe("reliability: bad input through ContainerCopyJob (real pulumi preview)"
     const marker = `(case-${index}):`;
     const start = diagnostics.indexOf(marker);
     assert.ok(start >= 0, `preview reported on case-${index}`);
-    const end = diagnostics.indexOf("pulumi-nodejs:dynamic:Resource (", start + marker.length);
+    const end = diagnostics.indexOf(`${containerCopyJobType} (`, start + marker.length);
     return diagnostics.slice(start, end < 0 ? undefined : end).replace(/\s+/g, " ");
   }
 
   badInputs.forEach((badInput, index) => {
-    it(`refuses ${badInput.name}, naming the value and the fix`, function () {
+    it(`refuses ${badInput.name} on its property, naming the value and the fix`, function () {
       const text = diagnosticsOf(index);
+      assert.match(text, new RegExp(`'case-${index}': property ${badInput.property} value`));
       assert.match(text, badInput.names);
       assert.match(text, badInput.fix);
     });

@@ -31,8 +31,7 @@ async function containerNames(client: CosmosClient, role: "source" | "destinatio
       role === "source"
         ? "Check the database name with your account's Data Explorer or `az cosmosdb sql database list`."
         : "Create it, and in it a container for each source container, then run copy-database again.",
-      404,
-      1003,
+      { statusCode: 404, substatus: 1003, field: role },
     );
   }
 }
@@ -90,8 +89,7 @@ export function registerCopyDatabase(program: Command): void {
             "OwnerResourceNotFound",
             `Owner resource does not exist: the destination database '${destDatabase}' has no container ${names} (404, substatus 1003). No jobs were created.`,
             `Create ${missing.length === 1 ? "it" : "each of them"} in '${destDatabase}' first (with the partition key you want), then run copy-database again.`,
-            404,
-            1003,
+            { statusCode: 404, substatus: 1003, field: "destination" },
           );
         }
 

@@ -13,6 +13,8 @@ export interface BadInputCase {
   name: string;
   spec: JobSpec;
   connection?: ConnectionFault;
+  /** The ContainerCopyJob property `pulumi preview` must put the failure on. */
+  property: string;
   names: RegExp;
   fix: RegExp;
   /** Where the CLI words it its own way (its flags instead of the spec's field names). */
@@ -41,36 +43,42 @@ const containerFix = /may not contain '\/', '\\', '\?' or '#'/;
 export const badInputs: BadInputCase[] = [
   {
     name: "misspelt target container",
+    property: "destination",
     spec: destination("orders-v2-typo"),
     names: /Owner resource does not exist.*'shop\/orders-v2-typo'/,
     fix: /Create the target container first/,
   },
   {
     name: "missing source container",
+    property: "source",
     spec: source("ordrs"),
     names: /source container 'shop\/ordrs'/,
     fix: /Check the source database and container names/,
   },
   {
     name: "source is the target",
+    property: "destination",
     spec: destination("orders"),
     names: /source container 'shop\/orders'/,
     fix: /copy into a new container/,
   },
   {
     name: "missing source database",
+    property: "source",
     spec: withSpec((s) => ({ ...s, source: { database: "shopp", container: "orders" } })),
     names: /source database 'shopp'/,
     fix: /Check the source/,
   },
   {
     name: "missing target database",
+    property: "destination",
     spec: withSpec((s) => ({ ...s, destination: { database: "archive", container: "orders-v2" } })),
     names: /destination database 'archive'/,
     fix: /Create the target container first/,
   },
   {
     name: "wrong account key",
+    property: "account",
     spec: validSpec,
     connection: "wrong-key",
     names: /refused the credentials \(401\)/,
@@ -78,6 +86,7 @@ export const badInputs: BadInputCase[] = [
   },
   {
     name: "unreachable endpoint",
+    property: "account",
     spec: validSpec,
     connection: "unreachable",
     names: /127\.0\.0\.1:9/,
@@ -85,6 +94,7 @@ export const badInputs: BadInputCase[] = [
   },
   {
     name: "malformed endpoint",
+    property: "account",
     spec: validSpec,
     connection: "malformed-endpoint",
     names: /'not a url'/,
@@ -92,58 +102,79 @@ export const badInputs: BadInputCase[] = [
   },
   {
     name: "empty account key",
+    property: "account",
     spec: validSpec,
     connection: "empty-key",
     names: /No account key/,
     fix: /COSMOS_KEY/,
   },
-  { name: "empty job name", spec: named(""), names: /Job name ''/, fix: nameFix },
-  { name: "job name with a space", spec: named("my job"), names: /Job name 'my job'/, fix: nameFix },
-  { name: "job name with a slash", spec: named("a/b"), names: /Job name 'a\/b'/, fix: nameFix },
+  { name: "empty job name", property: "jobName", spec: named(""), names: /Job name ''/, fix: nameFix },
+  {
+    name: "job name with a space",
+    property: "jobName",
+    spec: named("my job"),
+    names: /Job name 'my job'/,
+    fix: nameFix,
+  },
+  {
+    name: "job name with a slash",
+    property: "jobName",
+    spec: named("a/b"),
+    names: /Job name 'a\/b'/,
+    fix: nameFix,
+  },
   {
     name: "job name over 100 characters",
+    property: "jobName",
     spec: named("j".repeat(101)),
     names: /Job name 'j{101}'/,
     fix: nameFix,
   },
   {
     name: "target container with '/'",
+    property: "destination",
     spec: destination("orders/v2"),
     names: /destination.container 'orders\/v2'/,
     fix: containerFix,
   },
   {
     name: "target container with '#'",
+    property: "destination",
     spec: destination("orders#2"),
     names: /destination.container 'orders#2'/,
     fix: containerFix,
   },
   {
     name: "source container with '?'",
+    property: "source",
     spec: source("orders?"),
     names: /source.container 'orders\?'/,
     fix: containerFix,
   },
   {
     name: "target container with a trailing space",
+    property: "destination",
     spec: destination("orders-v2 "),
     names: /destination.container 'orders-v2 '/,
     fix: /remove them/,
   },
   {
     name: "empty source database",
+    property: "source",
     spec: withSpec((s) => ({ ...s, source: { database: "", container: "orders" } })),
     names: /source.database is required/,
     fix: /non-empty string/,
   },
   {
     name: "target database over 255 characters",
+    property: "destination",
     spec: withSpec((s) => ({ ...s, destination: { database: "d".repeat(256), container: "orders-v2" } })),
     names: /destination.database 'd{30}…'/,
     fix: /longer than 255 characters/,
   },
   {
     name: "page size 0",
+    property: "pageSize",
     spec: options({ pageSize: 0 }),
     names: /pageSize 0/,
     fix: /whole number from 1 to 10000/,
@@ -151,6 +182,7 @@ export const badInputs: BadInputCase[] = [
   },
   {
     name: "page size 10001",
+    property: "pageSize",
     spec: options({ pageSize: 10001 }),
     names: /pageSize 10001/,
     fix: /whole number from 1 to 10000/,
@@ -158,6 +190,7 @@ export const badInputs: BadInputCase[] = [
   },
   {
     name: "fractional page size",
+    property: "pageSize",
     spec: options({ pageSize: 2.5 }),
     names: /pageSize 2.5/,
     fix: /whole number from 1 to 10000/,
@@ -165,6 +198,7 @@ export const badInputs: BadInputCase[] = [
   },
   {
     name: "page size as a string",
+    property: "pageSize",
     spec: options({ pageSize: "100" }),
     names: /pageSize "100"/,
     fix: /whole number from 1 to 10000/,
@@ -172,6 +206,7 @@ export const badInputs: BadInputCase[] = [
   },
   {
     name: "worker count 0",
+    property: "workerCount",
     spec: options({ workerCount: 0 }),
     names: /workerCount 0/,
     fix: /whole number from 1 to 16/,
@@ -179,6 +214,7 @@ export const badInputs: BadInputCase[] = [
   },
   {
     name: "worker count 17",
+    property: "workerCount",
     spec: options({ workerCount: 17 }),
     names: /workerCount 17/,
     fix: /whole number from 1 to 16/,
@@ -186,6 +222,7 @@ export const badInputs: BadInputCase[] = [
   },
   {
     name: "unknown verification mode",
+    property: "verificationMode",
     spec: options({ verificationMode: "quick" }),
     names: /verificationMode "quick"/,
     fix: /use "sampled" or "full"/,
@@ -197,12 +234,14 @@ export const badInputs: BadInputCase[] = [
   },
   {
     name: "job name taken by another copy",
+    property: "jobName",
     spec: named("taken"),
     names: /job named 'taken' already exists/,
     fix: /Choose another job name/,
   },
   {
     name: "missing destination",
+    property: "destination",
     spec: withSpec((s) => ({ ...s, destination: undefined as unknown as JobSpec["destination"] })),
     names: /destination(\.database)? is required/,
     fix: /give \{ database, container \}|give the Cosmos DB name/,

@@ -1,0 +1,46 @@
+import type { JobRecord } from "./types";
+
+/**
+ * How far a job is and how fast it goes, in the words every surface shows (the CLI's bar and lines, the
+ * Pulumi resource's progress). Speed is over the job's own running time, so anyone attaching later sees
+ * the same numbers.
+ */
+export interface JobProgress {
+  percent: number;
+  itemsPerSecond: number;
+  /** Time left at the current speed, as `formatDuration` writes it; `--:--:--` before there is a speed. */
+  eta: string;
+}
+
+function twoDigits(value: number): string {
+  return String(value).padStart(2, "0");
+}
+
+/** A .NET TimeSpan as the service serialises it: `hh:mm:ss`, with a `d.` prefix past a day. */
+export function formatDuration(milliseconds: number): string {
+  const seconds = Math.max(0, Math.floor(milliseconds / 1000));
+  const days = Math.floor(seconds / 86400);
+  const clock = `${twoDigits(Math.floor(seconds / 3600) % 24)}:${twoDigits(Math.floor(seconds / 60) % 60)}:${twoDigits(seconds % 60)}`;
+  return days > 0 ? `${days}.${clock}` : clock;
+}
+
+export function jobProgress(job: JobRecord): JobProgress {
+  const itemsPerSecond = job.durationMs > 0 ? job.processedCount / (job.durationMs / 1000) : 0;
+  const remaining = Math.max(0, job.totalCount - job.processedCount);
+  const done = job.status === "Completed" || (job.totalCount > 0 && remaining === 0);
+  return {
+    percent: job.totalCount > 0 ? Math.min(100, Math.floor((job.processedCount / job.totalCount) * 100)) : 0,
+    itemsPerSecond: Math.round(itemsPerSecond),
+    eta: done
+      ? formatDuration(0)
+      : itemsPerSecond > 0
+        ? formatDuration((remaining / itemsPerSecond) * 1000)
+        : "--:--:--",
+  };
+}
+
+/** One line: `Running 5000/20000 items (25%), 3100 items/s, ETA 00:00:05`. */
+export function describeProgress(job: JobRecord): string {
+  const { percent, itemsPerSecond, eta } = jobProgress(job);
+  return `${job.status} ${job.processedCount}/${job.totalCount} items (${percent}%), ${itemsPerSecond} items/s, ETA ${eta}`;
+}

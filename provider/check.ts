@@ -1,0 +1,108 @@
+import type * as pulumi from "@pulumi/pulumi";
+import { CopyJobError, jobSpecProblems } from "../engine";
+import { withJobs } from "./connect";
+import { diffInputs } from "./diff";
+import { X509Certificate } from "node:crypto";
+import { isUnknown, specOf, type AccountInputs, type JobInputs } from "./inputs";
+
+/**
+ * The provider's `check`: what `pulumi preview` catches before anything is copied. Every failure is put
+ * on the property the user must change (`source`, `destination`, `account`, `jobName`, an option).
+ */
+type Failure = pulumi.dynamic.CheckFailure;
+
+/** The resource property an engine error is about; "" (the resource as a whole) when it names none. */
+export function propertyOfField(field: string | undefined): string {
+  const head = field?.split(".")[0] ?? "";
+  return head === "name" ? "jobName" : head;
+}
+
+function failureOf(error: unknown): Failure {
+  return {
+    property: propertyOfField(error instanceof CopyJobError ? error.field : undefined),
+    reason: error instanceof Error ? error.message : String(error),
+  };
+}
+
+const booleanInputs = ["waitForCompletion", "paused"] as const;
+const authentications = ["key", "azure-credential"];
+
+/** The account's own fields: problems found here are the `account` property's. */
+function accountProblems(account: AccountInputs | undefined): string[] {
+  if (!account?.endpoint) {
+    return [
+      "account.endpoint is required: give the account's URI, e.g. https://myaccount.documents.azure.com:443/.",
+    ];
+  }
+  const problems: string[] = [];
+  if (account.authentication !== undefined && !authentications.includes(account.authentication)) {
+    problems.push(
+      `account authentication ${JSON.stringify(account.authentication)} is not valid: use "key" or "azure-credential".`,
+    );
+  }
+  if (account.insecureTls !== undefined && typeof account.insecureTls !== "boolean") {
+    problems.push(
+      `account.insecureTls ${JSON.stringify(account.insecureTls)} is not valid: use true or false.`,
+    );
+  }
+  if (account.caCertificate) {
+    try {
+      new X509Certificate(account.caCertificate);
+    } catch {
+      problems.push(
+        "account.caCertificate is not a PEM certificate: give the certificate's text, from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----.",
+      );
+    }
+  }
+  return problems;
+}
+
+/** Problems found without reaching the account; inputs not known yet (during preview) are not judged. */
+export function inputProblems(news: JobInputs): Failure[] {
+  const failures: Failure[] = jobSpecProblems(specOf(news)).map((problem) => ({
+    property: propertyOfField(problem.field),
+    reason: problem.message,
+  }));
+  failures.push(...accountProblems(news.account).map((reason) => ({ property: "account", reason })));
+  const { timeoutMinutes } = news;
+  if (timeoutMinutes !== undefined && !(typeof timeoutMinutes === "number" && timeoutMinutes > 0)) {
+    failures.push({
+      property: "timeoutMinutes",
+      reason: `timeoutMinutes ${JSON.stringify(timeoutMinutes)} is not valid: give a positive number of minutes, or leave it out to wait as long as the copy takes.`,
+    });
+  }
+  for (const name of booleanInputs) {
+    const value = news[name];
+    if (value !== undefined && typeof value !== "boolean")
+      failures.push({
+        property: name,
+        reason: `${name} ${JSON.stringify(value)} is not valid: use true or false.`,
+      });
+  }
+  return failures.filter((failure) => !isUnknown(news[failure.property as keyof JobInputs]));
+}
+
+/** The inputs the account checks need: all of them must be known to look anything up. */
+function accountChecksPossible(news: JobInputs): boolean {
+  return ![news.account, news.accountKey, news.source, news.destination, news.jobName].some(isUnknown);
+}
+
+export async function check(
+  _olds: JobInputs,
+  news: JobInputs,
+): Promise<pulumi.dynamic.CheckResult<JobInputs>> {
+  const failures = inputProblems(news);
+  if (failures.length === 0 && accountChecksPossible(news)) {
+    try {
+      await withJobs(news, (jobs) => jobs.preflight(specOf(news)));
+    } catch (error) {
+      failures.push(failureOf(error));
+    }
+  }
+  return { inputs: news, failures };
+}
+
+/** A job that does not exist yet, or is about to be replaced: the one a plan is worth making for. */
+export function isNewCopy(olds: JobInputs | Record<string, never>, news: JobInputs): boolean {
+  return Object.keys(olds).length === 0 || diffInputs(olds as JobInputs, news).replaces.length > 0;
+}

@@ -1,0 +1,146 @@
+import type * as pulumi from "@pulumi/pulumi";
+import { describeProgress, type CopyJobs, type JobRecord } from "../engine";
+import { withJobs } from "./connect";
+import { diffInputs } from "./diff";
+import { engineLog } from "./engine-log";
+import { currentShape, inputChanges, optionsOf, specOf, type JobInputs, type JobOutputs } from "./inputs";
+
+/**
+ * The dynamic provider's create, update, read and delete, each a thin adapter over the engine's `CopyJobs`.
+ * A job that ends anything but Completed fails the step with Pulumi's partial-state error, so the stack
+ * keeps the job (with its status and error) and the next `up` runs `update`, which resumes it from its
+ * checkpoints.
+ */
+
+/** How often `up` shows the copy's progress on the resource's line. */
+const progressIntervalMs = 5_000;
+
+/** Pulumi's property structs cannot hold `undefined`; a JSON round trip drops absent fields. */
+function outputsOf(inputs: JobInputs, job: JobRecord, targetItemCount?: number): JobOutputs {
+  const outputs: JobOutputs = {
+    ...inputs,
+    status: job.status,
+    processedCount: job.processedCount,
+    totalCount: job.totalCount,
+    error: job.error,
+    verification: job.verification,
+    createdAt: job.createdAt,
+    completedAt: job.completedAt,
+    ...(targetItemCount === undefined ? {} : { targetItemCount }),
+  };
+  return JSON.parse(JSON.stringify(outputs)) as JobOutputs;
+}
+
+/**
+ * The error the dynamic-provider host turns into Pulumi's "resource created but failed to initialize": the
+ * stack records `properties` under `id`, and the next `up` updates the resource instead of creating it.
+ */
+class JobNotCompleted extends Error {
+  readonly reasons: string[];
+
+  constructor(
+    readonly id: string,
+    readonly properties: JobOutputs,
+    message: string,
+  ) {
+    super(message);
+    this.reasons = [message];
+  }
+}
+
+function notCompletedMessage(job: JobRecord): string {
+  const cause = job.error ? `: ${job.error.code}: ${job.error.message}` : ".";
+  return job.status === "Failed"
+    ? `Copy job '${job.name}' ended Failed${cause} Its checkpoints are kept: fix the cause and run \`pulumi up\` again to resume it (or \`cosmos-copy resume --job-name ${job.name}\`).`
+    : `Copy job '${job.name}' was cancelled${cause} A cancelled job does not run again: replace the resource (\`pulumi up --replace <urn>\`) or give it another jobName to copy again.`;
+}
+
+/** Waits for the job to end, showing its progress on the resource's line; anything but Completed fails. */
+async function waitToEnd(jobs: CopyJobs, inputs: JobInputs, job: JobRecord): Promise<JobRecord> {
+  if (inputs.waitForCompletion === false || job.status === "Paused") return job;
+  let shownAt = 0;
+  let ended: JobRecord;
+  try {
+    ended = await jobs.wait(inputs.jobName, {
+      timeoutMs: inputs.timeoutMinutes === undefined ? undefined : inputs.timeoutMinutes * 60_000,
+      pollIntervalMs: 1000,
+      startWorkerIfNone: true,
+      onProgress: (current) => {
+        if (Date.now() - shownAt < progressIntervalMs) return;
+        shownAt = Date.now();
+        void engineLog.info(inputs.resourceUrn, describeProgress(current), { ephemeral: true });
+      },
+    });
+  } catch (error) {
+    // Waiting timed out (the job keeps running): keep it in the stack so the next `up` waits again.
+    const current = await jobs.get(inputs.jobName);
+    throw new JobNotCompleted(current.name, outputsOf(inputs, current), String((error as Error).message));
+  }
+  await engineLog.info(inputs.resourceUrn, describeProgress(ended));
+  if (ended.status !== "Completed") {
+    throw new JobNotCompleted(ended.name, outputsOf(inputs, ended), notCompletedMessage(ended));
+  }
+  return ended;
+}
+
+/** Runs the job the inputs describe to its end (or to Paused): starts it, or takes it up where it is. */
+async function runToEnd(jobs: CopyJobs, inputs: JobInputs, job: JobRecord): Promise<JobRecord> {
+  if (inputs.paused) {
+    return job.status === "Pending" || job.status === "Running" ? jobs.pause(job.name) : job;
+  }
+  if (job.status === "Paused" || job.status === "Failed") job = await jobs.resume(job.name);
+  return waitToEnd(jobs, inputs, job);
+}
+
+export async function create(inputs: JobInputs): Promise<pulumi.dynamic.CreateResult<JobOutputs>> {
+  return withJobs(inputs, async (jobs) => {
+    // A job of this name copying these containers is adopted (idempotent by name), whatever its status.
+    const job = await runToEnd(jobs, inputs, await jobs.create(specOf(inputs)));
+    return { id: job.name, outs: outputsOf(inputs, job) };
+  });
+}
+
+/**
+ * Applies what `diff` found, as the `inputChanges` table says: new options go to the job, `paused` pauses or
+ * resumes it, a job left Failed resumes, and stored inputs are simply kept in the new outputs.
+ */
+export async function update(
+  _id: string,
+  olds: JobOutputs,
+  news: JobInputs,
+): Promise<pulumi.dynamic.UpdateResult<JobOutputs>> {
+  const { changed } = diffInputs(olds, news);
+  return withJobs(news, async (jobs) => {
+    let job = await jobs.get(news.jobName);
+    if (changed.some((path) => inputChanges[path] === "update" && path !== "paused")) {
+      job = await jobs.updateOptions(news.jobName, optionsOf(news));
+    }
+    return { outs: outputsOf(news, await runToEnd(jobs, news, job)) };
+  });
+}
+
+/** The job's real state for `refresh`: a deleted job record removes the resource from the stack. */
+export async function read(id: string, stored: JobOutputs): Promise<pulumi.dynamic.ReadResult<JobOutputs>> {
+  const props = currentShape(stored);
+  return withJobs(props, async (jobs) => {
+    const job = await jobs.find(id);
+    if (!job) return {};
+    const target = jobs.client.database(job.destination.database).container(job.destination.container);
+    const { resources } = await target.items
+      .query<number>("SELECT VALUE COUNT(1) FROM c")
+      .fetchAll()
+      .catch(() => ({ resources: [] as number[] }));
+    const inputs: JobInputs = {
+      ...props,
+      jobName: job.name,
+      source: job.source,
+      destination: job.destination,
+    };
+    return { id: job.name, props: outputsOf(inputs, job, resources[0]) };
+  });
+}
+
+/** Cancels a running job and removes its record and checkpoints; the target's data is never touched. */
+export async function remove(id: string, stored: JobOutputs): Promise<void> {
+  await withJobs(currentShape(stored), (jobs) => jobs.delete(id));
+}

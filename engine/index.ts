@@ -1,4 +1,4 @@
-export { CopyJobs, type CreateOptions, type WaitOptions } from "./jobs";
+export { CopyJobs, type CreateOptions, type PreflightOptions, type WaitOptions } from "./jobs";
 export { CopyWorker, maxRecopiedItems, type WorkerOptions, type WorkerExit } from "./worker";
 export { CopyJobError, classifyConnectionFailure, type ConnectionFailure } from "./errors";
 export {

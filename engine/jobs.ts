@@ -21,7 +21,15 @@ import { ensureWorkers } from "./worker-process";
  * The copy-job API the Pulumi provider and the CLI share: create (idempotent by name), inspect, pause,
  * resume, cancel, delete and wait. It validates everything before it writes anything.
  */
-export interface CreateOptions {
+export interface PreflightOptions {
+  /**
+   * Who asks (see `JobRecord.owner`): a job of the same name that this owner manages does not count as
+   * taking the name, since only its owner replaces it (Pulumi checks a replacement before deleting the old).
+   */
+  owner?: string;
+}
+
+export interface CreateOptions extends PreflightOptions {
   /** Start background worker processes until the job's `workerCount` are alive (default true). */
   startWorker?: boolean;
 }
@@ -123,8 +131,11 @@ export class CopyJobs {
     }
   }
 
-  /** Everything `create` checks before writing: the spec's shape, then that both containers exist. */
-  async preflight(spec: JobSpec): Promise<ReturnType<typeof validateJobSpec>> {
+  /** Everything `create` checks before writing: the spec's shape, that both containers exist, the name. */
+  async preflight(
+    spec: JobSpec,
+    options: PreflightOptions = {},
+  ): Promise<ReturnType<typeof validateJobSpec>> {
     const valid = validateJobSpec(spec);
     try {
       await this.requireContainer("source", valid.source);
@@ -134,12 +145,12 @@ export class CopyJobs {
       throw explainConnectionError(error, this.connection.endpoint);
     }
     const existing = await (await this.existingState())?.getJob(valid.name);
-    if (existing) refuseOtherCopy(existing, valid);
+    if (existing && !(options.owner && existing.owner === options.owner)) refuseOtherCopy(existing, valid);
     return valid;
   }
 
   async create(spec: JobSpec, options: CreateOptions = {}): Promise<JobRecord> {
-    const valid = await this.preflight(spec);
+    const valid = await this.preflight(spec, options);
     const store = await this.state();
     const now = new Date().toISOString();
     const job: JobRecord = {
@@ -157,6 +168,7 @@ export class CopyJobs {
       createdAt: now,
       lastUpdatedUtcTime: now,
       durationMs: 0,
+      owner: options.owner,
     };
     const created = (await store.insertJob(job)) ?? (await store.getJob(valid.name));
     if (!created) {

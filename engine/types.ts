@@ -114,6 +114,11 @@ export interface JobRecord {
   verification?: Verification;
   /** The worker running the closing verification: one does it, the others wait for the job to end. */
   verifyingWorker?: string;
+  /**
+   * Who manages the job, when something does: the URN of the Pulumi resource that created it. Its owner may
+   * replace it under the same name (the old record is deleted first); anyone else gets the name refused.
+   */
+  owner?: string;
   /** The account's write region when the job started running. */
   writeRegion?: string;
   createdAt: string;

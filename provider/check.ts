@@ -94,7 +94,7 @@ export async function check(
   const failures = inputProblems(news);
   if (failures.length === 0 && accountChecksPossible(news)) {
     try {
-      await withJobs(news, (jobs) => jobs.preflight(specOf(news)));
+      await withJobs(news, (jobs) => jobs.preflight(specOf(news), { owner: news.resourceUrn }));
     } catch (error) {
       failures.push(failureOf(error));
     }

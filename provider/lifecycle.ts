@@ -95,7 +95,11 @@ async function runToEnd(jobs: CopyJobs, inputs: JobInputs, job: JobRecord): Prom
 export async function create(inputs: JobInputs): Promise<pulumi.dynamic.CreateResult<JobOutputs>> {
   return withJobs(inputs, async (jobs) => {
     // A job of this name copying these containers is adopted (idempotent by name), whatever its status.
-    const job = await runToEnd(jobs, inputs, await jobs.create(specOf(inputs)));
+    const job = await runToEnd(
+      jobs,
+      inputs,
+      await jobs.create(specOf(inputs), { owner: inputs.resourceUrn }),
+    );
     return { id: job.name, outs: outputsOf(inputs, job) };
   });
 }

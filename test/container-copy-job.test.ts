@@ -6,7 +6,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { CopyJobs, stateDatabaseId, type AccountConnection } from "../engine";
-import { ContainerCopyJob, type ContainerCopyJobArgs } from "../sdk";
+import type { JobOutputs } from "../provider/inputs";
+import { ContainerCopyJob, containerCopyJobType, type ContainerCopyJobArgs } from "../sdk";
 import { openEndpoint, usingExternalEndpoint, type TestEndpoint } from "./support/cosmos-endpoint";
 import {
   PULUMI_TOOLCHAIN_BUILD_TIMEOUT_MS,
@@ -47,7 +48,16 @@ describe("ContainerCopyJob through a real Pulumi engine", function () {
       throughput: 20000,
     });
     await seedContainer(orders, { count: 1500, partitionKeys: 60, itemBytes: 400 });
-    for (const id of ["orders-v2", "orders-v3", "orders-a", "orders-b"]) {
+    for (const id of [
+      "orders-v2",
+      "orders-v3",
+      "orders-a",
+      "orders-b",
+      "orders-u",
+      "orders-t",
+      "orders-r1",
+      "orders-r2",
+    ]) {
       await database.containers.create({ id, partitionKey: { paths: ["/category"] }, throughput: 20000 });
     }
   });
@@ -212,6 +222,115 @@ describe("ContainerCopyJob through a real Pulumi engine", function () {
     );
     await deployed.destroy({ onOutput });
     assert.equal(await jobs.find("adopted"), undefined);
+  });
+
+  /** The state of a stack deployed by version 0.1: the job under the shared dynamic type, in the flat bag. */
+  async function asDeployedByVersion01(deployed: Stack, name: string): Promise<void> {
+    const state = await deployed.exportStack();
+    const resources: { urn: string; type: string; inputs: JobOutputs; outputs: JobOutputs }[] =
+      state.deployment.resources;
+    const resource = resources.find((r) => r.urn.endsWith(`::${name}`))!;
+    const flat = (bag: JobOutputs) => {
+      const { account, source, destination, ...rest } = bag;
+      delete rest.resourceUrn; // an input 0.1 did not have
+      return {
+        ...rest,
+        accountEndpoint: account.endpoint,
+        authentication: account.authentication,
+        caCertificate: account.caCertificate,
+        insecureTls: account.insecureTls,
+        sourceDatabase: source.database,
+        sourceContainer: source.container,
+        destinationDatabase: destination.database,
+        destinationContainer: destination.container,
+      };
+    };
+    resource.urn = resource.urn.replace(containerCopyJobType, "pulumi-nodejs:dynamic:Resource");
+    resource.type = "pulumi-nodejs:dynamic:Resource";
+    resource.inputs = flat(resource.inputs) as unknown as JobOutputs;
+    resource.outputs = flat(resource.outputs) as unknown as JobOutputs;
+    await deployed.importStack(state);
+  }
+
+  it("a stack deployed with the old type token moves to the named type by an update in place: same job, no recopy", async function () {
+    const program = () => ({ status: new ContainerCopyJob("upgraded", jobArgs("orders-u")).status });
+    const deployed = await stack("upgrade", program);
+    await deployed.up({ onOutput });
+    const job = await jobs.get("upgraded");
+    await asDeployedByVersion01(deployed, "upgraded");
+    assert.ok(JSON.stringify(await deployed.exportStack()).includes('"pulumi-nodejs:dynamic:Resource"'));
+
+    const upgraded = await deployed.up({ onOutput });
+    assert.deepEqual(upgraded.summary.resourceChanges, { same: 1, update: 1 });
+    const after = await jobs.get("upgraded");
+    assert.equal(after.createdAt, job.createdAt, "the same job record");
+    assert.equal(after.completedAt, job.completedAt, "not run again");
+    const state = JSON.stringify(await deployed.exportStack());
+    assert.ok(!state.includes('"pulumi-nodejs:dynamic:Resource"'), "the old token is gone");
+    assert.equal((await resourceOutputs(deployed, "upgraded"))?.status, "Completed");
+    assert.deepEqual((await resourceOutputs(deployed, "upgraded"))?.destination, {
+      database: "shop",
+      container: "orders-u",
+    });
+    await deployed.destroy({ onOutput });
+  });
+
+  it("a changed RU cap and page size reach the running job in place, which shows its progress and ends exact", async function () {
+    const lines: string[] = [];
+    let limit = 400;
+    const deployed = await stack("tuning", () => {
+      const job = new ContainerCopyJob(
+        "tuned",
+        jobArgs("orders-t", {
+          waitForCompletion: limit > 400,
+          targetThroughputLimit: { requestUnitsPerSecond: limit },
+          pageSize: limit > 400 ? 200 : 50,
+        }),
+      );
+      return { status: job.status, processed: job.processedCount };
+    });
+    // At 400 RU/s the 1,500 items take ~20 s: the job is still running when the next `up` changes it.
+    const started = await deployed.up({ onOutput });
+    assert.match(String(started.outputs.status.value), /Pending|Running/);
+    const created = await jobs.get("tuned");
+
+    limit = 20000;
+    const tuned = await deployed.up({ onOutput: (text) => (lines.push(text), onOutput(text)) });
+    assert.deepEqual(tuned.summary.resourceChanges, { same: 1, update: 1 });
+    assert.equal(tuned.outputs.status.value, "Completed");
+    assert.equal(tuned.outputs.processed.value, 1500);
+    const job = await jobs.get("tuned");
+    assert.equal(job.createdAt, created.createdAt, "the same job, updated in place");
+    assert.deepEqual(job.options.targetThroughputLimit, { requestUnitsPerSecond: 20000 });
+    assert.equal(job.options.pageSize, 200);
+    assert.equal(job.verification?.matched, true);
+    assert.equal((await readAllItems(cosmos.client.database("shop").container("orders-t"))).size, 1500);
+    assert.match(lines.join(""), /tuned .*(Running|Completed) \d+\/1500 items \(\d+%\), \d+ items\/s, ETA/);
+    await deployed.destroy({ onOutput });
+  });
+
+  it("a changed destination replaces the job: the old record goes, the new copy runs, no data is deleted", async function () {
+    let destination = "orders-r1";
+    const deployed = await stack("replace", () => ({
+      status: new ContainerCopyJob("moved", jobArgs(destination)).status,
+    }));
+    await deployed.up({ onOutput });
+    const first = await jobs.get("moved");
+    destination = "orders-r2";
+    const replaced = await deployed.up({ onOutput });
+    assert.deepEqual(replaced.summary.resourceChanges, { same: 1, replace: 1 });
+    const second = await jobs.get("moved");
+    assert.notEqual(second.createdAt, first.createdAt, "a new job under the same name");
+    assert.equal(second.destination.container, "orders-r2");
+    assert.equal(second.status, "Completed");
+    const database = cosmos.client.database("shop");
+    assert.equal((await readAllItems(database.container("orders-r2"))).size, 1500);
+    assert.equal(
+      (await readAllItems(database.container("orders-r1"))).size,
+      1500,
+      "the old target keeps its data",
+    );
+    await deployed.destroy({ onOutput });
   });
 
   it("two stacks deploying jobs on one account at once run one after the other, and both complete", async function () {

@@ -56,7 +56,10 @@ describe("reliability: bad input through ContainerCopyJob (real pulumi preview)"
         );
       diagnostics += output;
       // A preview that succeeds either passed every case's check (a product bug: the resources it
-      // previewed name the cases) or never got the cases to the engine (none previewed): say which.
+      // previewed name the cases) or never got the cases to the engine (none previewed), like a round that
+      // fails with 14 UNAVAILABLE below: that one says nothing about the inputs and runs again.
+      const reachedEngine = previewed.some((name) => name.startsWith("case-"));
+      if (succeeded && !reachedEngine && engineRetries-- > 0) continue;
       assert.ok(
         !succeeded,
         `a preview of cases ${cases.join(", ")} succeeded; it previewed ${previewed.join(", ") || "nothing"}:\n${output}`,

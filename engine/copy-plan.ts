@@ -156,7 +156,7 @@ function timeOf(plan: CopyPlan): string {
 
 /**
  * One line for people, e.g. `orders-v2: shop/orders → shop/orders-v2, 2,000 items, ~392.6 KB (from a sample
- * of 50 items); ~11,249 RU (estimate); ~10.2 s at 1,000 RU/s (estimate); plan cost 79 RU`.
+ * of 50 items); ~11,353 RU (estimate); ~10.3 s at 1,000 RU/s (estimate); plan cost 79 RU`.
  */
 export function describePlan(plan: CopyPlan): string {
   const where = (ref: ContainerRef) => `${ref.database}/${ref.container}`;

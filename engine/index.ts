@@ -1,4 +1,5 @@
 export { CopyJobs, type CreateOptions, type PreflightOptions, type WaitOptions } from "./jobs";
+export { describePlan, type CopyPlan } from "./copy-plan";
 export { CopyWorker, maxRecopiedItems, type WorkerOptions, type WorkerExit } from "./worker";
 export { CopyJobError, classifyConnectionFailure, type ConnectionFailure } from "./errors";
 export {

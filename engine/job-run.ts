@@ -13,7 +13,7 @@ import { LeaseManager } from "./lease-manager";
 import { copyRange, startOf } from "./range-copy";
 import { withRetries } from "./retry";
 import { updateJob, type StateStore } from "./state-store";
-import { ceilingOf, provisionedThroughput, resolveLimit } from "./throughput-budget";
+import { jobThroughput } from "./throughput-budget";
 import { TargetRanges } from "./target-ranges";
 import { ThroughputPacer } from "./throughput-pacer";
 import { elapsedSince, type JobRecord, type RangeRecord } from "./types";
@@ -70,19 +70,7 @@ function containersOf(client: CosmosClient, job: JobRecord): { source: Container
 
 /** Pacers at the rates the job may spend: provisioned throughput read up front, under the job's caps. */
 async function pacersFor(job: JobRecord, source: Container, target: Container) {
-  const [targetProvisioned, sourceProvisioned] = await Promise.all([
-    provisionedThroughput(target),
-    job.options.sourceThroughputLimit ? provisionedThroughput(source) : undefined,
-  ]);
-  const writeCap = resolveLimit(job.options.targetThroughputLimit, targetProvisioned, {
-    field: "targetThroughputLimit",
-    container: job.destination,
-  });
-  const readCap = resolveLimit(job.options.sourceThroughputLimit, sourceProvisioned, {
-    field: "sourceThroughputLimit",
-    container: job.source,
-  });
-  const writeCeiling = ceilingOf(targetProvisioned, writeCap);
+  const { writeCeiling, readCap } = await jobThroughput(job, source, target);
   return {
     writeCeiling,
     write: new ThroughputPacer(writeCeiling),

@@ -2,6 +2,7 @@ import type { CosmosClient } from "@azure/cosmos";
 import { setTimeout as sleep } from "node:timers/promises";
 import { isDeepStrictEqual } from "node:util";
 import { createCosmosClient } from "./connection";
+import { planCopy, type CopyPlan } from "./copy-plan";
 import { CopyJobError, explainConnectionError, ownerResourceMissing, serviceStatus } from "./errors";
 import { removeJob, requestTransition } from "./job-lifecycle";
 import { CosmosStateStore, updateJob, type StateStore } from "./state-store";
@@ -147,6 +148,19 @@ export class CopyJobs {
     const existing = await (await this.existingState())?.getJob(valid.name);
     if (existing && !(options.owner && existing.owner === options.owner)) refuseOtherCopy(existing, valid);
     return valid;
+  }
+
+  /**
+   * What `create` would copy and roughly what it would cost (see CopyPlan). It refuses what `create`
+   * refuses, and writes nothing: not even the state database.
+   */
+  async plan(spec: JobSpec, options: PreflightOptions = {}): Promise<CopyPlan> {
+    const valid = await this.preflight(spec, options);
+    try {
+      return await planCopy(this.client, valid);
+    } catch (error) {
+      throw explainConnectionError(error, this.connection.endpoint);
+    }
   }
 
   async create(spec: JobSpec, options: CreateOptions = {}): Promise<JobRecord> {

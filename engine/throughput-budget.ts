@@ -1,7 +1,7 @@
 import type { Container } from "@azure/cosmos";
 import { CopyJobError, serviceStatus } from "./errors";
 import { withRetries } from "./retry";
-import type { ContainerRef, ThroughputLimit } from "./types";
+import type { ContainerRef, CopyOptions, ThroughputLimit } from "./types";
 
 /**
  * What a container may spend per second, read before the first request rather than probed: its own offer
@@ -68,4 +68,40 @@ export function resolveLimit(
 export function ceilingOf(provisioned: number | undefined, cap: number | undefined): number | undefined {
   if (provisioned === undefined) return cap;
   return cap === undefined ? provisioned : Math.min(provisioned, cap);
+}
+
+/** What a job may spend on each side, read once before it starts (or before it is planned). */
+export interface JobThroughput {
+  /** The target's provisioned RU/s; undefined when it has none (serverless). */
+  targetProvisioned?: number;
+  sourceProvisioned?: number;
+  /** What the writes may spend: the target's provisioned RU/s under the job's cap (undefined: neither). */
+  writeCeiling?: number;
+  /** The job's cap on the source in RU/s; undefined when it has none, and reads are not paced. */
+  readCap?: number;
+}
+
+export async function jobThroughput(
+  job: { source: ContainerRef; destination: ContainerRef; options: CopyOptions },
+  source: Container,
+  target: Container,
+): Promise<JobThroughput> {
+  const [targetProvisioned, sourceProvisioned] = await Promise.all([
+    provisionedThroughput(target),
+    provisionedThroughput(source),
+  ]);
+  const writeCap = resolveLimit(job.options.targetThroughputLimit, targetProvisioned, {
+    field: "targetThroughputLimit",
+    container: job.destination,
+  });
+  const readCap = resolveLimit(job.options.sourceThroughputLimit, sourceProvisioned, {
+    field: "sourceThroughputLimit",
+    container: job.source,
+  });
+  return {
+    targetProvisioned,
+    sourceProvisioned,
+    writeCeiling: ceilingOf(targetProvisioned, writeCap),
+    readCap,
+  };
 }

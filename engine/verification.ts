@@ -1,6 +1,6 @@
 import { ChangeFeedStartFrom, type Container, type PartitionKey } from "@azure/cosmos";
 import { extractPartitionKey, type PartitionKeyDefinition } from "../partitioning/effective-partition-key";
-import { FeedRangeReader } from "./change-feed-reader";
+import { FeedRangeReader, type ChangePage } from "./change-feed-reader";
 import { BodyChecksum, canonicalBody } from "./documents";
 import { withRetries } from "./retry";
 import type { ThroughputPacer } from "./throughput-pacer";
@@ -20,17 +20,21 @@ import type { RangeRecord, Verification, VerificationMode } from "./types";
  *
  * Neither can see an item changed in place in the source after the copy read it: stop writers first.
  */
-const sampleSize = 200;
+export const verificationSampleSize = 200;
 const sampleReadsInFlight = 16;
 /** What a point read of a small item costs, reserved against the job's cap before it is sent. */
 const pointReadCharge = 1;
 
-/** The container's item count, an aggregate the endpoint answers without returning the items. */
-export async function countItems(container: Container): Promise<number> {
-  const { resources } = await withRetries(() =>
+/** The container's item count, an aggregate answered without returning the items, and its cost. */
+export async function measureCount(container: Container): Promise<{ count: number; requestCharge: number }> {
+  const response = await withRetries(() =>
     container.items.query<number>("SELECT VALUE COUNT(1) FROM c").fetchAll(),
   );
-  return resources[0] ?? 0;
+  return { count: response.resources[0] ?? 0, requestCharge: response.requestCharge };
+}
+
+export async function countItems(container: Container): Promise<number> {
+  return (await measureCount(container)).count;
 }
 
 /** Reads a feed range's change feed from the beginning, page by page, under `pacer` if there is one. */
@@ -39,12 +43,12 @@ async function readFromBeginning(
   range: Awaited<ReturnType<Container["getFeedRanges"]>>[number],
   pageSize: number,
   pacer: ThroughputPacer | undefined,
-  onPage: (items: Record<string, unknown>[]) => "more" | "enough",
+  onPage: (page: ChangePage) => "more" | "enough",
 ): Promise<void> {
   const reader = new FeedRangeReader(container, ChangeFeedStartFrom.Beginning(range), pageSize);
   for (;;) {
     const page = await (pacer ? pacer.spend(reader.expectedCharge, () => reader.next()) : reader.next());
-    if (onPage(page.items) === "enough" || page.drained) return;
+    if (onPage(page) === "enough" || page.drained) return;
   }
 }
 
@@ -58,7 +62,7 @@ export async function containerChecksum(
   const total = new BodyChecksum();
   await Promise.all(
     ranges.map((range) =>
-      readFromBeginning(container, range, pageSize, pacer, (items) => {
+      readFromBeginning(container, range, pageSize, pacer, ({ items }) => {
         for (const item of items) total.add(item);
         return "more";
       }),
@@ -67,23 +71,33 @@ export async function containerChecksum(
   return total;
 }
 
-/** The first items of each of the source's feed ranges, `size` in all (fewer if the source is smaller). */
-async function sampleOf(source: Container, size: number): Promise<Record<string, unknown>[]> {
+/**
+ * The first items of each of the source's feed ranges, `size` in all (fewer if the source is smaller), and
+ * what reading them cost.
+ */
+export async function sampleOf(
+  source: Container,
+  size: number,
+): Promise<{ items: Record<string, unknown>[]; requestCharge: number }> {
   const ranges = await withRetries(() => source.getFeedRanges());
   const perRange = Math.max(1, Math.ceil(size / ranges.length));
-  const sampled: Record<string, unknown>[] = [];
+  const sample = { items: [] as Record<string, unknown>[], requestCharge: 0 };
   await Promise.all(
     ranges.map((range) =>
-      readFromBeginning(source, range, perRange, undefined, (items) => {
-        sampled.push(...items.slice(0, perRange));
+      readFromBeginning(source, range, perRange, undefined, ({ items, requestCharge }) => {
+        sample.items.push(...items.slice(0, perRange));
+        sample.requestCharge += requestCharge;
         return items.length > 0 ? "enough" : "more";
       }),
     ),
   );
-  return sampled;
+  return sample;
 }
 
-function partitionKeyOf(definition: PartitionKeyDefinition, item: Record<string, unknown>): PartitionKey {
+export function partitionKeyOf(
+  definition: PartitionKeyDefinition,
+  item: Record<string, unknown>,
+): PartitionKey {
   const values = extractPartitionKey(definition, item) as PartitionKey[];
   return (values.length === 1 ? values[0] : values) as PartitionKey;
 }
@@ -94,8 +108,8 @@ async function sampleMismatches(
   target: Container,
   targetPacer: ThroughputPacer | undefined,
 ): Promise<{ sampled: number; mismatches: string[] }> {
-  const [sample, { resource }] = await Promise.all([
-    sampleOf(source, sampleSize),
+  const [{ items: sample }, { resource }] = await Promise.all([
+    sampleOf(source, verificationSampleSize),
     withRetries(() => target.read()),
   ]);
   const definition = resource?.partitionKey as PartitionKeyDefinition;

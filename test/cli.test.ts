@@ -163,6 +163,7 @@ describe("cosmos-copy CLI", function () {
       );
     }
     assert.match(runs[1].stdout, /Global Options:[\s\S]*--endpoint/);
+    assert.match(runs[1].stdout, /\$ cosmos-copy create .* --dry-run\n/, "create's help shows a dry run");
   });
 
   it("worker: runs the account's jobs in the foreground, logging to stderr, and exits when idle", async function () {
@@ -320,6 +321,48 @@ describe("cosmos-copy CLI", function () {
     assert.match(show.stdout, /^Name\s+Status[\s\S]*\njson-copy\s+Completed\s+2000\s+2000/);
   });
 
+  it("create --dry-run prints the plan (a table with its summary, JSON, TSV) and creates no job", async function () {
+    const target = await container(shop, "planned", 1000);
+    const plan = ["create", "--job-name", "planned", ...src, ...dest("planned"), "--dry-run"];
+    const [table, json, tsv] = await Promise.all([
+      cli(plan),
+      cli([...plan, "-o", "json"]),
+      cli([...plan, "--target-throughput-limit", "50%", "-o", "tsv"]),
+    ]);
+    for (const run of [table, json, tsv]) assert.equal(run.code, 0, run.stderr);
+
+    assert.match(
+      table.stdout,
+      /^Job +planned\nSource +shop\/orders\nDestination +shop\/planned\nItems +2,000\n/,
+    );
+    assert.match(table.stdout, /\nTarget RU\/s \(provisioned\) +1,000\n/);
+    assert.match(
+      table.stdout,
+      /\nplanned: shop\/orders → shop\/planned, 2,000 items, .*~[\d,]+ RU \(estimate\); ~[\d.]+ s at 1,000 RU\/s \(estimate\); plan cost \d+ RU\nDry run: no job was created\.\n$/,
+    );
+    const planned = JSON.parse(json.stdout);
+    assert.equal(planned.sourceItemCount, sourceItems);
+    assert.equal(planned.effectiveRequestUnitsPerSecond, 1000);
+    assert.ok(planned.estimatedRequestUnits > 0 && planned.estimatedSeconds > 0);
+    const values = tsv.stdout.trimEnd().split("\t");
+    assert.deepEqual(values.slice(0, 4), ["planned", "shop/orders", "shop/planned", String(sourceItems)]);
+    assert.equal(values[8], "500", "the effective RU/s under a 50% cap");
+
+    const listed = JSON.parse((await cli(["list", "-o", "json"])).stdout);
+    assert.ok(!listed.some((job: { name: string }) => job.name === "planned"));
+    assert.equal(await countItems(target), 0);
+  });
+
+  it("create --dry-run of a missing target fails as create does, exit 1", async function () {
+    const run = await cli(["create", "--job-name", "typo", ...src, ...dest("plannd"), "--dry-run"]);
+    assert.equal(run.code, 1);
+    assert.match(
+      run.stderr,
+      /^error: Owner resource does not exist.*'shop\/plannd'.*Create the target container first/,
+    );
+    assert.equal(run.stdout, "");
+  });
+
   it("refuses a missing target with 'Owner resource does not exist', the misspelt name and the fix; creates nothing", async function () {
     const run = await cli(["create", "--job-name", "typo", ...src, ...dest("json-copi")]);
     assert.equal(run.code, 1);
@@ -357,6 +400,10 @@ describe("cosmos-copy CLI", function () {
       [
         ["create", "--job-name", "j", ...src, ...dest("x"), "--worker-count", "99"],
         /'99' is invalid\. Use a whole number from 1 to 16/,
+      ],
+      [
+        ["create", "--job-name", "j", ...src, ...dest("x"), "--dry-run", "--wait"],
+        /option '--dry-run' cannot be used with option '--wait'/,
       ],
       [["list", "-o", "xml"], /'xml' is invalid\. Allowed choices are table, json, tsv/],
       [["list", "--auth", "cert"], /'cert' is invalid\. Allowed choices are key, aad/],

@@ -20,6 +20,7 @@ import {
 import { followJob, requireCompleted } from "../follow";
 import { examples } from "../help";
 import { formatJobs } from "../output";
+import { formatPlan } from "../plan-output";
 import { withSession } from "../session";
 
 /** `create`: like `az cosmosdb copy create`, for containers in one account. */
@@ -33,6 +34,7 @@ interface CreateOptions {
   sourceThroughputLimit?: ThroughputLimit;
   verificationMode?: VerificationMode;
   wait?: boolean;
+  dryRun?: boolean;
 }
 
 export function registerCreate(program: Command): void {
@@ -73,11 +75,18 @@ export function registerCreate(program: Command): void {
       ).choices(verificationModes),
     )
     .option("--wait", "wait for the job to end, showing its progress; exit 0 if it completes, 1 if not")
+    .addOption(
+      new Option(
+        "--dry-run",
+        "check everything create checks, then print what the copy would take (items, size, estimated RU and time) and create nothing",
+      ).conflicts("wait"),
+    )
     .addHelpText(
       "after",
       examples(
         "cosmos-copy create --job-name orders-v2 --src-nosql database=shop container=orders --dest-nosql database=shop container=orders-v2 --wait",
         "cosmos-copy create --job-name orders-v3 --src-nosql database=shop container=orders --dest-nosql database=shop container=orders-v3 --worker-count 2 --target-throughput-limit 50% --source-throughput-limit 2000",
+        "cosmos-copy create --job-name orders-v3 --src-nosql database=shop container=orders --dest-nosql database=shop container=orders-v3 --target-throughput-limit 50% --dry-run",
       ),
     )
     .action((options: CreateOptions, command: Command) =>
@@ -100,6 +109,10 @@ export function registerCreate(program: Command): void {
         };
         const problems = jobSpecProblems(spec);
         if (problems.length > 0) throw specProblemsError(problems);
+        if (options.dryRun) {
+          process.stdout.write(formatPlan(await session.jobs.plan(spec), session.output));
+          return;
+        }
         const created = await session.jobs.create(spec);
         if (!options.wait) {
           process.stdout.write(formatJobs(created, session.output));

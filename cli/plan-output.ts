@@ -11,7 +11,7 @@ const where = (ref: ContainerRef) => `${ref.database}/${ref.container}`;
 const rows: [label: string, value: (plan: CopyPlan) => string | number | undefined][] = [
   ["Job", (p) => p.name],
   ["Source", (p) => where(p.source)],
-  ["Destination", (p) => where(p.destination)],
+  ["Destination", (p) => p.destination && where(p.destination)],
   ["Items", (p) => p.sourceItemCount],
   ["Size (bytes)", (p) => p.sourceSizeBytes],
   ["Size from", (p) => p.sizeFrom],

@@ -11,7 +11,8 @@ import { verificationSampleSize } from "./verification";
 export interface CopyPlan {
   name: string;
   source: ContainerRef;
-  destination: ContainerRef;
+  /** Undefined: the target does not exist yet (it is created by the same deployment as the job). */
+  destination?: ContainerRef;
   verificationMode: VerificationMode;
   /** Exact, by the same count the job starts with. */
   sourceItemCount: number;
@@ -36,6 +37,11 @@ export interface CopyPlan {
   estimatedRequestUnits: number;
   /** Estimate bound by throughput alone; undefined when the target's rate is unknown (serverless, no cap). */
   estimatedSeconds?: number;
+  /**
+   * Set when the target does not exist yet and the job has no cap in RU/s: its rate cannot be read, so
+   * `estimatedSeconds` assumes this many RU/s (more take proportionally less time).
+   */
+  assumedRequestUnitsPerSecond?: number;
   /** What the plan's own data-plane reads cost (in the source; metadata reads are not billed to it). */
   planRequestCharge: number;
 }
@@ -95,20 +101,28 @@ export function estimatePlan(
   };
 }
 
-/** Measures and estimates a copy of a spec that `preflight` has passed. */
+/** The rate a plan's time assumes for a target that does not exist yet (a round figure to scale from). */
+const assumedTargetRate = 1000;
+
+/**
+ * Measures and estimates a copy of a spec that `preflight` has passed, or, without a destination, one whose
+ * target does not exist yet (see `CopyPlan.assumedRequestUnitsPerSecond`).
+ */
 export async function planCopy(
   client: CosmosClient,
-  spec: JobSpec & { options: CopyOptions },
+  spec: Omit<JobSpec, "destination"> & { destination?: ContainerRef; options: CopyOptions },
 ): Promise<CopyPlan> {
   const container = (ref: ContainerRef) => client.database(ref.database).container(ref.container);
   const source = container(spec.source);
   const [measured, throughput] = await Promise.all([
     measureSource(source),
-    jobThroughput(spec, source, container(spec.destination)),
+    jobThroughput(spec, source, spec.destination && container(spec.destination)),
   ]);
+  const assumed =
+    spec.destination === undefined && throughput.writeCeiling === undefined ? assumedTargetRate : undefined;
   const rates = {
     targetRequestUnitsPerSecond: throughput.targetProvisioned,
-    effectiveRequestUnitsPerSecond: throughput.writeCeiling,
+    effectiveRequestUnitsPerSecond: throughput.writeCeiling ?? assumed,
     // Unpaced without a cap, the reads still cannot outrun what the source has.
     sourceRequestUnitsPerSecond: ceilingOf(throughput.sourceProvisioned, throughput.readCap),
   };
@@ -123,6 +137,7 @@ export async function planCopy(
     sampledItems: measured.sampledItems,
     ...rates,
     ...estimatePlan(measured, rates, spec.options.verificationMode),
+    ...(assumed === undefined ? {} : { assumedRequestUnitsPerSecond: assumed }),
     planRequestCharge: Math.round(measured.requestCharge * 100) / 100,
   };
 }
@@ -148,6 +163,9 @@ function duration(seconds: number): string {
 
 /** Why there is no time estimate, or the estimate with the rate it assumes. */
 function timeOf(plan: CopyPlan): string {
+  if (plan.assumedRequestUnitsPerSecond !== undefined && plan.estimatedSeconds !== undefined) {
+    return `~${duration(plan.estimatedSeconds)} at ${count.format(plan.assumedRequestUnitsPerSecond)} RU/s, less with more (estimate; the target's throughput is read once it exists)`;
+  }
   if (plan.estimatedSeconds === undefined) {
     return "time not estimated: the target has no provisioned throughput (serverless) and the job no targetThroughputLimit";
   }
@@ -165,7 +183,7 @@ export function describePlan(plan: CopyPlan): string {
       ? `${bytes(plan.sourceSizeBytes)} (the service's figure)`
       : `~${bytes(plan.sourceSizeBytes)} (from a sample of ${count.format(plan.sampledItems)} items)`;
   return (
-    `${plan.name}: ${where(plan.source)} → ${where(plan.destination)}, ` +
+    `${plan.name}: ${where(plan.source)} → ${plan.destination ? where(plan.destination) : "a target this deployment creates"}, ` +
     `${count.format(plan.sourceItemCount)} items, ${size}; ` +
     `~${count.format(plan.estimatedRequestUnits)} RU (estimate); ${timeOf(plan)}; ` +
     `plan cost ${count.format(Math.ceil(plan.planRequestCharge))} RU`

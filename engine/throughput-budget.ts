@@ -81,19 +81,29 @@ export interface JobThroughput {
   readCap?: number;
 }
 
+/**
+ * `target` undefined: it does not exist yet (a plan made before the deployment that creates it), so its
+ * rate is unknown, and so is a cap given as a share of it.
+ */
 export async function jobThroughput(
-  job: { source: ContainerRef; destination: ContainerRef; options: CopyOptions },
+  job: { source: ContainerRef; destination?: ContainerRef; options: CopyOptions },
   source: Container,
-  target: Container,
+  target: Container | undefined,
 ): Promise<JobThroughput> {
   const [targetProvisioned, sourceProvisioned] = await Promise.all([
-    provisionedThroughput(target),
+    target && provisionedThroughput(target),
     provisionedThroughput(source),
   ]);
-  const writeCap = resolveLimit(job.options.targetThroughputLimit, targetProvisioned, {
-    field: "targetThroughputLimit",
-    container: job.destination,
-  });
+  const { targetThroughputLimit } = job.options;
+  const writeCap =
+    job.destination === undefined
+      ? targetThroughputLimit && "requestUnitsPerSecond" in targetThroughputLimit
+        ? targetThroughputLimit.requestUnitsPerSecond
+        : undefined
+      : resolveLimit(targetThroughputLimit, targetProvisioned, {
+          field: "targetThroughputLimit",
+          container: job.destination,
+        });
   const readCap = resolveLimit(job.options.sourceThroughputLimit, sourceProvisioned, {
     field: "sourceThroughputLimit",
     container: job.source,

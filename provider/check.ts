@@ -1,7 +1,8 @@
 import type * as pulumi from "@pulumi/pulumi";
-import { CopyJobError, jobSpecProblems } from "../engine";
+import { CopyJobError, describePlan, jobSpecProblems } from "../engine";
 import { withJobs } from "./connect";
 import { diffInputs } from "./diff";
+import { engineLog } from "./engine-log";
 import { X509Certificate } from "node:crypto";
 import { isUnknown, specOf, type AccountInputs, type JobInputs } from "./inputs";
 
@@ -87,14 +88,39 @@ function accountChecksPossible(news: JobInputs): boolean {
   return ![news.account, news.accountKey, news.source, news.destination, news.jobName].some(isUnknown);
 }
 
+/**
+ * Plans this provider process has shown, by resource and spec: Pulumi checks a replacement twice (with
+ * the old inputs, then without), and one plan is enough.
+ */
+const plannedCopies = new Set<string>();
+
+/**
+ * The checks that need the account: everything `create` checks, and for a new or replacing copy its plan
+ * (items, size, estimated RU and time), shown on the resource where `pulumi preview` prints it.
+ */
+async function checkAgainstAccount(olds: JobInputs | Record<string, never>, news: JobInputs): Promise<void> {
+  const spec = specOf(news);
+  const options = { owner: news.resourceUrn };
+  const planKey = JSON.stringify([news.resourceUrn, spec]);
+  await withJobs(news, async (jobs) => {
+    if (!isNewCopy(olds, news) || plannedCopies.has(planKey)) {
+      await jobs.preflight(spec, options);
+      return;
+    }
+    const plan = await jobs.plan(spec, options);
+    plannedCopies.add(planKey);
+    await engineLog.info(news.resourceUrn, `plan: ${describePlan(plan)}`);
+  });
+}
+
 export async function check(
-  _olds: JobInputs,
+  olds: JobInputs | Record<string, never>,
   news: JobInputs,
 ): Promise<pulumi.dynamic.CheckResult<JobInputs>> {
   const failures = inputProblems(news);
   if (failures.length === 0 && accountChecksPossible(news)) {
     try {
-      await withJobs(news, (jobs) => jobs.preflight(specOf(news), { owner: news.resourceUrn }));
+      await checkAgainstAccount(olds, news);
     } catch (error) {
       failures.push(failureOf(error));
     }
@@ -103,6 +129,6 @@ export async function check(
 }
 
 /** A job that does not exist yet, or is about to be replaced: the one a plan is worth making for. */
-export function isNewCopy(olds: JobInputs | Record<string, never>, news: JobInputs): boolean {
+function isNewCopy(olds: JobInputs | Record<string, never>, news: JobInputs): boolean {
   return Object.keys(olds).length === 0 || diffInputs(olds as JobInputs, news).replaces.length > 0;
 }

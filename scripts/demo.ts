@@ -70,6 +70,8 @@ async function main(): Promise<void> {
       key: { value: emulator.key, secret: true },
       caCertificate: { value: emulator.certificate ?? "" },
     });
+    say("▶ pulumi preview (examples/local): what will be created, and the copy's plan");
+    await stack.preview({ onOutput: (text) => process.stdout.write(text) });
     say("▶ pulumi up (examples/local): target shop/orders-by-customer, partition key /customerId");
     const deployed = performance.now();
     const result = await stack.up({ onOutput: (text) => process.stdout.write(text) });

@@ -1,6 +1,6 @@
 import { CopyJobError } from "./errors";
 import { EtagConflict, updateJob, type StateStore } from "./state-store";
-import { elapsedSince, type JobError, type JobRecord, type JobStatus, type Verification } from "./types";
+import { runningTime, type JobError, type JobRecord, type JobStatus, type Verification } from "./types";
 
 /**
  * Every change of a job's status, and the account's job slot that goes with it, in one place. Jobs in one
@@ -48,12 +48,10 @@ export async function transitionJob(
       ...current,
       ...patch(current),
       status: to,
-      ...(ends
-        ? {
-            completedAt: new Date(now).toISOString(),
-            durationMs: elapsedSince(current.startedAt, now),
-          }
-        : {}),
+      // The job's clock stops whenever it leaves Running, so a pause or a failure it is resumed from
+      // never counts as running time.
+      ...(current.status === "Running" ? { durationMs: runningTime(current, now) } : {}),
+      ...(ends ? { completedAt: new Date(now).toISOString() } : {}),
     };
   });
   if (!job) return { outcome: "missing" };
@@ -153,9 +151,11 @@ async function startJob(
   start: (pending: JobRecord) => Promise<Partial<JobRecord>>,
 ): Promise<JobRecord | undefined> {
   const fields = await start(pending);
+  const now = Date.now();
   const result = await transitionJob(store, pending.name, "Running", (job) => ({
     ...fields,
-    startedAt: job.startedAt ?? new Date().toISOString(),
+    startedAt: job.startedAt ?? new Date(now).toISOString(),
+    runningSince: new Date(now - job.durationMs).toISOString(),
     writeRegion: job.writeRegion ?? fields.writeRegion,
     totalCount: job.totalCount || (fields.totalCount ?? 0),
   }));

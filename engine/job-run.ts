@@ -15,7 +15,7 @@ import { updateJob, type StateStore } from "./state-store";
 import { ceilingOf, provisionedThroughput, resolveLimit } from "./throughput-budget";
 import { TargetRanges } from "./target-ranges";
 import { ThroughputPacer } from "./throughput-pacer";
-import { elapsedSince, type JobRecord, type RangeRecord } from "./types";
+import { runningTime, type JobRecord, type RangeRecord } from "./types";
 import { verifyCopy } from "./verification";
 
 /**
@@ -273,13 +273,14 @@ async function recordProgress(
   }
   const processedCount = ranges.reduce((sum, range) => sum + range.processedCount, 0);
   const workerCount = Object.values(processedByWorker).filter((count) => count > 0).length;
-  return updateJob(store, name, (job) =>
-    job.processedCount === processedCount &&
-    job.workerCount === workerCount &&
-    elapsedSince(job.startedAt) - job.durationMs < durationRefreshMs
-      ? undefined
-      : { ...job, processedCount, processedByWorker, workerCount, durationMs: elapsedSince(job.startedAt) },
-  );
+  return updateJob(store, name, (job) => {
+    const durationMs = runningTime(job);
+    const unchanged =
+      job.processedCount === processedCount &&
+      job.workerCount === workerCount &&
+      durationMs - job.durationMs < durationRefreshMs;
+    return unchanged ? undefined : { ...job, processedCount, processedByWorker, workerCount, durationMs };
+  });
 }
 
 /**

@@ -156,6 +156,28 @@ describe("engine units", function () {
       assert.match(job?.error?.message ?? "", /source has 10 items, the copy read 9, the target has 9/);
       assert.match(job?.error?.message ?? "", /of 9 sampled items the target lacks or differs on 'o-3'/);
     });
+
+    it("counts only the time a job runs in durationMs: not while it is paused", async function () {
+      const store = new MemoryStateStore();
+      await store.insertJob(jobNamed("job", "2026-01-01T00:00:00Z"));
+      const started = (await claimJob(store, starting)) as JobRecord;
+      // As if it had started an hour ago and been paused for all of it but its last 5 seconds.
+      const hourAgo = Date.now() - 3_600_000;
+      await store.replaceJob({
+        ...started,
+        startedAt: new Date(hourAgo).toISOString(),
+        runningSince: new Date(Date.now() - 5_000).toISOString(),
+      });
+      const paused = await requestTransition(store, "job", "Paused");
+      assert.ok(paused.durationMs >= 5_000 && paused.durationMs < 6_000, `${paused.durationMs} ms`);
+      await requestTransition(store, "job", "Pending");
+      const again = (await claimJob(store, starting)) as JobRecord;
+      assert.equal(again.startedAt, new Date(hourAgo).toISOString(), "it started when it first ran");
+      assert.ok(Date.now() - Date.parse(again.runningSince ?? "") >= 5_000, "its clock carries on from 5 s");
+      await failJob(store, "job", { code: "Boom", message: "boom" });
+      const failed = await store.getJob("job");
+      assert.ok(failed!.durationMs >= 5_000 && failed!.durationMs < 6_000, `${failed!.durationMs} ms`);
+    });
   });
 
   describe("job spec", function () {

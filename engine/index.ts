@@ -1,6 +1,7 @@
 export { CopyJobs, type CreateOptions, type WaitOptions } from "./jobs";
 export { CopyWorker, maxRecopiedItems, type WorkerOptions, type WorkerExit } from "./worker";
 export { CopyJobError, classifyConnectionFailure, type ConnectionFailure } from "./errors";
+export { resumeRefusal } from "./job-lifecycle";
 export {
   validateJobSpec,
   jobSpecProblems,

@@ -213,7 +213,9 @@ export async function runJob(ctx: JobRunContext, started: JobRecord): Promise<vo
       rangeEnded = new AbortController();
       await ctx.heartbeat();
       const job = await store.getJob(started.name);
-      if (job?.status !== "Running") break;
+      // Only the run this worker joined: a job paused or failed and resumed since, and running again, is a
+      // new run that must not inherit this one's leftovers (a failure of its ranges, its target's routing).
+      if (job?.status !== "Running" || job.runningSince !== started.runningSince) break;
       if (failure !== undefined) {
         await failJob(store, job.name, describeError(failure));
         break;

@@ -1,4 +1,4 @@
-import type { JobRecord } from "../engine";
+import { resumeRefusal, type JobRecord } from "../engine";
 import { progressDisplay } from "./progress";
 import type { Session } from "./session";
 
@@ -33,13 +33,18 @@ export async function followJob(session: Session, name: string): Promise<JobReco
 }
 
 function outcomeProblem(job: JobRecord): string | undefined {
+  const recreate = `delete it (cosmos-copy delete --job-name ${job.name}) and create it again`;
   switch (job.status) {
     case "Completed":
       return undefined;
     case "Cancelled":
-      return `Job '${job.name}' was cancelled after copying ${job.processedCount} of ${job.totalCount} items. To copy again, delete it (cosmos-copy delete --job-name ${job.name}) and create it again.`;
-    default:
-      return `Job '${job.name}' ended ${job.status}${job.error ? ` with ${job.error.code}: ${job.error.message}` : "."} Fix the cause, then delete the job (cosmos-copy delete --job-name ${job.name}) and create it again.`;
+      return `Job '${job.name}' was cancelled after copying ${job.processedCount} of ${job.totalCount} items. To copy again, ${recreate}.`;
+    default: {
+      const fix = resumeRefusal(job)
+        ? `It cannot be resumed: ${recreate}.`
+        : `Fix the cause, then resume it from its checkpoints (cosmos-copy resume --job-name ${job.name}).`;
+      return `Job '${job.name}' ended ${job.status}${job.error ? ` with ${job.error.code}: ${job.error.message}` : "."} ${fix}`;
+    }
   }
 }
 

@@ -2,6 +2,7 @@ export { CopyJobs, type CreateOptions, type PreflightOptions, type WaitOptions }
 export { describePlan, type CopyPlan } from "./copy-plan";
 export { CopyWorker, maxRecopiedItems, type WorkerOptions, type WorkerExit } from "./worker";
 export { CopyJobError, classifyConnectionFailure, type ConnectionFailure } from "./errors";
+export { resumeRefusal } from "./job-lifecycle";
 export {
   validateJobSpec,
   jobSpecProblems,

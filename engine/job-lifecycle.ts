@@ -1,24 +1,58 @@
 import { CopyJobError } from "./errors";
 import { EtagConflict, updateJob, type StateStore } from "./state-store";
-import { elapsedSince, type JobError, type JobRecord, type JobStatus, type Verification } from "./types";
+import { runningTime, type JobError, type JobRecord, type JobStatus, type Verification } from "./types";
 
 /**
  * Every change of a job's status, and the account's job slot that goes with it, in one place. Jobs in one
  * account run one at a time, in creation order: the slot document names the job that runs. A job that
- * leaves Running or Pending for anything but each other gives the slot up here, and nowhere else.
+ * leaves Running or Pending for anything but each other gives the slot up here, and nowhere else; a paused
+ * or failed job that is resumed queues as Pending and is handed the slot like any other.
  */
 const allowed: Record<JobStatus, readonly JobStatus[]> = {
   Pending: ["Running", "Paused", "Cancelled", "Failed"],
   Running: ["Completed", "Failed", "Paused", "Cancelled"],
   Paused: ["Pending", "Cancelled"],
   Completed: [],
-  Failed: [],
+  // Resumed from its checkpoints once its cause is fixed (see `CopyJobs.resume`), unless `resumeRefusal`.
+  Failed: ["Pending"],
   Cancelled: [],
 };
 
 export function canTransition(from: JobStatus, to: JobStatus): boolean {
   return allowed[from].includes(to);
 }
+
+/**
+ * Why a failed job cannot be resumed, if it cannot: a failover moved the account's write region while it
+ * ran, and the service rules that a copy job does not continue across one.
+ */
+export function resumeRefusal(job: JobRecord): CopyJobError | undefined {
+  if (job.status !== "Failed" || job.error?.code !== "WriteRegionChanged") return undefined;
+  return new CopyJobError(
+    "JobMustBeRecreated",
+    `Cannot resume job '${job.name}': the account's write region changed while it ran (WriteRegionChanged), and a copy job cannot continue across a failover.`,
+    `Delete job '${job.name}' and create it again.`,
+  );
+}
+
+/** The table, and for a failed job a failure it can be resumed from. */
+function allows(job: JobRecord, to: JobStatus): boolean {
+  return canTransition(job.status, to) && !resumeRefusal(job);
+}
+
+/**
+ * What a failed job's run recorded that its next run makes untrue: the failure, the closing check and who
+ * ran it, the end time. The source is counted again when it starts (it may have gained items since, often
+ * why verification failed). What was copied carries on: the counts, the checkpoints, `startedAt`, and the
+ * write region, so a failover while the job sat failed fails it again at its first region check.
+ */
+const clearedOnResume: Partial<JobRecord> = {
+  error: undefined,
+  verification: undefined,
+  verifyingWorker: undefined,
+  completedAt: undefined,
+  totalCount: 0,
+};
 
 /** Statuses that hold (or wait for) the slot. */
 function holdsSlot(status: JobStatus): boolean {
@@ -41,19 +75,18 @@ export async function transitionJob(
 ): Promise<TransitionResult> {
   let refused = false;
   const job = await updateJob(store, name, (current) => {
-    refused = !canTransition(current.status, to);
+    refused = !allows(current, to);
     if (refused) return undefined;
     const ends = to === "Completed" || to === "Failed" || to === "Cancelled";
     return {
       ...current,
+      ...(current.status === "Failed" ? clearedOnResume : {}),
       ...patch(current),
       status: to,
-      ...(ends
-        ? {
-            completedAt: new Date(now).toISOString(),
-            durationMs: elapsedSince(current.startedAt, now),
-          }
-        : {}),
+      // The job's clock stops whenever it leaves Running, so a pause or a failure it is resumed from
+      // never counts as running time.
+      ...(current.status === "Running" ? { durationMs: runningTime(current, now) } : {}),
+      ...(ends ? { completedAt: new Date(now).toISOString() } : {}),
     };
   });
   if (!job) return { outcome: "missing" };
@@ -73,6 +106,8 @@ export async function requestTransition(
     throw new CopyJobError("JobNotFound", `No copy job named '${name}' exists in this account.`);
   }
   if (result.outcome === "refused") {
+    const refusal = to === "Pending" ? resumeRefusal(result.job) : undefined;
+    if (refusal) throw refusal;
     const verb = {
       Paused: ["pause", "paused"],
       Pending: ["resume", "resumed"],
@@ -153,9 +188,11 @@ async function startJob(
   start: (pending: JobRecord) => Promise<Partial<JobRecord>>,
 ): Promise<JobRecord | undefined> {
   const fields = await start(pending);
+  const now = Date.now();
   const result = await transitionJob(store, pending.name, "Running", (job) => ({
     ...fields,
-    startedAt: job.startedAt ?? new Date().toISOString(),
+    startedAt: job.startedAt ?? new Date(now).toISOString(),
+    runningSince: new Date(now - job.durationMs).toISOString(),
     writeRegion: job.writeRegion ?? fields.writeRegion,
     totalCount: job.totalCount || (fields.totalCount ?? 0),
   }));

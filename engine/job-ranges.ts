@@ -68,3 +68,28 @@ export async function syncRangeRecords(
   }
   return new Map(feedRanges.map((range) => [boundsOf(range), range]));
 }
+
+/**
+ * Opens every drained range of a failed job again before it is resumed, so its next run reads each range's
+ * change feed on from the checkpoint before it verifies again. That is what resuming honestly means after
+ * any failure, a failed verification included: the checkpoints stay where the copy got to, and the feed
+ * from there holds exactly what the source gained since (items inserted during the offline copy are
+ * copied; a range with nothing new costs one read). What reading on cannot repair still fails the next
+ * verification: an item deleted from the source, one the target holds that the source never had, or one
+ * updated after it was read (read, and counted, a second time).
+ */
+export async function reopenRanges(store: StateStore, jobName: string): Promise<void> {
+  for (const listed of await store.listRanges(jobName)) {
+    let range: RangeRecord | undefined = listed;
+    while (range?.drained) {
+      try {
+        await store.replaceRange({ ...range, drained: false });
+        break;
+      } catch (error) {
+        // A worker of the failed run giving its lease back: read it again and reopen that.
+        if (!(error instanceof EtagConflict)) throw error;
+        range = await store.getRange(jobName, range.id);
+      }
+    }
+  }
+}

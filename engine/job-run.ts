@@ -16,7 +16,7 @@ import { updateJob, type StateStore } from "./state-store";
 import { jobThroughput } from "./throughput-budget";
 import { TargetRanges } from "./target-ranges";
 import { ThroughputPacer } from "./throughput-pacer";
-import { elapsedSince, type JobRecord, type RangeRecord } from "./types";
+import { runningTime, type JobRecord, type RangeRecord } from "./types";
 import { verifyCopy } from "./verification";
 
 /**
@@ -202,7 +202,9 @@ export async function runJob(ctx: JobRunContext, started: JobRecord): Promise<vo
       rangeEnded = new AbortController();
       await ctx.heartbeat();
       const job = await store.getJob(started.name);
-      if (job?.status !== "Running") break;
+      // Only the run this worker joined: a job paused or failed and resumed since, and running again, is a
+      // new run that must not inherit this one's leftovers (a failure of its ranges, its target's routing).
+      if (job?.status !== "Running" || job.runningSince !== started.runningSince) break;
       // New options (`updateOptions`): end this run; the worker claims the job again and runs it with them.
       if (!isDeepStrictEqual(job.options, started.options)) {
         ctx.log(`options of ${job.name} changed: restarting from the checkpoints`);
@@ -267,13 +269,14 @@ async function recordProgress(
   }
   const processedCount = ranges.reduce((sum, range) => sum + range.processedCount, 0);
   const workerCount = Object.values(processedByWorker).filter((count) => count > 0).length;
-  return updateJob(store, name, (job) =>
-    job.processedCount === processedCount &&
-    job.workerCount === workerCount &&
-    elapsedSince(job.startedAt) - job.durationMs < durationRefreshMs
-      ? undefined
-      : { ...job, processedCount, processedByWorker, workerCount, durationMs: elapsedSince(job.startedAt) },
-  );
+  return updateJob(store, name, (job) => {
+    const durationMs = runningTime(job);
+    const unchanged =
+      job.processedCount === processedCount &&
+      job.workerCount === workerCount &&
+      durationMs - job.durationMs < durationRefreshMs;
+    return unchanged ? undefined : { ...job, processedCount, processedByWorker, workerCount, durationMs };
+  });
 }
 
 /**

@@ -4,7 +4,8 @@ import { isDeepStrictEqual } from "node:util";
 import { createCosmosClient } from "./connection";
 import { planCopy, type CopyPlan } from "./copy-plan";
 import { CopyJobError, explainConnectionError, ownerResourceMissing, serviceStatus } from "./errors";
-import { removeJob, requestTransition } from "./job-lifecycle";
+import { removeJob, requestTransition, resumeRefusal } from "./job-lifecycle";
+import { reopenRanges } from "./job-ranges";
 import { CosmosStateStore, updateJob, type StateStore } from "./state-store";
 import { provisionedThroughput, resolveLimit } from "./throughput-budget";
 import {
@@ -16,6 +17,7 @@ import {
   type JobSpec,
 } from "./types";
 import { validateJobSpec } from "./validation";
+import { countItems } from "./verification";
 import { ensureWorkers } from "./worker-process";
 
 /**
@@ -217,7 +219,7 @@ export class CopyJobs {
     return store ? store.listJobs() : [];
   }
 
-  private async transition(name: string, to: "Paused" | "Pending" | "Cancelled"): Promise<JobRecord> {
+  private async transition(name: string, to: "Paused" | "Cancelled"): Promise<JobRecord> {
     await this.get(name);
     return requestTransition(await this.state(), name, to);
   }
@@ -226,12 +228,50 @@ export class CopyJobs {
     return this.transition(name, "Paused");
   }
 
-  /** A resumed job queues again; as the oldest unfinished job it runs as soon as the slot is free. */
+  /**
+   * A paused job, or a failed one whose cause is fixed, queues again and carries on from its checkpoints;
+   * as the oldest unfinished job it runs as soon as the slot is free. A failed job is checked first (see
+   * `checkResumable`), and refused with nothing written if it cannot carry on.
+   */
   async resume(name: string, options: CreateOptions = {}): Promise<JobRecord> {
-    const job = await this.transition(name, "Pending");
-    if (options.startWorker !== false)
-      await ensureWorkers(await this.state(), this.connection, job.options.workerCount);
-    return job;
+    const job = await this.get(name);
+    const store = await this.state();
+    if (job.status === "Failed") {
+      await this.checkResumable(store, job);
+      await reopenRanges(store, name);
+    }
+    const resumed = await requestTransition(store, name, "Pending");
+    if (options.startWorker !== false) {
+      await ensureWorkers(store, this.connection, resumed.options.workerCount);
+    }
+    return resumed;
+  }
+
+  /**
+   * A failed job carries on only where its checkpoints still hold: not after a failover, only with both
+   * containers there, and only into a target that holds at least the items they count as copied. A target
+   * deleted and created again holds none of them: carrying on would leave it short (the closing check would
+   * fail the job only after the rest was copied), unless its items were restored.
+   */
+  private async checkResumable(store: StateStore, job: JobRecord): Promise<void> {
+    const refusal = resumeRefusal(job);
+    if (refusal) throw refusal;
+    const { destination } = job;
+    let held: number;
+    try {
+      await this.requireContainer("source", job.source);
+      await this.requireContainer("destination", destination);
+      held = await countItems(this.client.database(destination.database).container(destination.container));
+    } catch (error) {
+      throw explainConnectionError(error, this.connection.endpoint);
+    }
+    const copied = (await store.listRanges(job.name)).reduce((sum, range) => sum + range.processedCount, 0);
+    if (held >= copied) return;
+    throw new CopyJobError(
+      "TargetMissingCopiedItems",
+      `Cannot resume job '${job.name}': its checkpoints count ${copied} items copied into ${destination.database}/${destination.container}, which holds ${held}, so carrying on from them would leave the target short.`,
+      "If the target was deleted and created again, restore its items (a point-in-time restore of the deleted container) and resume; otherwise delete the job and create it again to copy everything.",
+    );
   }
 
   /**

@@ -123,9 +123,14 @@ export interface JobRecord {
   writeRegion?: string;
   createdAt: string;
   startedAt?: string;
+  /**
+   * When the job last went Running, moved back by the time it had run before, so that the time since is
+   * its running time: a pause or a failure it was resumed from does not count.
+   */
+  runningSince?: string;
   completedAt?: string;
   lastUpdatedUtcTime: string;
-  /** Milliseconds spent running so far (Azure reports it as a duration). */
+  /** Milliseconds spent Running so far (Azure reports it as a duration); its clock stops when the job does. */
   durationMs: number;
   _etag?: string;
 }
@@ -156,7 +161,10 @@ export function rangeRecordId(jobName: string, minInclusive: string, maxExclusiv
   return `${jobName}:[${minInclusive},${maxExclusive})`;
 }
 
-/** Milliseconds since a job started running (0 if it has not), the job's `durationMs` as of `now`. */
-export function elapsedSince(startedAt: string | undefined, now = Date.now()): number {
-  return startedAt ? now - Date.parse(startedAt) : 0;
+/** The job's `durationMs` as of `now`: it grows while the job is Running and stands still otherwise. */
+export function runningTime(
+  job: Pick<JobRecord, "status" | "runningSince" | "durationMs">,
+  now = Date.now(),
+): number {
+  return job.status === "Running" && job.runningSince ? now - Date.parse(job.runningSince) : job.durationMs;
 }

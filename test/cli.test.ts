@@ -6,11 +6,13 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { startEmulator } from "../emulator";
-import { CopyJobs } from "../engine";
+import { CopyJobs, maxRecopiedItems } from "../engine";
 import { CosmosStateStore } from "../engine/state-store";
 import { workerLogDirectory } from "../engine/worker-process";
 import { openEndpoint, tempDir, usingExternalEndpoint, type TestEndpoint } from "./support/cosmos-endpoint";
+import { checkpointsAtRest, restoreCheckpointedItems } from "./support/restore";
 import { seedContainer } from "./support/seed";
+import { writesTaken } from "./support/worker-process";
 
 /**
  * The `cosmos-copy` CLI as users run it: child processes of `bin/cosmos-copy.js` against a cosmos-emulator,
@@ -555,6 +557,70 @@ describe("cosmos-copy CLI", function () {
     );
     const table = await cli(["show", "--job-name", "tampered"]);
     assert.match(table.stdout, /\ntampered: VerificationMismatch: The target does not match the source/);
+  });
+
+  it("resume carries a job failed by its target's deletion on from its checkpoints, once the target is restored", async function () {
+    if (usingExternalEndpoint) this.skip(); // re-copies are counted from cosmos-emulator's partition LSNs
+    const doomed = await container(shop, "doomed");
+    const ranges = (await shop.container("orders").getFeedRanges()).length;
+    const pageSize = 10;
+    const bound = maxRecopiedItems(pageSize, ranges);
+    // Capped at 1,000 RU/s so the copy lasts long enough to delete the target under it.
+    const waiting = start(process.execPath, [
+      bin,
+      "create",
+      "--job-name",
+      "doomed",
+      ...src,
+      ...dest("doomed"),
+      "--page-size",
+      String(pageSize),
+      "--target-throughput-limit",
+      "1000",
+      "--wait",
+    ]);
+    /** The count the waiting command printed last. */
+    const copied = () =>
+      Math.max(
+        0,
+        ...Array.from(waiting.output.stderr.matchAll(/doomed: Running (\d+)\//g), (m) => Number(m[1])),
+      );
+    await until(() => copied() > bound, `more than ${bound} items copied`);
+    await doomed.delete();
+    assert.equal(await waiting.done, 1);
+    assert.match(
+      waiting.output.stderr,
+      /error: Job 'doomed' ended Failed with Http404\.1003: .*Owner resource does not exist.* Fix the cause, then resume it from its checkpoints \(cosmos-copy resume --job-name doomed\)/,
+    );
+
+    const missing = await cli(["resume", "--job-name", "doomed"]);
+    assert.equal(missing.code, 1);
+    assert.match(
+      missing.stderr,
+      /error: Owner resource does not exist: the destination container 'shop\/doomed'/,
+    );
+    const recreated = await container(shop, "doomed");
+    const short = await cli(["resume", "--job-name", "doomed"]);
+    assert.equal(short.code, 1);
+    assert.match(
+      short.stderr,
+      /error: Cannot resume job 'doomed': its checkpoints count \d+ items copied into shop\/doomed, which holds 0/,
+    );
+
+    const checkpoints = await checkpointsAtRest(await CosmosStateStore.open(cosmos.client), "doomed");
+    await restoreCheckpointedItems(shop.container("orders"), recreated, checkpoints);
+    const resumed = await cli(["resume", "--job-name", "doomed", "-o", "json"]);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    const { properties } = JSON.parse(resumed.stdout);
+    assert.equal(properties.status, "Pending");
+    assert.equal(properties.error, undefined);
+    assert.ok(properties.processedCount > bound, "its progress is kept");
+    const watched = await cli(["show", "--job-name", "doomed", "--watch", "-o", "json"]);
+    assert.equal(watched.code, 0, watched.stderr);
+    assert.equal(JSON.parse(watched.stdout).properties.status, "Completed");
+    assert.equal(await countItems(recreated), sourceItems);
+    const recopied = (await writesTaken(recreated)) - sourceItems;
+    assert.ok(recopied >= 0 && recopied <= bound, `re-copied ${recopied}, at most ${bound}`);
   });
 
   it("delete removes the job's record and never its data", async function () {

@@ -5,6 +5,7 @@ import { CopyJobs, CopyWorker, stateDatabaseId, type JobRecord, type JobSpec } f
 import { CosmosStateStore } from "../engine/state-store";
 import { openEndpoint, usingExternalEndpoint, type TestEndpoint } from "./support/cosmos-endpoint";
 import { readAllItems, seedContainer } from "./support/seed";
+import { until } from "./support/until";
 import { startWorkerProcess, writesTaken } from "./support/worker-process";
 
 /**
@@ -14,21 +15,6 @@ import { startWorkerProcess, writesTaken } from "./support/worker-process";
  * RU figures come from cosmos-emulator's request statistics, so these run against the local emulator only.
  */
 const leaseDurationMs = 2_000;
-
-async function until<T>(
-  read: () => Promise<T>,
-  done: (value: T) => boolean,
-  what: string,
-  timeoutMs = 120_000,
-) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 describe("copy engine under request-unit limits", function () {
   let cosmos: TestEndpoint;

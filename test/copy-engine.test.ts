@@ -1,6 +1,7 @@
 import type { Container, Database } from "@azure/cosmos";
 import assert from "node:assert/strict";
 import { CopyJobs, CopyWorker, stateDatabaseId, type AccountConnection, type JobRecord } from "../engine";
+import { CosmosStateStore } from "../engine/state-store";
 import { openEndpoint, uniqueName, type TestEndpoint } from "./support/cosmos-endpoint";
 import { readAllItems, seedContainer } from "./support/seed";
 
@@ -266,7 +267,7 @@ describe("copy engine", function () {
     await running;
   });
 
-  it("fails a running job when the account's write region changes", async function () {
+  it("fails a running job when the account's write region changes, and refuses to resume it", async function () {
     const source = await container("regional", "/pk");
     await container("regional-target", "/pk", 400);
     await seedContainer(source, { count: 3000, partitionKeys: 30, itemBytes: 1000 });
@@ -297,6 +298,17 @@ describe("copy engine", function () {
     assert.equal(job.error?.code, "WriteRegionChanged");
     assert.match(job.error!.message, /create it again/);
     await cosmos.admin!.setWriteRegion(job.writeRegion!);
+
+    const store = await CosmosStateStore.open(cosmos.client);
+    const ranges = await store.listRanges("regional");
+    const refused = await expectFailure(jobs.resume("regional", { startWorker: false }));
+    assert.equal(refused.code, "JobMustBeRecreated");
+    assert.match(
+      refused.message,
+      /^Cannot resume job 'regional': the account's write region changed .* Delete job 'regional' and create it again\.$/,
+    );
+    assert.deepEqual(await jobs.get("regional"), job, "the job is left as it was");
+    assert.deepEqual(await store.listRanges("regional"), ranges, "and so are its checkpoints");
   });
 
   it("completes exactly through a 429 storm, injected 503s and connection resets", async function () {

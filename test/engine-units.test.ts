@@ -10,6 +10,7 @@ import {
   requestTransition,
   transitionJob,
 } from "../engine/job-lifecycle";
+import { reopenRanges } from "../engine/job-ranges";
 import { LeaseManager } from "../engine/lease-manager";
 import { ThroughputPacer } from "../engine/throughput-pacer";
 import { validateJobSpec } from "../engine/validation";
@@ -68,9 +69,12 @@ const starting = async () => ({ writeRegion: "West US", totalCount: 10 });
 
 describe("engine units", function () {
   describe("job lifecycle", function () {
-    it("allows only the service's transitions; ended jobs never change again", function () {
-      for (const ended of ["Completed", "Failed", "Cancelled"] as const) {
+    it("allows only the service's transitions; completed and cancelled jobs never change again", function () {
+      for (const ended of ["Completed", "Cancelled"] as const) {
         for (const to of jobStatuses) assert.equal(canTransition(ended, to), false, `${ended} → ${to}`);
+      }
+      for (const to of jobStatuses) {
+        assert.equal(canTransition("Failed", to), to === "Pending", `Failed → ${to}: only resumed, to queue`);
       }
       assert.equal(canTransition("Paused", "Running"), false, "a resumed job queues first");
       assert.equal(canTransition("Paused", "Pending"), true);
@@ -155,6 +159,105 @@ describe("engine units", function () {
       assert.equal(job?.error?.code, "VerificationMismatch");
       assert.match(job?.error?.message ?? "", /source has 10 items, the copy read 9, the target has 9/);
       assert.match(job?.error?.message ?? "", /of 9 sampled items the target lacks or differs on 'o-3'/);
+    });
+
+    it("resumes a failed job: Pending with its failure cleared and its progress kept, then the slot again", async function () {
+      const store = new MemoryStateStore();
+      await store.insertJob(jobNamed("failed", "2026-01-01T00:00:00Z"));
+      await store.insertJob(jobNamed("next", "2026-01-02T00:00:00Z"));
+      const running = (await claimJob(store, starting)) as JobRecord;
+      await store.replaceJob({ ...running, processedCount: 4, verifyingWorker: "w1" });
+      await finishJob(store, "failed", {
+        mode: "sampled",
+        durationMs: 5,
+        sourceCount: 10,
+        copiedCount: 4,
+        targetCount: 4,
+        matched: false,
+        verifiedAt: new Date().toISOString(),
+      });
+      assert.equal((await claimJob(store, starting))?.name, "next", "a failed job gives the slot up");
+
+      const resumed = await requestTransition(store, "failed", "Pending");
+      assert.equal(resumed.status, "Pending");
+      for (const field of ["error", "verification", "verifyingWorker", "completedAt"] as const) {
+        assert.equal(resumed[field], undefined, field);
+      }
+      assert.equal(resumed.processedCount, 4);
+      assert.equal(resumed.totalCount, 0, "the source is counted again when it runs");
+      assert.equal(resumed.startedAt, running.startedAt);
+      assert.equal((await claimJob(store, starting))?.name, "next", "it queues behind the running job");
+
+      await failJob(store, "next", { code: "Boom", message: "boom" });
+      const elsewhere = async () => ({ writeRegion: "East US", totalCount: 12 });
+      const again = (await claimJob(store, elsewhere)) as JobRecord;
+      assert.equal(again.name, "failed");
+      assert.equal(again.status, "Running");
+      assert.equal((await store.getJobSlot()).runningJob, "failed");
+      assert.equal(again.totalCount, 12);
+      assert.equal(again.writeRegion, "West US", "a failover since fails it at its first region check");
+    });
+
+    it("refuses to resume a job failed by a write-region change, saying to recreate it, and changes nothing", async function () {
+      const store = new MemoryStateStore();
+      await store.insertJob(jobNamed("moved", "2026-01-01T00:00:00Z"));
+      await claimJob(store, starting);
+      await failJob(store, "moved", { code: "WriteRegionChanged", message: "moved" });
+      const before = await store.getJob("moved");
+      await assert.rejects(
+        requestTransition(store, "moved", "Pending"),
+        (error: Error & { code?: string }) => {
+          assert.equal(error.code, "JobMustBeRecreated");
+          assert.match(
+            error.message,
+            /^Cannot resume job 'moved': .*failover\. Delete job 'moved' and create it again\.$/,
+          );
+          return true;
+        },
+      );
+      assert.deepEqual(await store.getJob("moved"), before);
+      assert.equal((await store.getJobSlot()).runningJob, undefined);
+      await assert.rejects(
+        requestTransition(store, "moved", "Paused"),
+        /Cannot pause job 'moved': it is Failed/,
+      );
+    });
+
+    it("reopens a failed job's drained ranges with their checkpoints, and leaves open ones as they are", async function () {
+      const store = new MemoryStateStore();
+      await store.insertRange(rangeNamed("a", { drained: true, continuation: "a-5", processedCount: 5 }));
+      await store.insertRange(rangeNamed("b", { continuation: "b-3", processedCount: 3, leaseOwner: "w1" }));
+      const [, open] = await store.listRanges("job");
+      await reopenRanges(store, "job");
+      const [a, b] = await store.listRanges("job");
+      assert.deepEqual(
+        [a.drained, a.continuation, a.processedCount],
+        [false, "a-5", 5],
+        "read on from its checkpoint",
+      );
+      assert.deepEqual(b, open);
+    });
+
+    it("counts only the time a job runs in durationMs: not while it is paused", async function () {
+      const store = new MemoryStateStore();
+      await store.insertJob(jobNamed("job", "2026-01-01T00:00:00Z"));
+      const started = (await claimJob(store, starting)) as JobRecord;
+      // As if it had started an hour ago and been paused for all of it but its last 5 seconds.
+      const hourAgo = Date.now() - 3_600_000;
+      await store.replaceJob({
+        ...started,
+        startedAt: new Date(hourAgo).toISOString(),
+        runningSince: new Date(Date.now() - 5_000).toISOString(),
+      });
+      const paused = await requestTransition(store, "job", "Paused");
+      assert.ok(paused.durationMs >= 5_000 && paused.durationMs < 6_000, `${paused.durationMs} ms`);
+      await requestTransition(store, "job", "Pending");
+      const again = (await claimJob(store, starting)) as JobRecord;
+      assert.equal(again.startedAt, new Date(hourAgo).toISOString(), "it started when it first ran");
+      assert.ok(Date.now() - Date.parse(again.runningSince ?? "") >= 5_000, "its clock carries on from 5 s");
+      await failJob(store, "job", { code: "Boom", message: "boom" });
+      const failed = await store.getJob("job");
+      assert.ok(failed!.durationMs >= 5_000 && failed!.durationMs < 6_000, `${failed!.durationMs} ms`);
     });
   });
 

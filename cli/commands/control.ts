@@ -21,9 +21,9 @@ const transitions: {
   },
   {
     name: "resume",
-    summary: "resume a paused job",
+    summary: "resume a paused or failed job",
     description:
-      "Resume a paused job: it queues again and runs when the account's earlier jobs are done. Starts a background worker if none is running.",
+      "Resume a paused job, or a failed one once its cause is fixed: it queues again, carries on from its checkpoints, and runs when the account's earlier jobs are done. A failed job is refused while a container is missing, when the target holds fewer items than were copied into it (it was deleted and created again), or after the write region changed (then delete it and create it again). Starts a background worker if none is running.",
     run: (jobs, name) => jobs.resume(name),
   },
   {

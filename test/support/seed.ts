@@ -27,7 +27,7 @@ export function makeItem(index: number, options: SeedOptions): JSONObject {
 }
 
 /** Upserts documents in one bulk call, riding out per-operation 429s; throws on any other failure. */
-async function upsertBatch(container: Container, documents: JSONObject[]): Promise<void> {
+export async function upsertBatch(container: Container, documents: JSONObject[]): Promise<void> {
   let pending = documents.map((resourceBody) => ({ operationType: BulkOperationType.Upsert, resourceBody }));
   for (let attempt = 1; pending.length > 0; attempt++) {
     const results = await container.items.bulk(pending, { continueOnError: true });

@@ -1,4 +1,5 @@
 import type { Container, FeedRange } from "@azure/cosmos";
+import { isDeepStrictEqual } from "node:util";
 import { withRetries } from "./retry";
 import { EtagConflict, type StateStore } from "./state-store";
 import { rangeRecordId, type JobRecord, type RangeRecord } from "./types";
@@ -23,10 +24,10 @@ function within(inner: FeedRange, outer: RangeRecord): boolean {
   return outer.minInclusive <= inner.minInclusive && inner.maxExclusive <= outer.maxExclusive;
 }
 
-function newRecord(job: JobRecord, range: FeedRange): RangeRecord {
+function newRecord(jobName: string, range: Pick<FeedRange, "minInclusive" | "maxExclusive">): RangeRecord {
   return {
-    id: rangeRecordId(job.name, range.minInclusive, range.maxExclusive),
-    jobName: job.name,
+    id: rangeRecordId(jobName, range.minInclusive, range.maxExclusive),
+    jobName,
     minInclusive: range.minInclusive,
     maxExclusive: range.maxExclusive,
     processedCount: 0,
@@ -64,9 +65,30 @@ export async function syncRangeRecords(
   }
   records = await store.listRanges(job.name);
   for (const range of feedRanges) {
-    if (!records.some((record) => within(range, record))) await store.insertRange(newRecord(job, range));
+    if (!records.some((record) => within(range, record))) await store.insertRange(newRecord(job.name, range));
   }
   return new Map(feedRanges.map((range) => [boundsOf(range), range]));
+}
+
+/** Rewrites each of a job's range records that `change` changes, re-reading any a worker wrote meanwhile. */
+async function rewriteRanges(
+  store: StateStore,
+  jobName: string,
+  change: (range: RangeRecord) => RangeRecord | undefined,
+): Promise<void> {
+  for (const listed of await store.listRanges(jobName)) {
+    let range: RangeRecord | undefined = listed;
+    for (let changed = range && change(range); range && changed; changed = range && change(range)) {
+      try {
+        await store.replaceRange(changed);
+        break;
+      } catch (error) {
+        // A worker of the failed run giving its lease back: read it again and change that.
+        if (!(error instanceof EtagConflict)) throw error;
+        range = await store.getRange(jobName, range.id);
+      }
+    }
+  }
 }
 
 /**
@@ -78,18 +100,19 @@ export async function syncRangeRecords(
  * verification: an item deleted from the source, one the target holds that the source never had, or one
  * updated after it was read (read, and counted, a second time).
  */
-export async function reopenRanges(store: StateStore, jobName: string): Promise<void> {
-  for (const listed of await store.listRanges(jobName)) {
-    let range: RangeRecord | undefined = listed;
-    while (range?.drained) {
-      try {
-        await store.replaceRange({ ...range, drained: false });
-        break;
-      } catch (error) {
-        // A worker of the failed run giving its lease back: read it again and reopen that.
-        if (!(error instanceof EtagConflict)) throw error;
-        range = await store.getRange(jobName, range.id);
-      }
-    }
-  }
+export function reopenRanges(store: StateStore, jobName: string): Promise<void> {
+  return rewriteRanges(store, jobName, (range) => (range.drained ? { ...range, drained: false } : undefined));
+}
+
+/**
+ * Takes every range of a failed job back to its start, for a target that lost what the checkpoints count as
+ * copied into it (deleted and created again): the next run reads each range's change feed from the
+ * beginning. Leases are kept, as when reopening.
+ */
+export function restartRanges(store: StateStore, jobName: string): Promise<void> {
+  return rewriteRanges(store, jobName, (range) => {
+    const { leaseOwner, leaseExpiresAt, _etag } = range;
+    const fresh = { ...newRecord(jobName, range), leaseOwner, leaseExpiresAt, _etag };
+    return isDeepStrictEqual(fresh, range) ? undefined : fresh;
+  });
 }

@@ -5,7 +5,7 @@ import { createCosmosClient } from "./connection";
 import { planCopy, type CopyPlan } from "./copy-plan";
 import { CopyJobError, explainConnectionError, ownerResourceMissing, serviceStatus } from "./errors";
 import { removeJob, requestTransition, resumeRefusal } from "./job-lifecycle";
-import { reopenRanges } from "./job-ranges";
+import { reopenRanges, restartRanges } from "./job-ranges";
 import { CosmosStateStore, updateJob, type StateStore } from "./state-store";
 import { provisionedThroughput, resolveLimit } from "./throughput-budget";
 import {
@@ -229,16 +229,20 @@ export class CopyJobs {
   }
 
   /**
-   * A paused job, or a failed one whose cause is fixed, queues again and carries on from its checkpoints;
-   * as the oldest unfinished job it runs as soon as the slot is free. A failed job is checked first (see
-   * `checkResumable`), and refused with nothing written if it cannot carry on.
+   * A paused job, or a failed one whose cause is fixed, queues again and carries on (see `resumePoint`); as
+   * the oldest unfinished job it runs as soon as the slot is free. A failed job that cannot carry on is
+   * refused with nothing written.
    */
   async resume(name: string, options: CreateOptions = {}): Promise<JobRecord> {
     const job = await this.get(name);
     const store = await this.state();
     if (job.status === "Failed") {
-      await this.checkResumable(store, job);
-      await reopenRanges(store, name);
+      const from = await this.resumePoint(store, job);
+      if (from === "checkpoints") await reopenRanges(store, name);
+      else {
+        await restartRanges(store, name);
+        await updateJob(store, name, (current) => ({ ...current, processedCount: 0, processedByWorker: {} }));
+      }
     }
     const resumed = await requestTransition(store, name, "Pending");
     if (options.startWorker !== false) {
@@ -248,12 +252,12 @@ export class CopyJobs {
   }
 
   /**
-   * A failed job carries on only where its checkpoints still hold: not after a failover, only with both
-   * containers there, and only into a target that holds at least the items they count as copied. A target
-   * deleted and created again holds none of them: carrying on would leave it short (the closing check would
-   * fail the job only after the rest was copied), unless its items were restored.
+   * Where a failed job carries on from. Refused after a failover, and while a container is missing. From its
+   * checkpoints when the target holds at least the items they count as copied into it (its own, or restored
+   * ones); from the start when it holds fewer: a target deleted and created again lost them, and carrying
+   * on from the checkpoints would leave it short.
    */
-  private async checkResumable(store: StateStore, job: JobRecord): Promise<void> {
+  private async resumePoint(store: StateStore, job: JobRecord): Promise<"checkpoints" | "start"> {
     const refusal = resumeRefusal(job);
     if (refusal) throw refusal;
     const { destination } = job;
@@ -266,12 +270,7 @@ export class CopyJobs {
       throw explainConnectionError(error, this.connection.endpoint);
     }
     const copied = (await store.listRanges(job.name)).reduce((sum, range) => sum + range.processedCount, 0);
-    if (held >= copied) return;
-    throw new CopyJobError(
-      "TargetMissingCopiedItems",
-      `Cannot resume job '${job.name}': its checkpoints count ${copied} items copied into ${destination.database}/${destination.container}, which holds ${held}, so carrying on from them would leave the target short.`,
-      "If the target was deleted and created again, restore its items (a point-in-time restore of the deleted container) and resume; otherwise delete the job and create it again to copy everything.",
-    );
+    return held >= copied ? "checkpoints" : "start";
   }
 
   /**

@@ -15,6 +15,7 @@ import {
   type PulumiTestEnvironment,
 } from "./support/pulumi-toolchain";
 import { readAllItems, seedContainer } from "./support/seed";
+import { until } from "./support/until";
 
 /**
  * `ContainerCopyJob` deployed by a real Pulumi engine (the CLI built from Go modules) through the
@@ -330,6 +331,57 @@ describe("ContainerCopyJob through a real Pulumi engine", function () {
       1500,
       "the old target keeps its data",
     );
+    await deployed.destroy({ onOutput });
+  });
+
+  it("a job failed by its target's deletion stays in the stack, and the next up after the target is created again resumes it to an exact copy", async function () {
+    const database = cosmos.client.database("shop");
+    const createTarget = async () =>
+      (
+        await database.containers.create({
+          id: "orders-f",
+          partitionKey: { paths: ["/category"] },
+          throughput: 20000,
+        })
+      ).container;
+    const target = await createTarget();
+    const deployed = await stack("failing", () => {
+      // Capped at 1,000 RU/s (~10 s for the 1,500 items), so the target can be deleted under the copy.
+      const job = new ContainerCopyJob(
+        "fragile",
+        jobArgs("orders-f", { pageSize: 20, targetThroughputLimit: { requestUnitsPerSecond: 1000 } }),
+      );
+      return { status: job.status, processed: job.processedCount };
+    });
+    const firstUp = deployed.up({ onOutput });
+    const running = await until(
+      () => jobs.find("fragile"),
+      (job) => (job?.processedCount ?? 0) > 100,
+      "the copy under way",
+    );
+    await target.delete();
+    await assert.rejects(firstUp, (error: Error) => {
+      assert.match(error.message, /Copy job 'fragile' ended Failed: .*Owner resource does not exist/);
+      assert.match(error.message, /run `pulumi up` again to resume it/);
+      return true;
+    });
+    const kept = await resourceOutputs(deployed, "fragile");
+    assert.equal(kept?.status, "Failed", "the failed job stays in the stack, with its status");
+
+    const recreated = await createTarget();
+    const resumed = await deployed.up({ onOutput });
+    assert.deepEqual(resumed.summary.resourceChanges, { same: 1, update: 1 });
+    assert.equal(resumed.outputs.status.value, "Completed");
+    assert.equal(resumed.outputs.processed.value, 1500);
+    const job = await jobs.get("fragile");
+    assert.equal(job.createdAt, running!.createdAt, "the same job, resumed");
+    assert.equal(job.verification?.matched, true);
+    const [sourceItems, targetItems] = await Promise.all([
+      readAllItems(database.container("orders")),
+      readAllItems(recreated),
+    ]);
+    assert.equal(targetItems.size, sourceItems.size);
+    for (const [id, body] of sourceItems) assert.deepEqual(targetItems.get(id), body, `item ${id}`);
     await deployed.destroy({ onOutput });
   });
 

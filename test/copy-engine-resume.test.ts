@@ -103,7 +103,7 @@ describe("copy engine: resuming a failed job from its checkpoints", function () 
     for (const [id, body] of sourceItems) assert.deepEqual(targetItems.get(id), body, `item ${id}`);
   }
 
-  it("a target deleted mid-copy: refused while it is missing or short, then carries on from the checkpoints once its items are restored", async function () {
+  it("a target deleted mid-copy: refused while it is missing, then carries on from the checkpoints once its items are restored", async function () {
     const items = 1500;
     const source = await sourceOf("orders", items);
     let target = await targetOf("orders-copy");
@@ -133,15 +133,8 @@ describe("copy engine: resuming a failed job from its checkpoints", function () 
       "OwnerResourceNotFound",
       /Owner resource does not exist: the destination container 'resume\/orders-copy'/,
     );
+    // Created again and its items restored (as a point-in-time restore would): the checkpoints hold.
     target = await targetOf("orders-copy");
-    await expectRefusedResume(
-      "deleted-target",
-      "TargetMissingCopiedItems",
-      new RegExp(
-        `^Cannot resume job 'deleted-target': its checkpoints count ${checkpointed} items copied into resume/orders-copy, which holds 0.* restore its items .* delete the job and create it again`,
-      ),
-    );
-
     assert.equal(await restoreCheckpointedItems(source, target, checkpoints), checkpointed);
     const resumed = await jobs.resume("deleted-target", { startWorker: false });
     assert.equal(resumed.status, "Pending");

@@ -38,7 +38,7 @@ async function startEmulatorProcess(partitions: number): Promise<BenchEndpoint> 
     { stdio: ["ignore", "pipe", "inherit"] },
   );
   const endpoint = await new Promise<string>((resolve, reject) => {
-    const lines = readline.createInterface({ input: child.stdout! });
+    const lines = readline.createInterface({ input: child.stdout });
     lines.on("line", (line) => {
       const ready = /^cosmos-emulator ready at (\S+)/.exec(line);
       if (ready) resolve(ready[1]);

@@ -44,7 +44,17 @@ async function main(): Promise<void> {
   process.stdout.write(
     `cosmos-emulator ready at ${emulator.endpoint} (${options.http ? "http" : "https, self-signed"}; ${options.partitions} partition(s) per container; started in ${Math.round(performance.now() - started)} ms)\n`,
   );
-  const shutdown = () => void emulator.stop().then(() => process.exit(0));
+  // A signal handler cannot wait: it stops the emulator, then exits, 1 (with the reason) if stopping failed.
+  const shutdown = () =>
+    void emulator.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(
+          `cosmos-emulator: could not stop: ${error instanceof Error ? error.message : String(error)}\n`,
+        );
+        process.exit(1);
+      },
+    );
   process.on("SIGINT", shutdown);
   process.on("SIGTERM", shutdown);
 }

@@ -170,8 +170,16 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     }
   }
 
-  const listener = (incoming: http.IncomingMessage, outgoing: http.ServerResponse) =>
-    void handle(incoming, outgoing);
+  // handle answers every failure with a Cosmos error; this catches only a failure to send that answer, which
+  // would otherwise be an unhandled rejection that ends the process.
+  const listener = (incoming: http.IncomingMessage, outgoing: http.ServerResponse) => {
+    handle(incoming, outgoing).catch((error: unknown) => {
+      process.stderr.write(
+        `cosmos-emulator: could not answer ${incoming.method} ${incoming.url}: ${error instanceof Error ? error.stack : String(error)}\n`,
+      );
+      outgoing.destroy();
+    });
+  };
   const tls = options.http ? undefined : await loadOrCreateCertificate(options.dataDir);
   const server = tls
     ? https.createServer({ cert: tls.cert, key: tls.key }, listener)

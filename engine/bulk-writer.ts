@@ -196,7 +196,7 @@ function throttledResponse(error: unknown): OperationResponse {
     statusCode: 429,
     requestCharge: 0,
     ...(typeof retryAfterInMs === "number" ? { retryAfterMilliseconds: retryAfterInMs } : {}),
-  } as OperationResponse;
+  };
 }
 
 function retryAfterOf(response: OperationResponse): number {

@@ -52,6 +52,7 @@ export class LeaseManager {
 
   /** Renews every held lease a few times per lease period until `stop`. */
   start(): void {
+    // renewAll handles each renewal's failure itself, and the next tick renews again: nothing to wait for.
     this.timer ??= setInterval(() => void this.renewAll(), this.options.leaseDurationMs / 4);
     this.timer.unref();
   }

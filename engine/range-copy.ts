@@ -82,7 +82,7 @@ export async function copyRange(
   const advance = () => {
     let last: PageInFlight | undefined;
     while (window[0]?.written) {
-      last = window.shift() as PageInFlight;
+      last = window.shift()!;
       totals.processedCount += last.count;
       totals.mine += last.count;
       if (last.checksum) totals.checksum.merge(last.checksum);

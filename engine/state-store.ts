@@ -240,7 +240,7 @@ export class CosmosStateStore implements StateStore {
   /** Creates a document; undefined if one with its id exists (concurrent callers agree on the first). */
   private async create<T extends ItemDefinition>(container: Container, document: T): Promise<T | undefined> {
     try {
-      return (await withRetries(() => container.items.create<T>(document))).resource as T;
+      return (await withRetries(() => container.items.create<T>(document))).resource;
     } catch (error) {
       if (isConflict(error)) return undefined;
       throw error;

@@ -34,7 +34,7 @@ export class TargetRanges {
     const bounds = resources
       .map(({ minInclusive, maxExclusive }) => ({ minInclusive, maxExclusive }))
       .sort((a, b) => (a.minInclusive < b.minInclusive ? -1 : 1));
-    return new TargetRanges(resource?.partitionKey as PartitionKeyDefinition | undefined, bounds);
+    return new TargetRanges(resource?.partitionKey, bounds);
   }
 
   /** The documents split by the target partition each belongs to (one group if that cannot be told). */

@@ -91,7 +91,8 @@ export class CopyWorker {
   async run(): Promise<WorkerExit> {
     const store = await CosmosStateStore.open(this.client);
     let idleSince = this.clock.now();
-    // On its own timer, so a long verification or a slow page never makes this worker look dead.
+    // On its own timer, so a long verification or a slow page never makes this worker look dead; a beat that
+    // fails is dropped, the next tick beats again.
     const heartbeats = setInterval(
       () => void this.heartbeat(store).catch(() => undefined),
       this.options.heartbeatIntervalMs,

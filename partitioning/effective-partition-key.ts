@@ -20,7 +20,8 @@ export type PartitionKeyValue = string | number | boolean | null | Record<string
 
 export interface PartitionKeyDefinition {
   paths: string[];
-  kind?: "Hash" | "MultiHash" | string;
+  /** "Hash" (the default) or "MultiHash". */
+  kind?: string;
   version?: number;
   systemKey?: boolean;
 }

@@ -296,7 +296,7 @@ describe("copy engine", function () {
     job = await jobs.get("regional");
     assert.equal(job.status, "Failed");
     assert.equal(job.error?.code, "WriteRegionChanged");
-    assert.match(job.error!.message, /create it again/);
+    assert.match(job.error.message, /create it again/);
     await cosmos.admin!.setWriteRegion(job.writeRegion!);
 
     const store = await CosmosStateStore.open(cosmos.client);

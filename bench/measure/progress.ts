@@ -34,7 +34,8 @@ export async function progressDuring<T>(
   const started = performance.now();
   const progress: ProgressSample[] = [{ seconds: 0, writes: 0, requestUnits: 0 }];
   let done = false;
-  // Not awaited at the end: a read stuck in a stalled endpoint must not hold up the run.
+  // Not awaited at the end: a read stuck in a stalled endpoint must not hold up the run. It never rejects: a
+  // failed read is caught, and the sleep has no signal to abort it.
   void (async () => {
     while (!done) {
       await sleep(sampleIntervalMs);

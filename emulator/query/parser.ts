@@ -715,7 +715,7 @@ class Parser {
       const token = this.peek();
       if (token.kind !== "punctuation" || !COMPARISON_OPERATORS.has(token.value)) return left;
       this.advance();
-      left = this.binary(token.value as BinaryOperator, left, this.parseAdditive());
+      left = this.binary(token.value, left, this.parseAdditive());
     }
   }
 
@@ -889,7 +889,8 @@ class Parser {
     return { kind: "call", name, args, start, end };
   }
 
-  private binary(op: BinaryOperator | string, left: Expr, right: Expr): BinaryExpr {
+  /** `op` is an operator's text, which the caller has matched against the operators it parses. */
+  private binary(op: string, left: Expr, right: Expr): BinaryExpr {
     return { kind: "binary", op: op as BinaryOperator, left, right, start: left.start, end: right.end };
   }
 }

@@ -34,8 +34,7 @@ function withSpec(change: (spec: JobSpec) => JobSpec): JobSpec {
 const destination = (container: string) =>
   withSpec((s) => ({ ...s, destination: { ...s.destination, container } }));
 const source = (container: string) => withSpec((s) => ({ ...s, source: { ...s.source, container } }));
-const options = (values: Record<string, unknown>) =>
-  withSpec((s) => ({ ...s, options: values as JobSpec["options"] }));
+const options = (values: Record<string, unknown>) => withSpec((s) => ({ ...s, options: values }));
 const named = (name: string) => withSpec((s) => ({ ...s, name }));
 const nameFix = /use 1–100 letters, digits/;
 const containerFix = /may not contain '\/', '\\', '\?' or '#'/;

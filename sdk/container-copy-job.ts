@@ -81,7 +81,7 @@ function accountField<K extends keyof AccountArgs>(
   field: K,
 ): pulumi.Input<AccountArgs[K]> {
   if (pulumi.Output.isInstance(account) || account instanceof Promise) {
-    return pulumi.output(account).apply((resolved) => resolved[field]) as pulumi.Output<AccountArgs[K]>;
+    return pulumi.output(account).apply((resolved) => resolved[field]);
   }
   return account[field];
 }

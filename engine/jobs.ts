@@ -16,7 +16,7 @@ import {
   type JobRecord,
   type JobSpec,
 } from "./types";
-import { validateJobSpec } from "./validation";
+import { validateJobSpec, validateSourceSide } from "./validation";
 import { countItems } from "./verification";
 import { ensureWorkers } from "./worker-process";
 
@@ -52,8 +52,13 @@ function sameContainer(a: ContainerRef, b: ContainerRef): boolean {
 }
 
 /** A job name is one copy: the same name for other containers is refused (the same spec is idempotent). */
-function refuseOtherCopy(existing: JobRecord, wanted: JobSpec): void {
+function refuseOtherCopy(
+  existing: JobRecord,
+  wanted: Pick<JobSpec, "source"> & { destination?: ContainerRef },
+): void {
+  // Without a destination (not created yet) the existing job cannot be copying into it: another copy.
   if (
+    wanted.destination &&
     sameContainer(existing.source, wanted.source) &&
     sameContainer(existing.destination, wanted.destination)
   )
@@ -147,9 +152,17 @@ export class CopyJobs {
     } catch (error) {
       throw explainConnectionError(error, this.connection.endpoint);
     }
-    const existing = await (await this.existingState())?.getJob(valid.name);
-    if (existing && !(options.owner && existing.owner === options.owner)) refuseOtherCopy(existing, valid);
+    await this.checkName(valid, options);
     return valid;
+  }
+
+  /** A name is one copy: taken by another copy, it is refused, unless its owner asks (see `owner`). */
+  private async checkName(
+    wanted: Pick<JobSpec, "name" | "source"> & { destination?: ContainerRef },
+    options: PreflightOptions,
+  ): Promise<void> {
+    const existing = await (await this.existingState())?.getJob(wanted.name);
+    if (existing && !(options.owner && existing.owner === options.owner)) refuseOtherCopy(existing, wanted);
   }
 
   /**
@@ -159,6 +172,25 @@ export class CopyJobs {
   async plan(spec: JobSpec, options: PreflightOptions = {}): Promise<CopyPlan> {
     const valid = await this.preflight(spec, options);
     try {
+      return await planCopy(this.client, valid);
+    } catch (error) {
+      throw explainConnectionError(error, this.connection.endpoint);
+    }
+  }
+
+  /**
+   * The plan of a copy whose target does not exist yet, because the deployment that starts the job also
+   * creates it (a Pulumi preview of both): the name, the source and the options are checked and the source
+   * measured as `plan` does; the time assumes a rate, and says so (`assumedRequestUnitsPerSecond`).
+   */
+  async planBeforeTarget(
+    spec: Omit<JobSpec, "destination">,
+    options: PreflightOptions = {},
+  ): Promise<CopyPlan> {
+    const valid = validateSourceSide(spec);
+    try {
+      await this.requireContainer("source", valid.source);
+      await this.checkName(valid, options);
       return await planCopy(this.client, valid);
     } catch (error) {
       throw explainConnectionError(error, this.connection.endpoint);

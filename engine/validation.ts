@@ -129,17 +129,21 @@ export function parseThroughputLimit(text: string): ThroughputLimit {
   return match[2] ? { percentOfProvisioned: Number(match[1]) } : { requestUnitsPerSecond: Number(match[1]) };
 }
 
-export function jobSpecProblems(spec: JobSpec): ValidationProblem[] {
-  const problems = [
+/** The problems of everything but the destination: the name, the source and the options. */
+function sourceSideProblems(spec: Omit<JobSpec, "destination">): ValidationProblem[] {
+  return [
     validateJobName(spec.name),
     ...validateContainerRef("source", spec.source),
-    ...validateContainerRef("destination", spec.destination),
     validateOption("pageSize", spec.options?.pageSize),
     validateOption("workerCount", spec.options?.workerCount),
     validateThroughputLimit("targetThroughputLimit", spec.options?.targetThroughputLimit),
     validateThroughputLimit("sourceThroughputLimit", spec.options?.sourceThroughputLimit),
     validateVerificationMode(spec.options?.verificationMode),
   ].filter((p): p is ValidationProblem => p !== undefined);
+}
+
+export function jobSpecProblems(spec: JobSpec): ValidationProblem[] {
+  const problems = [...sourceSideProblems(spec), ...validateContainerRef("destination", spec.destination)];
   if (
     problems.length === 0 &&
     spec.source.database === spec.destination.database &&
@@ -153,13 +157,30 @@ export function jobSpecProblems(spec: JobSpec): ValidationProblem[] {
   return problems;
 }
 
-/** Throws one error listing every problem; returns the spec with defaults filled in. */
-export function validateJobSpec(spec: JobSpec): Required<JobSpec> & { options: CopyOptions } {
-  const problems = jobSpecProblems(spec);
+/** Throws one error listing every problem. */
+function refuseProblems(problems: ValidationProblem[]): void {
   if (problems.length > 0) {
     throw new CopyJobError("InvalidJobSpec", problems.map((p) => p.message).join(" "));
   }
+}
+
+/** The options with the defaults filled in for those left out. */
+function withDefaults(options: Partial<CopyOptions> | undefined): CopyOptions {
   // Options left out arrive as explicit undefined from Pulumi inputs: they must not hide the defaults.
-  const given = Object.entries(spec.options ?? {}).filter(([, value]) => value !== undefined);
-  return { ...spec, options: { ...defaultCopyOptions, ...Object.fromEntries(given) } };
+  const given = Object.entries(options ?? {}).filter(([, value]) => value !== undefined);
+  return { ...defaultCopyOptions, ...Object.fromEntries(given) };
+}
+
+/** Throws one error listing every problem; returns the spec with defaults filled in. */
+export function validateJobSpec(spec: JobSpec): Required<JobSpec> & { options: CopyOptions } {
+  refuseProblems(jobSpecProblems(spec));
+  return { ...spec, options: withDefaults(spec.options) };
+}
+
+/** As `validateJobSpec`, for a copy whose destination is not known yet (it does not exist yet). */
+export function validateSourceSide(
+  spec: Omit<JobSpec, "destination">,
+): Required<Omit<JobSpec, "destination">> & { options: CopyOptions } {
+  refuseProblems(sourceSideProblems(spec));
+  return { ...spec, options: withDefaults(spec.options) };
 }

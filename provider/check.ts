@@ -83,9 +83,12 @@ export function inputProblems(news: JobInputs): Failure[] {
   return failures.filter((failure) => !isUnknown(news[failure.property as keyof JobInputs]));
 }
 
-/** The inputs the account checks need: all of them must be known to look anything up. */
+/**
+ * The inputs the account checks need, known. The destination may be unknown: a target created by the same
+ * deployment is not known until it exists, and the source side is checked and planned without it.
+ */
 function accountChecksPossible(news: JobInputs): boolean {
-  return ![news.account, news.accountKey, news.source, news.destination, news.jobName].some(isUnknown);
+  return ![news.account, news.accountKey, news.source, news.jobName].some(isUnknown);
 }
 
 /**
@@ -96,18 +99,22 @@ const plannedCopies = new Set<string>();
 
 /**
  * The checks that need the account: everything `create` checks, and for a new or replacing copy its plan
- * (items, size, estimated RU and time), shown on the resource where `pulumi preview` prints it.
+ * (items, size, estimated RU and time), shown on the resource where `pulumi preview` prints it. With the
+ * destination not known yet, the source side only, and a plan whose time assumes a rate.
  */
 async function checkAgainstAccount(olds: JobInputs | Record<string, never>, news: JobInputs): Promise<void> {
   const spec = specOf(news);
   const options = { owner: news.resourceUrn };
+  const targetPending = isUnknown(news.destination);
   const planKey = JSON.stringify([news.resourceUrn, spec]);
   await withJobs(news, async (jobs) => {
     if (!isNewCopy(olds, news) || plannedCopies.has(planKey)) {
-      await jobs.preflight(spec, options);
+      if (!targetPending) await jobs.preflight(spec, options);
       return;
     }
-    const plan = await jobs.plan(spec, options);
+    const plan = targetPending
+      ? await jobs.planBeforeTarget({ name: spec.name, source: spec.source, options: spec.options }, options)
+      : await jobs.plan(spec, options);
     plannedCopies.add(planKey);
     await engineLog.info(news.resourceUrn, `plan: ${describePlan(plan)}`);
   });

@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import { CopyJobs, stateDatabaseId, type AccountConnection } from "../engine";
 import type { JobOutputs } from "../provider/inputs";
+import { exampleProgram } from "../scripts/example-program";
 import { ContainerCopyJob, containerCopyJobType, type ContainerCopyJobArgs } from "../sdk";
 import { openEndpoint, usingExternalEndpoint, type TestEndpoint } from "./support/cosmos-endpoint";
 import {
@@ -182,6 +183,37 @@ describe("ContainerCopyJob through a real Pulumi engine", function () {
       before,
       "no job record created",
     );
+  });
+
+  it("preview plans the copy: items, size, estimated RU and time, for the demo program and for an existing target", async function () {
+    const demo = await LocalWorkspace.createOrSelectStack(
+      { stackName: "demo-preview", projectName, program: exampleProgram("local") },
+      environment.workspaceOptions,
+    );
+    await demo.setAllConfig({
+      endpoint: { value: cosmos.endpoint },
+      key: { value: cosmos.key, secret: true },
+      caCertificate: { value: connection.caCertificate ?? "" },
+    });
+    let output = "";
+    await demo.preview({ onOutput: (text) => ((output += text), onOutput(text)) });
+    // The demo creates its target in the same deployment: preview plans the source side.
+    assert.match(
+      output,
+      /orders-migration\):\s+plan: orders-migration: shop\/orders → a target this deployment creates, 1,500 items, ~[\d.]+ KB \(from a sample of \d+ items\); ~[\d,]+ RU \(estimate\); ~[\d.]+ s at 1,000 RU\/s, less with more \(estimate/,
+    );
+
+    const existing = await stack("plan-preview", () => ({
+      status: new ContainerCopyJob("planned", jobArgs("orders-v3")).status,
+    }));
+    output = "";
+    await existing.preview({ onOutput: (text) => ((output += text), onOutput(text)) });
+    assert.match(
+      output,
+      /planned\):\s+plan: planned: shop\/orders → shop\/orders-v3, 1,500 items, .*; ~[\d,]+ RU \(estimate\); ~[\d.]+ s at 20,000 RU\/s \(estimate\)/,
+    );
+    assert.equal(await jobs.find("planned"), undefined, "preview created no job");
+    assert.equal(await jobs.find("orders-migration"), undefined, "preview created no job");
   });
 
   it("refresh shows a job cancelled outside Pulumi, and drops one whose record was deleted", async function () {

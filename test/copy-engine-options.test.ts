@@ -1,9 +1,10 @@
 import type { Container, Database } from "@azure/cosmos";
 import assert from "node:assert/strict";
-import { CopyJobs, CopyWorker, type JobSpec } from "../engine";
+import { CopyJobs, type CopyWorker, type JobSpec } from "../engine";
 import { openEndpoint, type TestEndpoint } from "./support/cosmos-endpoint";
 import { readAllItems, seedContainer } from "./support/seed";
 import { until } from "./support/until";
+import { suiteWorker } from "./support/worker-process";
 
 /**
  * `CopyJobs.updateOptions`, the engine side of a Pulumi update in place: new options are validated as at
@@ -28,14 +29,7 @@ describe("copy engine: changing a job's options in place", function () {
       throughput: 40_000,
     }));
     await seedContainer(source, { count: 1200, partitionKeys: 50, itemBytes: 1000 });
-    worker = new CopyWorker({
-      connection: { endpoint: cosmos.endpoint, key: cosmos.key },
-      workerId: "tuner",
-      idleTimeoutMs: 10 * 60_000,
-      pollIntervalMs: 100,
-      heartbeatIntervalMs: 300,
-      log: (line) => workerLog.push(line),
-    });
+    worker = suiteWorker(cosmos, "tuner", (line) => workerLog.push(line));
   });
 
   after(async function () {

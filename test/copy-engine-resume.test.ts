@@ -2,8 +2,8 @@ import type { Container, Database } from "@azure/cosmos";
 import assert from "node:assert/strict";
 import {
   CopyJobs,
-  CopyWorker,
   maxRecopiedItems,
+  type CopyWorker,
   type JobRecord,
   type JobSpec,
   type RangeRecord,
@@ -13,7 +13,7 @@ import { openEndpoint, usingExternalEndpoint, type TestEndpoint } from "./suppor
 import { checkpointsAtRest, restoreCheckpointedItems } from "./support/restore";
 import { readAllItems, seedContainer } from "./support/seed";
 import { until } from "./support/until";
-import { writesTaken } from "./support/worker-process";
+import { suiteWorker, writesTaken } from "./support/worker-process";
 
 /**
  * Failed jobs resumed with `CopyJobs.resume`: one whose target was deleted mid-copy, one that failed its
@@ -38,14 +38,8 @@ describe("copy engine: resuming a failed job from its checkpoints", function () 
     store = await CosmosStateStore.open(cosmos.client);
     ({ database } = await cosmos.client.databases.create({ id: "resume" }));
     // One worker for the whole suite: it runs each job, goes idle when the job fails, and runs it again
-    // once it is resumed, as a long-lived worker would.
-    worker = new CopyWorker({
-      connection: { endpoint: cosmos.endpoint, key: cosmos.key },
-      workerId: "resumer",
-      idleTimeoutMs: 10 * 60_000,
-      pollIntervalMs: 100,
-      heartbeatIntervalMs: 300,
-    });
+    // once it is resumed.
+    worker = suiteWorker(cosmos, "resumer");
     working = worker.run();
   });
 

@@ -1,6 +1,7 @@
 import type { Container } from "@azure/cosmos";
 import type { ChildProcess } from "node:child_process";
 import { startWorkerProcess as startEngineWorker, type WorkerProcess } from "../../engine/worker-process";
+import { CopyWorker } from "../../engine";
 import type { TestEndpoint } from "./cosmos-endpoint";
 
 /**
@@ -17,6 +18,26 @@ export function startWorkerProcess(
     { endpoint: cosmos.endpoint, key: cosmos.key, caCertificate: agentCa },
     { mode: "owned", workerId, idleTimeoutMs },
   );
+}
+
+/**
+ * A worker in this process for a whole suite, as a long-lived worker runs: it runs each job, goes idle when
+ * the job ends, and takes the next one (or a resumed one) up again. Quick polls and heartbeats keep the
+ * suite's waits short.
+ */
+export function suiteWorker(
+  cosmos: TestEndpoint,
+  workerId: string,
+  log?: (line: string) => void,
+): CopyWorker {
+  return new CopyWorker({
+    connection: { endpoint: cosmos.endpoint, key: cosmos.key },
+    workerId,
+    idleTimeoutMs: 10 * 60_000,
+    pollIntervalMs: 100,
+    heartbeatIntervalMs: 300,
+    log,
+  });
 }
 
 export function exited(child: ChildProcess): Promise<number | null> {

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
+import type { Stack } from "@pulumi/pulumi/automation";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import * as fs from "node:fs";
@@ -13,6 +13,7 @@ import { openEndpoint, usingExternalEndpoint, type TestEndpoint } from "./suppor
 import {
   PULUMI_TOOLCHAIN_BUILD_TIMEOUT_MS,
   createPulumiTestEnvironment,
+  stackRunningItsProgram,
   type PulumiTestEnvironment,
 } from "./support/pulumi-toolchain";
 import { readAllItems, seedContainer } from "./support/seed";
@@ -99,7 +100,7 @@ describe("ContainerCopyJob through a real Pulumi engine", function () {
   }
 
   async function stack(stackName: string, program: () => Record<string, unknown>): Promise<Stack> {
-    const created = await LocalWorkspace.createOrSelectStack(
+    const created = await stackRunningItsProgram(
       { stackName, projectName, program: async () => program() },
       environment.workspaceOptions,
     );
@@ -186,7 +187,7 @@ describe("ContainerCopyJob through a real Pulumi engine", function () {
   });
 
   it("preview plans the copy: items, size, estimated RU and time, for the demo program and for an existing target", async function () {
-    const demo = await LocalWorkspace.createOrSelectStack(
+    const demo = await stackRunningItsProgram(
       { stackName: "demo-preview", projectName, program: exampleProgram("local") },
       environment.workspaceOptions,
     );

@@ -4,11 +4,12 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import type { Stack } from "@pulumi/pulumi/automation";
 import {
   PULUMI_TOOLCHAIN_BUILD_TIMEOUT_MS,
   PulumiTestEnvironment,
   createPulumiTestEnvironment,
+  stackRunningItsProgram,
 } from "./support/pulumi-toolchain";
 
 interface LocalFileState {
@@ -87,7 +88,7 @@ describe("Pulumi engine (real CLI, Automation API, dynamic provider)", function 
       const file = new LocalFile("greeting", { path: target, content: "hello" });
       return { path: file.path, content: file.content };
     };
-    stack = await LocalWorkspace.createStack(
+    stack = await stackRunningItsProgram(
       { stackName: "engine-test", projectName: "pulumi-engine-test", program },
       { ...env.workspaceOptions },
     );

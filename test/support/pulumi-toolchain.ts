@@ -4,7 +4,13 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { PulumiCommand } from "@pulumi/pulumi/automation";
+import {
+  LocalWorkspace,
+  PulumiCommand,
+  type InlineProgramArgs,
+  type LocalWorkspaceOptions,
+  type Stack,
+} from "@pulumi/pulumi/automation";
 
 /** A cold build of the CLI takes 10–25 minutes; hooks that call into this module need this much time. */
 export const PULUMI_TOOLCHAIN_BUILD_TIMEOUT_MS = 45 * 60 * 1000;
@@ -107,4 +113,51 @@ function repoRoot(): string {
       throw new Error(`no scripts/build-pulumi.sh above ${__dirname}`);
     }
   }
+}
+
+/** How many times an operation whose program never ran is tried in all. */
+const programAttempts = 3;
+
+/**
+ * A stack whose `up` and `preview` run again (three times in all at most) when its inline program never
+ * ran. Under load the Automation API's inline server can lose the program's first call to the engine
+ * (14 UNAVAILABLE in `setRootResource`, before the program body runs); it takes any gRPC error for the
+ * engine shutting down and swallows it, so the operation fails, or even succeeds, having declared nothing.
+ * Such a run says nothing about the program. (A successful one on a stack that had resources deleted them,
+ * as Pulumi deletes what a program no longer declares: a test that compares identities still sees that.)
+ */
+export async function stackRunningItsProgram(
+  args: InlineProgramArgs,
+  options: LocalWorkspaceOptions,
+): Promise<Stack> {
+  let ran = false;
+  const program = args.program;
+  const stack = await LocalWorkspace.createOrSelectStack(
+    {
+      ...args,
+      program: () => {
+        ran = true;
+        return program();
+      },
+    },
+    options,
+  );
+  async function untilProgramRan<T>(operation: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      ran = false;
+      const outcome = await operation().then(
+        (value) => ({ value }),
+        (error: unknown) => ({ error }),
+      );
+      if (ran || attempt === programAttempts) {
+        if ("error" in outcome) throw outcome.error;
+        return outcome.value;
+      }
+    }
+  }
+  const up = stack.up.bind(stack);
+  const preview = stack.preview.bind(stack);
+  stack.up = (opts) => untilProgramRan(() => up(opts));
+  stack.preview = (opts) => untilProgramRan(() => preview(opts));
+  return stack;
 }

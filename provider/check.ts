@@ -1,9 +1,9 @@
 import type * as pulumi from "@pulumi/pulumi";
+import { X509Certificate } from "node:crypto";
 import { CopyJobError, describePlan, jobSpecProblems } from "../engine";
 import { withJobs } from "./connect";
 import { diffInputs } from "./diff";
 import { engineLog } from "./engine-log";
-import { X509Certificate } from "node:crypto";
 import { isUnknown, specOf, type AccountInputs, type JobInputs } from "./inputs";
 
 /**

@@ -1,9 +1,10 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { describeProgress, type CopyJobs, type JobRecord } from "../engine";
+import { countItems } from "../engine/verification";
 import { withJobs } from "./connect";
 import { diffInputs } from "./diff";
 import { engineLog } from "./engine-log";
-import { currentShape, inputChanges, optionsOf, specOf, type JobInputs, type JobOutputs } from "./inputs";
+import { currentShape, jobOptionNames, optionsOf, specOf, type JobInputs, type JobOutputs } from "./inputs";
 
 /**
  * The dynamic provider's create, update, read and delete, each a thin adapter over the engine's `CopyJobs`.
@@ -72,7 +73,8 @@ async function waitToEnd(jobs: CopyJobs, inputs: JobInputs, job: JobRecord): Pro
       },
     });
   } catch (error) {
-    // Waiting timed out (the job keeps running): keep it in the stack so the next `up` waits again.
+    // Waiting ended before the job did (it timed out, or the account stopped answering); the job goes on:
+    // keep it in the stack so the next `up` waits again.
     const current = await jobs.get(inputs.jobName);
     throw new JobNotCompleted(current.name, outputsOf(inputs, current), String((error as Error).message));
   }
@@ -105,8 +107,9 @@ export async function create(inputs: JobInputs): Promise<pulumi.dynamic.CreateRe
 }
 
 /**
- * Applies what `diff` found, as the `inputChanges` table says: new options go to the job, `paused` pauses or
- * resumes it, a job left Failed resumes, and stored inputs are simply kept in the new outputs.
+ * Applies what `diff` found, as the `inputChanges` table says: new options (its `update` inputs but
+ * `paused`) go to the job, `paused` pauses or resumes it, a job left Failed resumes, and stored inputs are
+ * simply kept in the new outputs.
  */
 export async function update(
   _id: string,
@@ -116,7 +119,7 @@ export async function update(
   const { changed } = diffInputs(olds, news);
   return withJobs(news, async (jobs) => {
     let job = await jobs.get(news.jobName);
-    if (changed.some((path) => inputChanges[path] === "update" && path !== "paused")) {
+    if (changed.some((path) => (jobOptionNames as readonly string[]).includes(path))) {
       job = await jobs.updateOptions(news.jobName, optionsOf(news));
     }
     return { outs: outputsOf(news, await runToEnd(jobs, news, job)) };
@@ -130,17 +133,15 @@ export async function read(id: string, stored: JobOutputs): Promise<pulumi.dynam
     const job = await jobs.find(id);
     if (!job) return {};
     const target = jobs.client.database(job.destination.database).container(job.destination.container);
-    const { resources } = await target.items
-      .query<number>("SELECT VALUE COUNT(1) FROM c")
-      .fetchAll()
-      .catch(() => ({ resources: [] as number[] }));
+    // A target that cannot be counted (deleted since) leaves the count out rather than failing the refresh.
+    const targetItemCount = await countItems(target).catch(() => undefined);
     const inputs: JobInputs = {
       ...props,
       jobName: job.name,
       source: job.source,
       destination: job.destination,
     };
-    return { id: job.name, props: outputsOf(inputs, job, resources[0]) };
+    return { id: job.name, props: outputsOf(inputs, job, targetItemCount) };
   });
 }
 

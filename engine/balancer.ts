@@ -3,13 +3,14 @@
  * the ranges' leases, the live workers, who it is and the time. Pure, so it is tested on its own.
  *
  * Like the change feed processor's equal-partitions strategy, each worker aims for an equal share of the
- * ranges still to copy (rounded up). Unlike it, a worker never steals a range that another live worker
+ * ranges with work left (rounded up). Unlike it, a worker never steals a range that another live worker
  * holds: the holder gives its excess back between pages, so no range is ever written by two workers at
  * once. Only leases that have expired (their holder stopped renewing) or are held by no one are taken.
  */
 export interface RangeLeaseView {
   id: string;
-  drained: boolean;
+  /** Nothing left for anyone to do in it (see `rangeFinished`): no one leases it. */
+  finished: boolean;
   leaseOwner?: string;
   leaseExpiresAt?: number;
 }
@@ -39,7 +40,7 @@ export function planBalance(
   now: number,
   held: ReadonlySet<string>,
 ): BalancePlan {
-  const open = ranges.filter((range) => !range.drained);
+  const open = ranges.filter((range) => !range.finished);
   const workers = new Set([...liveWorkers, me]).size;
   const share = Math.ceil(open.length / workers);
   const mine = open.filter((range) => held.has(range.id));

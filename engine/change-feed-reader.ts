@@ -1,4 +1,5 @@
 import {
+  ChangeFeedMode,
   ChangeFeedStartFrom,
   StatusCodes,
   type ChangeFeedPullModelIterator,
@@ -8,9 +9,10 @@ import { withRetries } from "./retry";
 
 /**
  * The read side: one feed range of the source's change feed, from where it starts (the beginning of the
- * range, or a saved continuation), one page at a time. A page that answers "nothing new" (304) means the
- * range has drained: for an offline copy, every item that existed when it was read has been seen. The SDK
- * follows partition splits inside the iterator (410 → the children, same continuation).
+ * range, "now", or a saved continuation), one page at a time. In the latest-version mode a page that answers
+ * "nothing new" (304) means the range has drained: every item that existed when it was read has been seen.
+ * In the all-versions-and-deletes mode (online copies) each page holds every change in order, deletes too.
+ * The SDK follows partition splits inside the iterator (410 → the children, same continuation).
  */
 export interface ChangePage {
   items: Record<string, unknown>[];
@@ -18,9 +20,24 @@ export interface ChangePage {
   continuation: string;
   drained: boolean;
   requestCharge: number;
+  /**
+   * The partition's latest log sequence number when it answered, from its session token (`<range>:<version>#<lsn>…`),
+   * where the endpoint sends one: how far the feed goes beyond this page.
+   */
+  latestLsn?: number;
 }
 
 type Iterator = ChangeFeedPullModelIterator<Record<string, unknown>>;
+
+/** The global LSN of each `<range>:<version>#<lsn>[#<region>=<lsn>…]` entry of a session token; the highest. */
+export function sessionTokenLsn(token: string | undefined): number | undefined {
+  if (!token) return undefined;
+  const lsns = token
+    .split(",")
+    .map((entry) => Number(entry.split("#")[1]))
+    .filter((lsn) => Number.isInteger(lsn));
+  return lsns.length > 0 ? Math.max(...lsns) : undefined;
+}
 
 export class FeedRangeReader {
   private iterator: Iterator | undefined;
@@ -30,6 +47,7 @@ export class FeedRangeReader {
     private readonly container: Container,
     private startFrom: ChangeFeedStartFrom,
     private readonly pageSize: number,
+    private readonly mode = ChangeFeedMode.LatestVersion,
   ) {}
 
   /** What the last page cost: the estimate a read pacer reserves before the next one. */
@@ -44,6 +62,7 @@ export class FeedRangeReader {
       this.iterator ??= this.container.items.getChangeFeedIterator<Record<string, unknown>>({
         changeFeedStartFrom: this.startFrom,
         maxItemCount: this.pageSize,
+        changeFeedMode: this.mode,
       });
       try {
         return await this.iterator.readNext();
@@ -59,6 +78,7 @@ export class FeedRangeReader {
       continuation: page.continuationToken,
       drained: page.statusCode === StatusCodes.NotModified,
       requestCharge: page.requestCharge,
+      latestLsn: sessionTokenLsn(page.headers["x-ms-session-token"] as string | undefined),
     };
   }
 }

@@ -1,5 +1,6 @@
-import type { Container, FeedRange } from "@azure/cosmos";
+import { ChangeFeedMode, ChangeFeedStartFrom, type Container, type FeedRange } from "@azure/cosmos";
 import { isDeepStrictEqual } from "node:util";
+import { FeedRangeReader } from "./change-feed-reader";
 import { withRetries } from "./retry";
 import { EtagConflict, type StateStore } from "./state-store";
 import { rangeRecordId, type JobRecord, type RangeRecord } from "./types";
@@ -15,6 +16,11 @@ import { rangeRecordId, type JobRecord, type RangeRecord } from "./types";
  * record is replaced by records for the children. The parent goes first, with a conditional delete that
  * fails if anyone leased it meanwhile; a worker killed before it creates the children leaves a gap that
  * the next start fills, as it fills any feed range no record covers.
+ *
+ * An online job's range also records where the source's all-versions-and-deletes feed stood before its
+ * first page was read (`changesContinuation`): once the first pass has read the range, its changes are
+ * applied from there, so none made while the first pass ran is missed (re-applying one the first pass
+ * already copied converges, because changes are applied in order).
  */
 function boundsOf(range: { minInclusive: string; maxExclusive: string }): string {
   return `${range.minInclusive}|${range.maxExclusive}`;
@@ -44,6 +50,25 @@ export function feedRangeOf(feedRanges: FeedRanges, range: RangeRecord): FeedRan
   return feedRanges.get(boundsOf(range));
 }
 
+/** Where the feed range's all-versions-and-deletes change feed stands now. */
+async function changesPositionNow(source: Container, feedRange: FeedRange): Promise<string> {
+  const reader = new FeedRangeReader(
+    source,
+    ChangeFeedStartFrom.Now(feedRange),
+    1,
+    ChangeFeedMode.AllVersionsAndDeletes,
+  );
+  return (await reader.next()).continuation;
+}
+
+/** Whether the range has work left for a worker: its first pass, or (online jobs) changes up to completion. */
+export function rangeFinished(range: RangeRecord, job: JobRecord): boolean {
+  if (!range.drained) return false;
+  if (job.mode === "Offline") return true;
+  const cutover = job.online?.completeRequestedAt;
+  return cutover !== undefined && range.caughtUpAt !== undefined && range.caughtUpAt >= cutover;
+}
+
 export async function syncRangeRecords(
   store: StateStore,
   job: JobRecord,
@@ -52,20 +77,32 @@ export async function syncRangeRecords(
 ): Promise<FeedRanges> {
   const feedRanges = await withRetries(() => source.getFeedRanges());
   const current = new Set(feedRanges.map(boundsOf));
+  const online = job.mode === "Online";
   let records = await store.listRanges(job.name);
   for (const record of records) {
+    const leased = record.leaseOwner && (record.leaseExpiresAt ?? 0) > now;
     const split = !record.continuation && !current.has(boundsOf(record));
-    // A leased one is being read from its feed range as it was, which the SDK follows across the split.
-    if (!split || (record.leaseOwner && (record.leaseExpiresAt ?? 0) > now)) continue;
+    const feedRange = feedRanges.find((range) => boundsOf(range) === boundsOf(record));
     try {
-      await store.deleteRange(record);
+      // A leased one is being read from its feed range as it was, which the SDK follows across the split.
+      if (split && !leased) await store.deleteRange(record);
+      // One started over from the beginning (`restartRanges`) takes the feed's position anew.
+      else if (online && feedRange && !record.continuation && !record.changesContinuation && !leased) {
+        await store.replaceRange({
+          ...record,
+          changesContinuation: await changesPositionNow(source, feedRange),
+        });
+      }
     } catch (error) {
       if (!(error instanceof EtagConflict)) throw error;
     }
   }
   records = await store.listRanges(job.name);
   for (const range of feedRanges) {
-    if (!records.some((record) => within(range, record))) await store.insertRange(newRecord(job.name, range));
+    if (records.some((record) => within(range, record))) continue;
+    const record = newRecord(job.name, range);
+    if (online) record.changesContinuation = await changesPositionNow(source, range);
+    await store.insertRange(record);
   }
   return new Map(feedRanges.map((range) => [boundsOf(range), range]));
 }

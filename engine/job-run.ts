@@ -8,20 +8,23 @@ import type { Clock } from "./clock";
 import { readWriteRegion } from "./connection";
 import { describeError } from "./errors";
 import { failJob, finishJob } from "./job-lifecycle";
-import { feedRangeOf, syncRangeRecords, type FeedRanges } from "./job-ranges";
-import { LeaseManager } from "./lease-manager";
+import { feedRangeOf, rangeFinished, syncRangeRecords, type FeedRanges } from "./job-ranges";
+import { LeaseManager, type Lease } from "./lease-manager";
 import { copyRange, startOf } from "./range-copy";
+import { tailRange } from "./range-tail";
 import { withRetries } from "./retry";
 import { updateJob, type StateStore } from "./state-store";
 import { jobThroughput } from "./throughput-budget";
 import { TargetRanges } from "./target-ranges";
 import { ThroughputPacer } from "./throughput-pacer";
-import { runningTime, type JobRecord, type RangeRecord } from "./types";
-import { verifyCopy } from "./verification";
+import type { PartitionKeyDefinition } from "../partitioning/effective-partition-key";
+import { runningTime, type JobRecord, type OnlineProgress, type RangeRecord } from "./types";
+import { verifyCopy, verifyOnlineCopy } from "./verification";
 
 /**
  * One worker's part in one running job: keep its share of the ranges leased and copying, record progress,
- * watch the write region, and, once every range has drained, verify and finish the job. Several workers
+ * watch the write region, and, once every range has finished (drained; for an online job, also caught up
+ * with the source's changes after `complete`), verify and finish the job. Several workers
  * run this for the same job at once; the lease manager and the balancer keep them off each other's ranges.
  */
 export interface JobRunSettings {
@@ -38,6 +41,8 @@ export interface JobRunSettings {
   pagesInFlight: number;
   /** Pages held at once across all the worker's ranges, which bounds its memory. */
   pagesPerWorker: number;
+  /** Online jobs: how long a range that found no new change waits before reading again. */
+  changesPollIntervalMs: number;
 }
 
 export interface JobRunContext {
@@ -66,6 +71,11 @@ function containersOf(client: CosmosClient, job: JobRecord): { source: Container
     source: client.database(job.source.database).container(job.source.container),
     target: client.database(job.destination.database).container(job.destination.container),
   };
+}
+
+async function partitionKeyOf(container: Container): Promise<PartitionKeyDefinition> {
+  const { resource } = await withRetries(() => container.read());
+  return resource?.partitionKey as PartitionKeyDefinition;
 }
 
 /** Pacers at the rates the job may spend: provisioned throughput read up front, under the job's caps. */
@@ -100,12 +110,20 @@ export async function runJob(ctx: JobRunContext, started: JobRecord): Promise<vo
   let feedRanges: FeedRanges;
   let pacers: Awaited<ReturnType<typeof pacersFor>>;
   let targetRanges: TargetRanges;
+  let keys: { source: PartitionKeyDefinition; target: PartitionKeyDefinition };
+  // Online jobs: when `complete` was called, as of the last poll of the job's record.
+  let cutover = started.online?.completeRequestedAt;
   try {
-    [feedRanges, pacers, targetRanges] = await Promise.all([
+    let sourceKey: PartitionKeyDefinition;
+    let targetKey: PartitionKeyDefinition;
+    [feedRanges, pacers, targetRanges, sourceKey, targetKey] = await Promise.all([
       syncRangeRecords(store, started, source, ctx.clock.now()),
       pacersFor(started, source, target),
       TargetRanges.load(target),
+      partitionKeyOf(source),
+      partitionKeyOf(target),
     ]);
+    keys = { source: sourceKey, target: targetKey };
   } catch (error) {
     await failJob(store, started.name, describeError(error));
     return;
@@ -129,26 +147,49 @@ export async function runJob(ctx: JobRunContext, started: JobRecord): Promise<vo
     const lease = await leases.acquire(range);
     if (!lease) return;
     const handOver = new AbortController();
-    ctx.log(`copying ${range.id}`);
-    const task = copyRange(
-      {
-        source,
-        writer,
-        leases,
-        workerId,
-        pageSize: started.options.pageSize,
-        pagesInFlight: () =>
-          Math.max(settings.pagesInFlight, Math.floor(settings.pagesPerWorker / Math.max(1, running.size))),
-        checksums: started.options.verificationMode === "full",
-        pageSlots,
-        readPacer: pacers.read,
-        signal: stop,
-        handOver: handOver.signal,
-      },
-      lease,
-      startOf(lease, feedRange),
-    )
-      .then((outcome) => ctx.log(`stopped copying ${range.id} (${outcome})`))
+    const applyingChanges = range.drained;
+    ctx.log(`${applyingChanges ? "applying the changes of" : "copying"} ${range.id}`);
+    const copy = (held: Lease) =>
+      copyRange(
+        {
+          source,
+          writer,
+          leases,
+          workerId,
+          pageSize: started.options.pageSize,
+          pagesInFlight: () =>
+            Math.max(settings.pagesInFlight, Math.floor(settings.pagesPerWorker / Math.max(1, running.size))),
+          checksums: started.options.verificationMode === "full",
+          pageSlots,
+          readPacer: pacers.read,
+          signal: stop,
+          handOver: handOver.signal,
+        },
+        held,
+        startOf(held, feedRange),
+      );
+    const applyChanges = (held: Lease) =>
+      tailRange(
+        {
+          source,
+          sourceKey: keys.source,
+          target,
+          targetKey: keys.target,
+          writer,
+          leases,
+          pageSize: started.options.pageSize,
+          readPacer: pacers.read,
+          cutover: () => cutover,
+          idleMs: settings.changesPollIntervalMs,
+          signal: stop,
+          handOver: handOver.signal,
+        },
+        held,
+      );
+    const task = (applyingChanges ? applyChanges(lease) : copy(lease))
+      .then((outcome) =>
+        ctx.log(`stopped ${applyingChanges ? "applying changes to" : "copying"} ${range.id} (${outcome})`),
+      )
       .catch((error: unknown) => {
         ctx.log(`stopped copying ${range.id} (failed)`);
         failure ??= error;
@@ -162,18 +203,19 @@ export async function runJob(ctx: JobRunContext, started: JobRecord): Promise<vo
   };
 
   /** Take my share, give back the excess, and pace at my share of the budgets. */
-  const balance = async (ranges: RangeRecord[]) => {
+  const balance = async (job: JobRecord, ranges: RangeRecord[]) => {
     const now = ctx.clock.now();
     const live = await store.liveWorkers(now - settings.liveWithinMs);
+    const views = ranges.map((range) => ({ ...range, finished: rangeFinished(range, job) }));
     const plan = planBalance(
-      ranges,
+      views,
       live.map((worker) => worker.workerId),
       workerId,
       now,
       new Set(running.keys()),
     );
     for (const id of plan.release) running.get(id)?.handOver.abort();
-    const open = ranges.filter((range) => !range.drained).length;
+    const open = views.filter((range) => !range.finished).length;
     // Each open range is copied by one worker at most, so shares by ranges copied never add up past 1; a
     // range being handed over counts for its holder until its last page is written. Set before the new
     // ranges start too, so their first pages never go out at a share this worker does not have.
@@ -225,12 +267,13 @@ export async function runJob(ctx: JobRunContext, started: JobRecord): Promise<vo
           break;
         }
       }
+      cutover = job.online?.completeRequestedAt;
       const ranges = await store.listRanges(job.name);
       if (ctx.clock.now() - lastProgress >= progressIntervalMs) {
         lastProgress = ctx.clock.now();
         await recordProgress(store, job.name, ranges);
       }
-      if (ranges.length > 0 && ranges.every((range) => range.drained)) {
+      if (ranges.length > 0 && ranges.every((range) => rangeFinished(range, job))) {
         await Promise.all([...running.values()].map((range) => range.task));
         if (await claimVerification(ctx, job)) {
           // The closing reads of the target count against the job's cap too, at the whole of it now (a pacer
@@ -242,7 +285,7 @@ export async function runJob(ctx: JobRunContext, started: JobRecord): Promise<vo
         await nextPoll();
         continue;
       }
-      await balance(ranges);
+      await balance(job, ranges);
       await nextPoll();
     }
   } catch (error) {
@@ -255,7 +298,27 @@ export async function runJob(ctx: JobRunContext, started: JobRecord): Promise<vo
   }
 }
 
-/** The job's counts, summed from its ranges' checkpoints. */
+/** An online job's phase, changes applied and lag, from its ranges' checkpoints. */
+function onlineProgress(job: JobRecord, ranges: RangeRecord[]): OnlineProgress {
+  const firstPassDone = ranges.length > 0 && ranges.every((range) => range.drained);
+  const completeRequestedAt = job.online?.completeRequestedAt;
+  const lags = ranges.flatMap((range) => (range.lag ? [range.lag] : []));
+  return {
+    phase: completeRequestedAt ? "Completing" : firstPassDone ? "Tailing" : "InitialCopy",
+    ...(completeRequestedAt ? { completeRequestedAt } : {}),
+    appliedChanges: ranges.reduce((sum, range) => sum + (range.appliedChanges ?? 0), 0),
+    ...(firstPassDone
+      ? {
+          lag: {
+            changes: lags.reduce((sum, lag) => sum + lag.changes, 0),
+            seconds: Math.max(0, ...lags.map((lag) => lag.seconds)),
+          },
+        }
+      : {}),
+  };
+}
+
+/** The job's counts, summed from its ranges' checkpoints (and an online job's progress). */
 async function recordProgress(
   store: StateStore,
   name: string,
@@ -271,11 +334,15 @@ async function recordProgress(
   const workerCount = Object.values(processedByWorker).filter((count) => count > 0).length;
   return updateJob(store, name, (job) => {
     const durationMs = runningTime(job);
+    const online = job.mode === "Online" ? onlineProgress(job, ranges) : undefined;
     const unchanged =
       job.processedCount === processedCount &&
       job.workerCount === workerCount &&
+      isDeepStrictEqual(job.online, online) &&
       durationMs - job.durationMs < durationRefreshMs;
-    return unchanged ? undefined : { ...job, processedCount, processedByWorker, workerCount, durationMs };
+    return unchanged
+      ? undefined
+      : { ...job, processedCount, processedByWorker, workerCount, durationMs, ...(online ? { online } : {}) };
   });
 }
 
@@ -297,7 +364,7 @@ async function claimVerification(ctx: JobRunContext, job: JobRecord): Promise<bo
   return claimed?.verifyingWorker === ctx.workerId;
 }
 
-/** Every range drained: verify, then complete (or fail on a mismatch). */
+/** Every range finished: verify, then complete (or fail on a mismatch). */
 async function complete(
   ctx: JobRunContext,
   name: string,
@@ -308,14 +375,11 @@ async function complete(
   const ranges = await ctx.store.listRanges(name);
   const job = await recordProgress(ctx.store, name, ranges);
   if (job?.status !== "Running") return;
-  const verification = await verifyCopy(
-    job.options.verificationMode,
-    source,
-    target,
-    ranges,
-    job.options.pageSize,
-    targetPacer,
-  );
+  const { verificationMode, pageSize } = job.options;
+  const verification =
+    job.mode === "Online"
+      ? await verifyOnlineCopy(verificationMode, source, target, ranges, pageSize, targetPacer)
+      : await verifyCopy(verificationMode, source, target, ranges, pageSize, targetPacer);
   await finishJob(ctx.store, name, verification);
   ctx.log(`job ${name} ${verification.matched ? "completed" : "failed verification"}`);
 }

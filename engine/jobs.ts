@@ -139,7 +139,30 @@ export class CopyJobs {
     }
   }
 
-  /** Everything `create` checks before writing: the spec's shape, that both containers exist, the name. */
+  /**
+   * An online copy reads the source's all-versions-and-deletes change feed, which the service keeps only for
+   * a container with a change feed policy (a retention): without one, no change made during the copy could
+   * be replayed.
+   */
+  private async checkChangeFeedPolicy(spec: ReturnType<typeof validateJobSpec>): Promise<void> {
+    if (spec.mode !== "Online") return;
+    const { source } = spec;
+    const { resource } = await this.client.database(source.database).container(source.container).read();
+    const retention = (resource?.changeFeedPolicy as { retentionDuration?: number } | undefined)
+      ?.retentionDuration;
+    if (typeof retention === "number" && retention > 0) return;
+    throw new CopyJobError(
+      "ChangeFeedPolicyRequired",
+      `An online copy needs the source container '${source.database}/${source.container}' to keep its all-versions-and-deletes change feed, and it has no change feed policy (retention).`,
+      "Give it a change feed policy with a retention longer than the copy's first pass (in @azure/cosmos: `changeFeedPolicy: new ChangeFeedPolicy(ChangeFeedRetentionTimeSpan.fromMinutes(60))` on the container; on Azure the account also needs continuous backup), or copy it in Offline mode with the application stopped.",
+      { field: "source" },
+    );
+  }
+
+  /**
+   * Everything `create` checks before writing: the spec's shape, that both containers exist, the source's
+   * change feed policy for an online copy, the caps, the name.
+   */
   async preflight(
     spec: JobSpec,
     options: PreflightOptions = {},
@@ -148,6 +171,7 @@ export class CopyJobs {
     try {
       await this.requireContainer("source", valid.source);
       await this.requireContainer("destination", valid.destination);
+      await this.checkChangeFeedPolicy(valid);
       await this.checkThroughputLimits(valid);
     } catch (error) {
       throw explainConnectionError(error, this.connection.endpoint);
@@ -206,7 +230,8 @@ export class CopyJobs {
       name: valid.name,
       source: valid.source,
       destination: valid.destination,
-      mode: "Offline",
+      mode: valid.mode,
+      ...(valid.mode === "Online" ? { online: { phase: "InitialCopy", appliedChanges: 0 } } : {}),
       status: "Pending",
       options: valid.options,
       processedCount: 0,
@@ -270,7 +295,8 @@ export class CopyJobs {
     const store = await this.state();
     if (job.status === "Failed") {
       const from = await this.resumePoint(store, job);
-      if (from === "checkpoints") await reopenRanges(store, name);
+      // An online job's ranges read on anyway: the first pass where it stopped, then the changes since.
+      if (from === "checkpoints" && job.mode === "Offline") await reopenRanges(store, name);
       else {
         await restartRanges(store, name);
         await updateJob(store, name, (current) => ({ ...current, processedCount: 0, processedByWorker: {} }));
@@ -346,14 +372,36 @@ export class CopyJobs {
     return this.transition(name, "Cancelled");
   }
 
-  /** Offline jobs finish on their own; `complete` is only meaningful for online jobs, which we do not run. */
-  async complete(name: string): Promise<never> {
+  /**
+   * The cutover of an online job: its ranges apply every change the source logged before now, then the job
+   * verifies the target against the source and ends (`wait` for it). Stop the application's writes to the
+   * source first: a change made after this is not copied, and fails the closing check. Asking again keeps
+   * the first time asked. Offline jobs complete on their own.
+   */
+  async complete(name: string): Promise<JobRecord> {
     const job = await this.get(name);
-    throw new CopyJobError(
-      "InvalidTransition",
-      `Cannot complete job '${name}': it runs in ${job.mode} mode, which completes on its own when every item is copied.`,
-      "Use `show` to watch it; `complete` applies only to Online jobs.",
-    );
+    if (job.mode !== "Online") {
+      throw new CopyJobError(
+        "InvalidTransition",
+        `Cannot complete job '${name}': it runs in ${job.mode} mode, which completes on its own when every item is copied.`,
+        "Use `show` to watch it; `complete` applies only to Online jobs.",
+      );
+    }
+    if (job.status !== "Pending" && job.status !== "Running") {
+      throw new CopyJobError(
+        "InvalidTransition",
+        `Cannot complete job '${name}': it is ${job.status}. Only a job that is Pending or Running can be completed.`,
+        job.status === "Paused" ? `Resume it first: resume ${name}.` : undefined,
+      );
+    }
+    const now = new Date().toISOString();
+    const updated = await updateJob(await this.state(), name, (current) => {
+      if (current.online?.completeRequestedAt) return undefined;
+      if (current.status !== "Pending" && current.status !== "Running") return undefined;
+      const online = current.online ?? { phase: "InitialCopy", appliedChanges: 0 };
+      return { ...current, online: { ...online, phase: "Completing", completeRequestedAt: now } };
+    });
+    return updated ?? (await this.get(name));
   }
 
   /** Cancels the job if it is still going, then removes its record and checkpoints. Never touches data. */

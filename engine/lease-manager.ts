@@ -20,10 +20,10 @@ export interface Lease {
   readonly signal: AbortSignal;
 }
 
-export type CheckpointFields = Pick<
-  RangeRecord,
-  "continuation" | "processedCount" | "checksum" | "processedByWorker" | "drained"
->;
+/** What a first-pass page, or (online jobs) a page of changes applied, moves forward. */
+export type CheckpointFields =
+  | Pick<RangeRecord, "continuation" | "processedCount" | "checksum" | "processedByWorker" | "drained">
+  | Pick<RangeRecord, "changesContinuation" | "appliedChanges" | "caughtUpAt" | "lag">;
 
 interface HeldLease extends Lease {
   record: RangeRecord;

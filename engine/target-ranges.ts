@@ -1,13 +1,13 @@
 import type { Container } from "@azure/cosmos";
 import {
   effectivePartitionKey,
-  extractPartitionKey,
   type PartitionKeyDefinition,
+  type PartitionKeyValue,
 } from "../partitioning/effective-partition-key";
 import { withRetries } from "./retry";
 
 /**
- * The target's physical partitions, to group each page's documents by the partition they land in. A bulk
+ * The target's physical partitions, to group each page's writes by the partition they land in. A bulk
  * call whose operations span every partition fans out into one small request per partition; grouped, each
  * call is one request of up to 100 operations, which is what lets an endpoint take writes at its ceiling.
  *
@@ -37,26 +37,26 @@ export class TargetRanges {
     return new TargetRanges(resource?.partitionKey, bounds);
   }
 
-  /** The documents split by the target partition each belongs to (one group if that cannot be told). */
-  group(documents: Record<string, unknown>[]): Record<string, unknown>[][] {
-    if (!this.definition || this.bounds.length <= 1) return [documents];
-    const groups = new Map<number, Record<string, unknown>[]>();
-    for (const document of documents) {
-      const index = this.rangeOf(document);
+  /**
+   * The items split by the target partition each goes to (one group if that cannot be told); `keyOf` gives
+   * an item's partition key values (`extractPartitionKey` for documents).
+   */
+  group<T>(items: T[], keyOf: (definition: PartitionKeyDefinition, item: T) => PartitionKeyValue[]): T[][] {
+    if (!this.definition || this.bounds.length <= 1) return [items];
+    const groups = new Map<number, T[]>();
+    for (const item of items) {
+      const index = this.rangeOf(() => keyOf(this.definition as PartitionKeyDefinition, item));
       const group = groups.get(index);
-      if (group) group.push(document);
-      else groups.set(index, [document]);
+      if (group) group.push(item);
+      else groups.set(index, [item]);
     }
     return [...groups.values()];
   }
 
-  private rangeOf(document: Record<string, unknown>): number {
+  private rangeOf(key: () => PartitionKeyValue[]): number {
     let epk: string;
     try {
-      epk = effectivePartitionKey(
-        this.definition as PartitionKeyDefinition,
-        extractPartitionKey(this.definition as PartitionKeyDefinition, document),
-      );
+      epk = effectivePartitionKey(this.definition as PartitionKeyDefinition, key());
     } catch {
       return -1;
     }

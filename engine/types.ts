@@ -59,11 +59,22 @@ export const defaultCopyOptions: CopyOptions = {
   verificationMode: "sampled",
 };
 
-/** What the user asks for: copy every item of `source` into `destination`, offline. */
+/**
+ * "Offline" copies what the source holds and completes on its own; the source must not be written to
+ * meanwhile. "Online" copies it too, then keeps applying the source's changes (creates, replaces and
+ * deletes, from its all-versions-and-deletes change feed) until `complete` is called: the application keeps
+ * writing during the copy and only cuts over at the end.
+ */
+export const jobModes = ["Offline", "Online"] as const;
+export type JobMode = (typeof jobModes)[number];
+
+/** What the user asks for: copy every item of `source` into `destination`. */
 export interface JobSpec {
   name: string;
   source: ContainerRef;
   destination: ContainerRef;
+  /** Offline unless given. */
+  mode?: JobMode;
   options?: Partial<CopyOptions>;
 }
 
@@ -102,7 +113,7 @@ export interface JobRecord {
   name: string;
   source: ContainerRef;
   destination: ContainerRef;
-  mode: "Offline";
+  mode: JobMode;
   status: JobStatus;
   options: CopyOptions;
   processedCount: number;
@@ -119,6 +130,8 @@ export interface JobRecord {
    * replace it under the same name (the old record is deleted first); anyone else gets the name refused.
    */
   owner?: string;
+  /** Online jobs: where the copy stands beside its status (absent for offline ones). */
+  online?: OnlineProgress;
   /** The account's write region when the job started running. */
   writeRegion?: string;
   createdAt: string;
@@ -136,6 +149,30 @@ export interface JobRecord {
 }
 
 /**
+ * An online job's phases while it runs: the first pass over what the source holds; then tailing (every
+ * range has read it all, and applies the source's changes as they come); then completing (`complete` was
+ * called: each range applies what changed before that, then the job verifies and ends).
+ */
+export const onlinePhases = ["InitialCopy", "Tailing", "Completing"] as const;
+export type OnlinePhase = (typeof onlinePhases)[number];
+
+/** How far the target trails the source: changes not applied yet (an estimate), and the age of the oldest. */
+export interface ReplicationLag {
+  changes: number;
+  seconds: number;
+}
+
+export interface OnlineProgress {
+  phase: OnlinePhase;
+  /** When `complete` was called: every change made before it reaches the target before the job verifies. */
+  completeRequestedAt?: string;
+  /** Changes (creates, replaces, deletes) applied from the source's all-versions feed, summed over ranges. */
+  appliedChanges: number;
+  /** Summed over ranges (seconds: the worst range); set once the job is tailing. */
+  lag?: ReplicationLag;
+}
+
+/**
  * One feed range of a job's source, keyed by its effective-partition-key bounds: its checkpoint and who
  * holds its lease.
  */
@@ -150,7 +187,19 @@ export interface RangeRecord {
   /** Checksum (as `BodyChecksum`) of the bodies of the items counted in `processedCount`. */
   checksum: string;
   processedByWorker: Record<string, number>;
+  /** The first pass has read every item of the range (online jobs go on to apply its changes). */
   drained: boolean;
+  /**
+   * Online jobs: the range's all-versions-and-deletes continuation, taken before its first page was read and
+   * advanced as its changes are applied, so nothing written during the first pass is missed.
+   */
+  changesContinuation?: string;
+  /** Online jobs: changes applied from the range's all-versions feed. */
+  appliedChanges?: number;
+  /** Online jobs: when a read of the range's changes that found nothing newer was sent. */
+  caughtUpAt?: string;
+  /** Online jobs: how far behind the range was at its last read of changes. */
+  lag?: ReplicationLag;
   leaseOwner?: string;
   leaseExpiresAt?: number;
   _etag?: string;

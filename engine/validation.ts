@@ -5,6 +5,7 @@ import {
   type CopyOptions,
   type JobSpec,
   type ThroughputLimit,
+  jobModes,
   verificationModes,
 } from "./types";
 
@@ -106,11 +107,16 @@ function validateThroughputLimit(
   return undefined;
 }
 
-function validateVerificationMode(value: unknown): ValidationProblem | undefined {
-  if (value === undefined || verificationModes.includes(value as never)) return undefined;
+/** A value that must be one of `allowed` when given. */
+function validateChoice(
+  field: string,
+  allowed: readonly string[],
+  value: unknown,
+): ValidationProblem | undefined {
+  if (value === undefined || allowed.includes(value as never)) return undefined;
   return {
-    field: "verificationMode",
-    message: `verificationMode ${JSON.stringify(value)} is not valid: use ${verificationModes.map((m) => `"${m}"`).join(" or ")}.`,
+    field,
+    message: `${field} ${JSON.stringify(value)} is not valid: use ${allowed.map((m) => `"${m}"`).join(" or ")}.`,
   };
 }
 
@@ -138,7 +144,8 @@ function sourceSideProblems(spec: Omit<JobSpec, "destination">): ValidationProbl
     validateOption("workerCount", spec.options?.workerCount),
     validateThroughputLimit("targetThroughputLimit", spec.options?.targetThroughputLimit),
     validateThroughputLimit("sourceThroughputLimit", spec.options?.sourceThroughputLimit),
-    validateVerificationMode(spec.options?.verificationMode),
+    validateChoice("mode", jobModes, spec.mode),
+    validateChoice("verificationMode", verificationModes, spec.options?.verificationMode),
   ].filter((p): p is ValidationProblem => p !== undefined);
 }
 
@@ -174,7 +181,7 @@ function withDefaults(options: Partial<CopyOptions> | undefined): CopyOptions {
 /** Throws one error listing every problem; returns the spec with defaults filled in. */
 export function validateJobSpec(spec: JobSpec): Required<JobSpec> & { options: CopyOptions } {
   refuseProblems(jobSpecProblems(spec));
-  return { ...spec, options: withDefaults(spec.options) };
+  return { ...spec, mode: spec.mode ?? "Offline", options: withDefaults(spec.options) };
 }
 
 /** As `validateJobSpec`, for a copy whose destination is not known yet (it does not exist yet). */
@@ -182,5 +189,5 @@ export function validateSourceSide(
   spec: Omit<JobSpec, "destination">,
 ): Required<Omit<JobSpec, "destination">> & { options: CopyOptions } {
   refuseProblems(sourceSideProblems(spec));
-  return { ...spec, options: withDefaults(spec.options) };
+  return { ...spec, mode: spec.mode ?? "Offline", options: withDefaults(spec.options) };
 }

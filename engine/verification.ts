@@ -129,6 +129,21 @@ async function sampleMismatches(
   return { sampled: sample.length, mismatches };
 }
 
+/** Both sides counted, and a sample of source items looked up in the target (at most 5 mismatches named). */
+async function sampledCheck(source: Container, target: Container, targetPacer: ThroughputPacer | undefined) {
+  const [sourceCount, targetCount, sample] = await Promise.all([
+    countItems(source),
+    countItems(target),
+    sampleMismatches(source, target, targetPacer),
+  ]);
+  return {
+    sourceCount,
+    targetCount,
+    sampledItems: sample.sampled,
+    sampleMismatches: sample.mismatches.slice(0, 5),
+  };
+}
+
 /** The count and checksum of every body the copy read, from the ranges' checkpoints. */
 function copiedChecksum(ranges: readonly RangeRecord[]): BodyChecksum {
   const copied = new BodyChecksum();
@@ -140,6 +155,20 @@ function copiedChecksum(ranges: readonly RangeRecord[]): BodyChecksum {
   return copied;
 }
 
+type VerificationFields = Omit<Verification, "mode" | "copiedCount" | "durationMs" | "verifiedAt">;
+
+/** Stamps a check's findings with its mode, what the copy read, and how long it took. */
+function finisher(mode: VerificationMode, copiedCount: number) {
+  const started = performance.now();
+  return (fields: VerificationFields): Verification => ({
+    mode,
+    ...fields,
+    copiedCount,
+    durationMs: Math.round(performance.now() - started),
+    verifiedAt: new Date().toISOString(),
+  });
+}
+
 /** `targetPacer` keeps the target's reads under the job's cap on what it spends there. */
 export async function verifyCopy(
   mode: VerificationMode,
@@ -149,15 +178,8 @@ export async function verifyCopy(
   pageSize: number,
   targetPacer?: ThroughputPacer,
 ): Promise<Verification> {
-  const started = performance.now();
   const copied = copiedChecksum(ranges);
-  const finish = (fields: Omit<Verification, "mode" | "copiedCount" | "durationMs" | "verifiedAt">) => ({
-    mode,
-    ...fields,
-    copiedCount: copied.count,
-    durationMs: Math.round(performance.now() - started),
-    verifiedAt: new Date().toISOString(),
-  });
+  const finish = finisher(mode, copied.count);
   if (mode === "full") {
     const [sourceCount, targetSum] = await Promise.all([
       countItems(source),
@@ -172,16 +194,47 @@ export async function verifyCopy(
         sourceCount === copied.count && targetSum.count === copied.count && targetSum.value === copied.value,
     });
   }
-  const [sourceCount, targetCount, sample] = await Promise.all([
-    countItems(source),
-    countItems(target),
-    sampleMismatches(source, target, targetPacer),
-  ]);
+  const sampled = await sampledCheck(source, target, targetPacer);
   return finish({
-    sourceCount,
-    targetCount,
-    sampledItems: sample.sampled,
-    sampleMismatches: sample.mismatches.slice(0, 5),
-    matched: sourceCount === copied.count && targetCount === copied.count && sample.mismatches.length === 0,
+    ...sampled,
+    matched:
+      sampled.sourceCount === copied.count &&
+      sampled.targetCount === copied.count &&
+      sampled.sampleMismatches.length === 0,
+  });
+}
+
+/**
+ * An online copy's closing check, once every change made before `complete` is applied. What the copy read
+ * says nothing about the end state (changes were applied on top of it), so the target is compared with the
+ * source as it is now: "sampled" compares their counts and a sample of bodies; "full" reads both sides
+ * whole into counts and checksums. Either fails if writes to the source went on after `complete`.
+ */
+export async function verifyOnlineCopy(
+  mode: VerificationMode,
+  source: Container,
+  target: Container,
+  ranges: readonly RangeRecord[],
+  pageSize: number,
+  targetPacer?: ThroughputPacer,
+): Promise<Verification> {
+  const finish = finisher(mode, copiedChecksum(ranges).count);
+  if (mode === "full") {
+    const [sourceSum, targetSum] = await Promise.all([
+      containerChecksum(source, pageSize),
+      containerChecksum(target, pageSize, targetPacer),
+    ]);
+    return finish({
+      sourceCount: sourceSum.count,
+      targetCount: targetSum.count,
+      sourceChecksum: sourceSum.value,
+      targetChecksum: targetSum.value,
+      matched: sourceSum.count === targetSum.count && sourceSum.value === targetSum.value,
+    });
+  }
+  const sampled = await sampledCheck(source, target, targetPacer);
+  return finish({
+    ...sampled,
+    matched: sampled.sourceCount === sampled.targetCount && sampled.sampleMismatches.length === 0,
   });
 }

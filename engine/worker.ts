@@ -30,6 +30,8 @@ export interface WorkerOptions {
   pagesInFlight?: number;
   /** Pages held at once across all of the worker's ranges (default 8): its memory bound. */
   pagesPerWorker?: number;
+  /** Online jobs: how long a caught-up range waits before reading the source's changes again (default 500 ms). */
+  changesPollIntervalMs?: number;
   clock?: Clock;
   log?: (line: string) => void;
 }
@@ -61,6 +63,7 @@ const defaults = {
   regionCheckIntervalMs: 5_000,
   pagesInFlight: defaultPagesInFlight,
   pagesPerWorker: defaultPagesPerWorker,
+  changesPollIntervalMs: 500,
 };
 
 /** Heartbeats this recent mean a worker is alive. */
@@ -139,6 +142,7 @@ export class CopyWorker {
       liveWithinMs: liveWithin(this.options.heartbeatIntervalMs),
       pagesInFlight: this.options.pagesInFlight,
       pagesPerWorker: this.options.pagesPerWorker,
+      changesPollIntervalMs: this.options.changesPollIntervalMs,
     };
     return {
       client: this.client,

@@ -304,7 +304,7 @@ describe("engine units", function () {
       const record = (await store.getRange("job", "r1")) as RangeRecord;
       assert.equal(record.leaseOwner, "w1");
       assert.ok((record.leaseExpiresAt as number) > clock.now());
-      const rival = planBalance([record], ["w1", "w2"], "w2", clock.now(), new Set());
+      const rival = planBalance([{ ...record, finished: false }], ["w1", "w2"], "w2", clock.now(), new Set());
       assert.deepEqual(rival.take, [], "a renewed lease is not free");
       assert.equal(await holder.checkpoint("r1", { ...record, processedCount: 5 }), true);
       assert.equal(lease.signal.aborted, false);
@@ -320,7 +320,10 @@ describe("engine units", function () {
 
       const rival = new LeaseManager({ store, workerId: "w2", leaseDurationMs, clock });
       const expired = (await store.getRange("job", "r1")) as RangeRecord;
-      assert.deepEqual(planBalance([expired], ["w2"], "w2", clock.now(), new Set()).take, ["r1"]);
+      assert.deepEqual(
+        planBalance([{ ...expired, finished: false }], ["w2"], "w2", clock.now(), new Set()).take,
+        ["r1"],
+      );
       assert.ok(await rival.acquire(expired));
       assert.equal(await holder.checkpoint("r1", { ...expired, processedCount: 99 }), false);
       assert.equal(((await store.getRange("job", "r1")) as RangeRecord).processedCount, 0);
@@ -371,14 +374,14 @@ describe("engine units", function () {
     const now = 5_000;
     const live = (owner: string, id: string): RangeLeaseView => ({
       id,
-      drained: false,
+      finished: false,
       leaseOwner: owner,
       leaseExpiresAt: now + 1000,
     });
-    const free = (id: string): RangeLeaseView => ({ id, drained: false });
+    const free = (id: string): RangeLeaseView => ({ id, finished: false });
 
-    it("gives a lone worker every open range, and ignores drained ones", function () {
-      const ranges = [free("a"), free("b"), { ...free("c"), drained: true }, free("d")];
+    it("gives a lone worker every open range, and ignores finished ones", function () {
+      const ranges = [free("a"), free("b"), { ...free("c"), finished: true }, free("d")];
       assert.deepEqual(planBalance(ranges, [], "w1", now, new Set()), {
         share: 3,
         take: ["a", "b", "d"],

@@ -1,5 +1,6 @@
 import { BulkOperationType, type Container, type JSONObject } from "@azure/cosmos";
 import { TargetRanges } from "../../engine/target-ranges";
+import { extractPartitionKey } from "../../partitioning/effective-partition-key";
 
 /**
  * Test and benchmark data: `count` items spread over `partitionKeys` values of `/pk`, each padded to about
@@ -56,9 +57,9 @@ export async function seedContainer(
       next = Math.min(options.count, next + 1000);
       const items: JSONObject[] = [];
       for (let i = start; i < next; i++) items.push(makeItem(i, options));
-      for (const group of ranges.group(items)) {
+      for (const group of ranges.group(items, extractPartitionKey)) {
         for (let i = 0; i < group.length; i += 100) {
-          await upsertBatch(container, group.slice(i, i + 100) as JSONObject[]);
+          await upsertBatch(container, group.slice(i, i + 100));
         }
       }
     }

@@ -1,0 +1,184 @@
+import { ChangeFeedMode, ChangeFeedStartFrom, type Container, type PartitionKey } from "@azure/cosmos";
+import { setTimeout as sleep } from "node:timers/promises";
+import {
+  parsePartitionKeyPath,
+  type PartitionKeyDefinition,
+  type PartitionKeyValue,
+} from "../partitioning/effective-partition-key";
+import { upsertOf, type BulkWriter, type TargetWrite } from "./bulk-writer";
+import { FeedRangeReader, type ChangePage } from "./change-feed-reader";
+import { CopyJobError, serviceStatus } from "./errors";
+import type { Lease, LeaseManager } from "./lease-manager";
+import { withRetries } from "./retry";
+import { lastChangePerItem, parseChange, type SourceChange } from "./source-changes";
+import type { ThroughputPacer } from "./throughput-pacer";
+import type { ReplicationLag } from "./types";
+import { partitionKeyOf } from "./verification";
+
+/**
+ * The online half of a leased feed range, once its first pass has read it: read the source's
+ * all-versions-and-deletes change feed from the range's `changesContinuation`, apply each page to the
+ * target (upserts, and deletes), then checkpoint, one page at a time so changes land in feed order. A crash
+ * or a lease moved to another worker re-applies at most the page in hand, from the checkpoint, in order:
+ * the target converges on the same state.
+ *
+ * When a read finds nothing newer, the range is caught up as of the moment that read was sent
+ * (`caughtUpAt`). Once `complete` has been called, the first such read sent after it ends the range's work:
+ * every change made before the cutover is in the target.
+ */
+export interface RangeTailEnvironment {
+  source: Container;
+  sourceKey: PartitionKeyDefinition;
+  target: Container;
+  targetKey: PartitionKeyDefinition;
+  writer: BulkWriter;
+  leases: LeaseManager;
+  pageSize: number;
+  /** Paces change-feed reads when the job caps what they may spend in the source. */
+  readPacer?: ThroughputPacer;
+  /** When `complete` was called (ISO time), once it has been; asked after each read that found nothing. */
+  cutover(): string | undefined;
+  /** How long to wait before reading again after a read found nothing new. */
+  idleMs: number;
+  signal: AbortSignal;
+  /** Aborted when the range is to be handed to another worker: the page in hand is applied first. */
+  handOver: AbortSignal;
+  onPage?(page: { items: number; readCharge: number; writeCharge: number; throttled: number }): void;
+}
+
+export type TailOutcome = "caughtUp" | "stopped" | "lostLease";
+
+/** A query condition on one source key path (`c["a"]["b"]`), with its parameter when it has a value. */
+function keyCondition(path: string, value: PartitionKeyValue, index: number) {
+  const property = `c${parsePartitionKeyPath(path)
+    .map((segment) => `[${JSON.stringify(segment)}]`)
+    .join("")}`;
+  const absent = typeof value === "object" && value !== null;
+  return absent
+    ? { condition: `NOT IS_DEFINED(${property})`, parameter: undefined }
+    : { condition: `${property} = @k${index}`, parameter: { name: `@k${index}`, value } };
+}
+
+/**
+ * The target's copy of a deleted source item, when the feed did not give the item's previous image: the
+ * target item with its id whose source key properties (copied with it) match the deleted one's.
+ */
+async function findInTarget(
+  env: RangeTailEnvironment,
+  change: SourceChange,
+): Promise<Record<string, unknown> | undefined> {
+  const keys = env.sourceKey.paths.map((path, index) => keyCondition(path, change.sourceKey[index], index));
+  const query = {
+    query: `SELECT * FROM c WHERE c.id = @id AND ${keys.map((key) => key.condition).join(" AND ")}`,
+    parameters: [
+      { name: "@id", value: change.id },
+      ...keys.flatMap((key) => (key.parameter ? [key.parameter] : [])),
+    ],
+  };
+  const { resources } = await withRetries(() =>
+    env.target.items.query<Record<string, unknown>>(query).fetchAll(),
+  );
+  return resources[0];
+}
+
+async function writeFor(env: RangeTailEnvironment, change: SourceChange): Promise<TargetWrite | undefined> {
+  if (change.current) return upsertOf(change.current);
+  const image = change.previous ?? (await findInTarget(env, change));
+  if (!image) return undefined;
+  const partitionKey: PartitionKey = partitionKeyOf(env.targetKey, image);
+  return { kind: "delete", id: change.id, partitionKey };
+}
+
+/**
+ * How far behind the range is after applying a page that ended with `last`: the changes the partition
+ * logged after it (its session token's LSN less the change's), and the change's age if any are left.
+ * An endpoint that sends no session token leaves only the page to go by: a full page means at least
+ * another page waits.
+ */
+function lagAfter(page: ChangePage, last: SourceChange, pageSize: number): ReplicationLag {
+  const changes =
+    page.latestLsn !== undefined
+      ? Math.max(0, page.latestLsn - last.lsn)
+      : page.items.length >= pageSize
+        ? pageSize
+        : 0;
+  return { changes, seconds: changes > 0 ? Math.max(0, Math.round(Date.now() / 1000 - last.crts)) : 0 };
+}
+
+/** A continuation older than the feed's retention: the changes it pointed at are gone. */
+function outsideRetention(error: unknown, rangeId: string): unknown {
+  if (serviceStatus(error)?.code !== 400) return error;
+  return new CopyJobError(
+    "ChangesOutsideRetention",
+    `The source's all-versions-and-deletes change feed no longer holds the changes range ${rangeId} still had to apply (${error instanceof Error ? error.message : String(error)}).`,
+    "Give the source container a change feed policy whose retention outlasts the copy's first pass, then copy again under a new job name.",
+  );
+}
+
+export async function tailRange(env: RangeTailEnvironment, lease: Lease): Promise<TailOutcome> {
+  const stop = AbortSignal.any([env.signal, lease.signal]);
+  const from = lease.record.changesContinuation;
+  if (!from) {
+    throw new CopyJobError(
+      "ChangesPositionMissing",
+      `Range ${lease.rangeId} of an online job has no position in the source's change feed to apply changes from.`,
+      "Delete the job and create it again.",
+    );
+  }
+  const reader = new FeedRangeReader(
+    env.source,
+    ChangeFeedStartFrom.Continuation(from),
+    env.pageSize,
+    ChangeFeedMode.AllVersionsAndDeletes,
+  );
+  let applied = lease.record.appliedChanges ?? 0;
+  const idle = AbortSignal.any([stop, env.handOver]);
+  try {
+    while (!idle.aborted) {
+      const sentAt = new Date().toISOString();
+      const read = () => reader.next(stop);
+      const page = await (
+        env.readPacer ? env.readPacer.spend(reader.expectedCharge, read, stop) : read()
+      ).catch((error: unknown) => {
+        throw outsideRetention(error, lease.rangeId);
+      });
+      if (page.drained) {
+        const caughtUp = {
+          changesContinuation: page.continuation,
+          appliedChanges: applied,
+          caughtUpAt: sentAt,
+        };
+        if (!(await env.leases.checkpoint(lease.rangeId, { ...caughtUp, lag: { changes: 0, seconds: 0 } }))) {
+          return "lostLease";
+        }
+        const cutover = env.cutover();
+        if (cutover !== undefined && sentAt >= cutover) return "caughtUp";
+        await sleep(env.idleMs, undefined, { signal: idle }).catch(() => undefined);
+        continue;
+      }
+      const changes = page.items.map((raw) => parseChange(raw, env.sourceKey));
+      const writes = await Promise.all(lastChangePerItem(changes).map((change) => writeFor(env, change)));
+      const written = await env.writer.writeAll(
+        writes.filter((write): write is TargetWrite => write !== undefined),
+        stop,
+      );
+      applied += changes.length;
+      env.onPage?.({
+        items: changes.length,
+        readCharge: page.requestCharge,
+        writeCharge: written.requestCharge,
+        throttled: written.throttledOperations,
+      });
+      const fields = {
+        changesContinuation: page.continuation,
+        appliedChanges: applied,
+        lag: lagAfter(page, changes[changes.length - 1], env.pageSize),
+      };
+      if (!(await env.leases.checkpoint(lease.rangeId, fields))) return "lostLease";
+    }
+  } catch (error) {
+    if (!stop.aborted) throw error;
+    // Stopping: a page cut short is not checkpointed, and is applied again by whoever continues the range.
+  }
+  return lease.signal.aborted && !env.signal.aborted ? "lostLease" : "stopped";
+}

@@ -69,6 +69,7 @@ const flagOfField: [prefix: string, flag: string][] = [
   ["name", "--job-name"],
   ["source", "--src-nosql"],
   ["destination", "--dest-nosql"],
+  ["mode", "--mode"],
   ["pageSize", "--page-size"],
   ["workerCount", "--worker-count"],
   ["targetThroughputLimit", "--target-throughput-limit"],

@@ -6,11 +6,15 @@ import type { Session } from "./session";
 const pollIntervalMs = 500;
 
 /**
- * `create --wait` and `show --watch`: poll a job until it ends, showing its progress. Ctrl-C only detaches:
- * the job runs on in its worker, so the user is told so and how to re-attach, and the command exits with
- * 130 like any interrupted one.
+ * `create --wait`, `complete --wait` and `show --watch`: poll a job until it ends (or `until` holds of it),
+ * showing its progress. Ctrl-C only detaches: the job runs on in its worker, so the user is told so and how
+ * to re-attach, and the command exits with 130 like any interrupted one.
  */
-export async function followJob(session: Session, name: string): Promise<JobRecord> {
+export async function followJob(
+  session: Session,
+  name: string,
+  until?: (job: JobRecord) => boolean,
+): Promise<JobRecord> {
   const display = progressDisplay();
   const detach = () => {
     display.stop();
@@ -25,6 +29,7 @@ export async function followJob(session: Session, name: string): Promise<JobReco
       pollIntervalMs,
       onProgress: (job) => display.update(job),
       startWorkerIfNone: true,
+      until,
     });
   } finally {
     process.removeListener("SIGINT", detach);

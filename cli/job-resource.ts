@@ -2,6 +2,7 @@ import {
   formatDuration,
   type ContainerRef,
   type JobRecord,
+  type OnlineProgress,
   type ThroughputLimit,
   type Verification,
   type VerificationMode,
@@ -41,6 +42,11 @@ export interface DataTransferJobResource {
     /** This project's addition: how the copy is checked at the end, and what the check found. */
     verificationMode: VerificationMode;
     verification?: Verification;
+    /**
+     * This project's addition, for online jobs: their phase, the changes applied from the source's
+     * all-versions feed, and how far the destination trails the source (`lag`, once tailing).
+     */
+    online?: OnlineProgress;
   };
 }
 
@@ -72,6 +78,7 @@ export function toDataTransferJob(job: JobRecord): DataTransferJobResource {
         : {}),
       verificationMode: job.options.verificationMode,
       ...(job.verification ? { verification: job.verification } : {}),
+      ...(job.online ? { online: job.online } : {}),
     },
   };
 }

@@ -32,6 +32,11 @@ const columns: [header: string, value: (job: DataTransferJobResource) => string 
   ["LastUpdatedUtc", (j) => j.properties.lastUpdatedUtcTime],
   ["Error", (j) => j.properties.error?.code ?? ""],
   ["ThroughputLimits", (j) => throughputLimits(j)],
+  // Online jobs only; after the columns scripts already cut, so their positions stay.
+  ["Phase", (j) => j.properties.online?.phase ?? ""],
+  ["AppliedChanges", (j) => j.properties.online?.appliedChanges ?? ""],
+  ["LagChanges", (j) => j.properties.online?.lag?.changes ?? ""],
+  ["LagSeconds", (j) => j.properties.online?.lag?.seconds ?? ""],
 ];
 
 /** The TSV column order, for help texts. */

@@ -1,5 +1,5 @@
 import { SingleBar } from "cli-progress";
-import { describeProgress, jobProgress, type JobRecord } from "../engine";
+import { describeOnline, describeProgress, jobProgress, type JobRecord } from "../engine";
 
 /**
  * The progress of a job being waited on. It goes to stderr, so stdout carries only the result a script
@@ -9,6 +9,12 @@ import { describeProgress, jobProgress, type JobRecord } from "../engine";
 export interface ProgressDisplay {
   update(job: JobRecord): void;
   stop(): void;
+}
+
+/** The status, and for an online job its phase and lag, which change while its item counts stand still. */
+function statusOf(job: JobRecord): string {
+  const online = describeOnline(job);
+  return online ? `${job.status} ${online}` : job.status;
 }
 
 function progressBar(stream: NodeJS.WriteStream): ProgressDisplay {
@@ -24,7 +30,7 @@ function progressBar(stream: NodeJS.WriteStream): ProgressDisplay {
   return {
     update(job) {
       const { itemsPerSecond, eta } = jobProgress(job);
-      const payload = { job: job.name, rate: itemsPerSecond, remaining: eta, status: job.status };
+      const payload = { job: job.name, rate: itemsPerSecond, remaining: eta, status: statusOf(job) };
       if (!started) {
         bar.start(job.totalCount, job.processedCount, payload);
         started = true;
@@ -44,7 +50,7 @@ function progressLines(stream: NodeJS.WriteStream): ProgressDisplay {
   let last = "";
   return {
     update(job) {
-      const state = `${job.status} ${job.processedCount}/${job.totalCount}`;
+      const state = `${statusOf(job)} ${job.processedCount}/${job.totalCount}`;
       if (state === last) return;
       last = state;
       stream.write(`${job.name}: ${describeProgress(job)}\n`);

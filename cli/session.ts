@@ -13,17 +13,21 @@ export interface Session {
   output: OutputFormat;
   /** `cosmos-copy show --job-name J --watch`, with the connection flags this run was given. */
   watchCommand(jobName: string): string;
+  /** `cosmos-copy complete --job-name J --wait`, likewise. */
+  completeCommand(jobName: string): string;
 }
 
 export async function withSession(command: Command, run: (session: Session) => Promise<void>): Promise<void> {
   const options = command.optsWithGlobals<GlobalOptions>();
   const jobs = CopyJobs.connect(await connectionFrom(options));
+  const commandLine = (name: string, jobName: string, flag: string) =>
+    ["cosmos-copy", ...connectionFlags(options), name, "--job-name", jobName, flag].join(" ");
   try {
     await run({
       jobs,
       output: options.output,
-      watchCommand: (jobName) =>
-        ["cosmos-copy", ...connectionFlags(options), "show", "--job-name", jobName, "--watch"].join(" "),
+      watchCommand: (jobName) => commandLine("show", jobName, "--watch"),
+      completeCommand: (jobName) => commandLine("complete", jobName, "--wait"),
     });
   } finally {
     jobs.dispose();

@@ -12,6 +12,6 @@ export {
   type ValidationProblem,
 } from "./validation";
 export { describeLimit } from "./throughput-budget";
-export { describeProgress, formatDuration, jobProgress, type JobProgress } from "./progress";
+export { describeOnline, describeProgress, formatDuration, jobProgress, type JobProgress } from "./progress";
 export { stateDatabaseId } from "./state-store";
 export * from "./types";

@@ -43,6 +43,8 @@ export interface WaitOptions {
   onProgress?: (job: JobRecord) => void;
   /** While the job is Pending, start background workers whenever fewer than it wants are alive (default false). */
   startWorkerIfNone?: boolean;
+  /** Stop waiting once this holds of the job, ended or not (e.g. `isTailing`: an online job never ends alone). */
+  until?: (job: JobRecord) => boolean;
 }
 
 const workerCheckIntervalMs = 5_000;
@@ -411,14 +413,14 @@ export class CopyJobs {
     return removeJob(store, name);
   }
 
-  /** Polls the job's record until it ends; returns it whatever its final status. */
+  /** Polls the job's record until it ends (or `until` holds); returns it whatever its status. */
   async wait(name: string, options: WaitOptions = {}): Promise<JobRecord> {
     const deadline = Date.now() + (options.timeoutMs ?? Infinity);
     let workerCheckedAt = Date.now();
     for (;;) {
       const job = await this.get(name);
       options.onProgress?.(job);
-      if (terminalStatuses.includes(job.status)) return job;
+      if (terminalStatuses.includes(job.status) || options.until?.(job)) return job;
       // A worker that crashed, or went idle just as the job was created, leaves it Pending: start another.
       if (
         options.startWorkerIfNone &&

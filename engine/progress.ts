@@ -1,4 +1,4 @@
-import type { JobRecord } from "./types";
+import { terminalStatuses, type JobRecord } from "./types";
 
 /**
  * How far a job is and how fast it goes, in the words every surface shows (the CLI's bar and lines, the
@@ -39,8 +39,34 @@ export function jobProgress(job: JobRecord): JobProgress {
   };
 }
 
-/** One line: `Running 5000/20000 items (25%), 3100 items/s, ETA 00:00:05`. */
+/**
+ * Where an online job stands beside its status: `InitialCopy` during its first pass, then `Tailing, 42
+ * changes applied, lag 3 changes / 1 s` (or `Completing, …`). An ended job's phase is history; its applied
+ * changes still count. Undefined for offline jobs.
+ */
+export function describeOnline(job: JobRecord): string | undefined {
+  const { online } = job;
+  if (!online) return undefined;
+  const applied = `${online.appliedChanges} changes applied`;
+  if (terminalStatuses.includes(job.status)) return applied;
+  if (online.phase === "InitialCopy") return online.phase;
+  const lag = online.lag ? `, lag ${online.lag.changes} changes / ${online.lag.seconds} s` : "";
+  return `${online.phase}, ${applied}${lag}`;
+}
+
+/**
+ * One line: `Running 5000/20000 items (25%), 3100 items/s, ETA 00:00:05`. An online job adds where it
+ * stands (`describeOnline`); past its first pass, speed and ETA mean nothing and make way for its lag:
+ * `Running 20000/20000 items (100%), Tailing, 42 changes applied, lag 3 changes / 1 s`.
+ */
 export function describeProgress(job: JobRecord): string {
   const { percent, itemsPerSecond, eta } = jobProgress(job);
-  return `${job.status} ${job.processedCount}/${job.totalCount} items (${percent}%), ${itemsPerSecond} items/s, ETA ${eta}`;
+  const pastFirstPass = job.online !== undefined && job.online.phase !== "InitialCopy";
+  return [
+    `${job.status} ${job.processedCount}/${job.totalCount} items (${percent}%)`,
+    describeOnline(job),
+    pastFirstPass ? undefined : `${itemsPerSecond} items/s, ETA ${eta}`,
+  ]
+    .filter((part) => part !== undefined)
+    .join(", ");
 }

@@ -156,6 +156,14 @@ export interface JobRecord {
 export const onlinePhases = ["InitialCopy", "Tailing", "Completing"] as const;
 export type OnlinePhase = (typeof onlinePhases)[number];
 
+/**
+ * An online job that has copied what the source held and applies its changes as they come, until
+ * `complete`: the point where `create` and `up` stop waiting for it (it keeps running in its workers).
+ */
+export function isTailing(job: Pick<JobRecord, "status" | "online">): boolean {
+  return job.status === "Running" && job.online?.phase === "Tailing";
+}
+
 /** How far the target trails the source: changes not applied yet (an estimate), and the age of the oldest. */
 export interface ReplicationLag {
   changes: number;

@@ -14,7 +14,15 @@ import { reopenRanges } from "../engine/job-ranges";
 import { LeaseManager } from "../engine/lease-manager";
 import { ThroughputPacer } from "../engine/throughput-pacer";
 import { validateJobSpec } from "../engine/validation";
-import { defaultCopyOptions, jobStatuses, type JobRecord, type RangeRecord } from "../engine/types";
+import { describeProgress } from "../engine/progress";
+import {
+  defaultCopyOptions,
+  isTailing,
+  jobStatuses,
+  type JobRecord,
+  type OnlinePhase,
+  type RangeRecord,
+} from "../engine/types";
 import { MemoryStateStore } from "./support/memory-state-store";
 
 /**
@@ -270,6 +278,49 @@ describe("engine units", function () {
         options: { pageSize: undefined, workerCount: 3, targetThroughputLimit: undefined },
       });
       assert.deepEqual(spec.options, { ...defaultCopyOptions, workerCount: 3 });
+    });
+  });
+
+  describe("progress line", function () {
+    const running = (fields: Partial<JobRecord>): JobRecord => ({
+      ...jobNamed("job", new Date(0).toISOString()),
+      status: "Running",
+      processedCount: 500,
+      totalCount: 1000,
+      durationMs: 1000,
+      ...fields,
+    });
+
+    it("shows an offline job's items, speed and ETA", function () {
+      assert.equal(describeProgress(running({})), "Running 500/1000 items (50%), 500 items/s, ETA 00:00:01");
+    });
+
+    it("names an online job's first pass, then shows its phase, changes applied and lag instead of speed", function () {
+      const online = (phase: OnlinePhase, fields: Partial<JobRecord> = {}) =>
+        running({
+          mode: "Online",
+          online: { phase, appliedChanges: 42, lag: { changes: 3, seconds: 1 } },
+          ...fields,
+        });
+      assert.equal(
+        describeProgress(online("InitialCopy")),
+        "Running 500/1000 items (50%), InitialCopy, 500 items/s, ETA 00:00:01",
+      );
+      assert.equal(
+        describeProgress(online("Tailing", { processedCount: 1000 })),
+        "Running 1000/1000 items (100%), Tailing, 42 changes applied, lag 3 changes / 1 s",
+      );
+      assert.equal(
+        describeProgress(online("Completing", { processedCount: 1000 })),
+        "Running 1000/1000 items (100%), Completing, 42 changes applied, lag 3 changes / 1 s",
+      );
+      assert.equal(
+        describeProgress(online("Completing", { status: "Completed", processedCount: 1000 })),
+        "Completed 1000/1000 items (100%), 42 changes applied",
+      );
+      assert.ok(isTailing(online("Tailing")));
+      assert.ok(!isTailing(online("Tailing", { status: "Paused" })));
+      assert.ok(!isTailing(online("Completing")));
     });
   });
 

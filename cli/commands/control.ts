@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type { CopyJobs, JobRecord } from "../../engine";
 import { jobNameOption } from "../arguments";
+import { followJob, requireCompleted } from "../follow";
 import { examples } from "../help";
 import { formatJobs } from "../output";
 import { withSession } from "../session";
@@ -11,6 +12,8 @@ const transitions: {
   summary: string;
   description: string;
   run: (jobs: CopyJobs, name: string) => Promise<JobRecord>;
+  /** What `--wait` waits for, when the command offers it: the transition only starts the job's way there. */
+  wait?: string;
 }[] = [
   {
     name: "pause",
@@ -36,25 +39,34 @@ const transitions: {
     name: "complete",
     summary: "complete an online job",
     description:
-      "Complete an online job (stop it taking changes and finish). Offline jobs, the only mode this engine runs, complete on their own, so for them this is an error.",
+      "Cut an online job over: stop the application's writes to the source first. The job applies every change the source logged before this command, verifies the destination against the source, and ends Completed (or Failed on a mismatch); a change made after it is not copied. Offline jobs complete on their own, so for them this is an error.",
     run: (jobs, name) => jobs.complete(name),
+    wait: "wait for the job to end, showing its progress; exit 0 if it completes, 1 if not",
   },
 ];
 
 export function registerControl(program: Command): void {
   for (const transition of transitions) {
-    program
+    const example = `cosmos-copy ${transition.name} --job-name orders-v2`;
+    const registered = program
       .command(transition.name)
       .summary(transition.summary)
       .description(transition.description)
       .addOption(jobNameOption())
-      .addHelpText("after", examples(`cosmos-copy ${transition.name} --job-name orders-v2`))
-      .action((options: { jobName: string }, command: Command) =>
+      .addHelpText("after", examples(example, ...(transition.wait ? [`${example} --wait`] : [])))
+      .action((options: { jobName: string; wait?: boolean }, command: Command) =>
         withSession(command, async (session) => {
           const job = await transition.run(session.jobs, options.jobName);
-          process.stdout.write(formatJobs(job, session.output));
+          if (!options.wait) {
+            process.stdout.write(formatJobs(job, session.output));
+            return;
+          }
+          const ended = await followJob(session, job.name);
+          process.stdout.write(formatJobs(ended, session.output));
+          requireCompleted([ended]);
         }),
       );
+    if (transition.wait) registered.option("--wait", transition.wait);
   }
 
   program

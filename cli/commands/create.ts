@@ -1,9 +1,13 @@
 import { Option, type Command } from "commander";
 import {
   defaultCopyOptions,
+  isTailing,
+  jobModes,
   jobSpecProblems,
   optionLimits,
   type ContainerRef,
+  type JobMode,
+  type JobRecord,
   type JobSpec,
   type ThroughputLimit,
   type VerificationMode,
@@ -21,13 +25,14 @@ import { followJob, requireCompleted } from "../follow";
 import { examples } from "../help";
 import { formatJobs } from "../output";
 import { formatPlan } from "../plan-output";
-import { withSession } from "../session";
+import { withSession, type Session } from "../session";
 
 /** `create`: like `az cosmosdb copy create`, for containers in one account. */
 interface CreateOptions {
   jobName: string;
   srcNosql: Partial<ContainerRef>;
   destNosql: Partial<ContainerRef>;
+  mode: JobMode;
   pageSize?: number;
   workerCount?: number;
   targetThroughputLimit?: ThroughputLimit;
@@ -42,12 +47,23 @@ export function registerCreate(program: Command): void {
     .command("create")
     .summary("create a container copy job")
     .description(
-      "Create an offline container copy job and start a background worker for it if none is running. " +
-        "The destination container must already exist; do not write to the source while the job runs.",
+      "Create a container copy job and start a background worker for it if none is running. The destination " +
+        "container must already exist. Offline (the default): do not write to the source while the job runs; " +
+        "it completes on its own. Online: the application keeps writing; the job copies what the source holds, " +
+        "then applies its changes (creates, replaces, deletes) until you run `complete`. The source needs a " +
+        "change feed policy (on Azure, an account with continuous backup).",
     )
     .addOption(jobNameOption())
     .requiredOption("--src-nosql <database=D container=C...>", "source container", containerRefPairs)
     .requiredOption("--dest-nosql <database=D container=C...>", "destination container", containerRefPairs)
+    .addOption(
+      new Option(
+        "--mode <mode>",
+        "Offline: copy a source nobody writes to; Online: keep applying the source's changes until `complete`",
+      )
+        .choices(jobModes)
+        .default("Offline"),
+    )
     .option(
       "--page-size <n>",
       `items per change-feed page and checkpoint (${optionLimits.pageSize.min}-${optionLimits.pageSize.max}, default ${defaultCopyOptions.pageSize})`,
@@ -74,7 +90,10 @@ export function registerCreate(program: Command): void {
         `the closing check: "sampled" counts both sides and compares a sample of items; "full" reads the whole destination once more and compares checksums of every item (default ${defaultCopyOptions.verificationMode})`,
       ).choices(verificationModes),
     )
-    .option("--wait", "wait for the job to end, showing its progress; exit 0 if it completes, 1 if not")
+    .option(
+      "--wait",
+      "wait, showing progress: an offline job until it ends, an online job until it tails the source's changes (it keeps running until `complete`); exit 0 if it got there, 1 if not",
+    )
     .addOption(
       new Option(
         "--dry-run",
@@ -87,6 +106,7 @@ export function registerCreate(program: Command): void {
         "cosmos-copy create --job-name orders-v2 --src-nosql database=shop container=orders --dest-nosql database=shop container=orders-v2 --wait",
         "cosmos-copy create --job-name orders-v3 --src-nosql database=shop container=orders --dest-nosql database=shop container=orders-v3 --worker-count 2 --target-throughput-limit 50% --source-throughput-limit 2000",
         "cosmos-copy create --job-name orders-v3 --src-nosql database=shop container=orders --dest-nosql database=shop container=orders-v3 --target-throughput-limit 50% --dry-run",
+        "cosmos-copy create --job-name orders-v4 --src-nosql database=shop container=orders --dest-nosql database=shop container=orders-v4 --mode Online --wait",
       ),
     )
     .action((options: CreateOptions, command: Command) =>
@@ -95,6 +115,7 @@ export function registerCreate(program: Command): void {
           name: options.jobName,
           source: requireContainerRef("--src-nosql", options.srcNosql),
           destination: requireContainerRef("--dest-nosql", options.destNosql),
+          mode: options.mode,
           options: {
             ...(options.pageSize !== undefined ? { pageSize: options.pageSize } : {}),
             ...(options.workerCount !== undefined ? { workerCount: options.workerCount } : {}),
@@ -118,9 +139,18 @@ export function registerCreate(program: Command): void {
           process.stdout.write(formatJobs(created, session.output));
           return;
         }
-        const finished = await followJob(session, created.name);
-        process.stdout.write(formatJobs(finished, session.output));
-        requireCompleted([finished]);
+        const followed = await followJob(session, created.name, isTailing);
+        process.stdout.write(formatJobs(followed, session.output));
+        if (isTailing(followed)) reportTailing(session, followed);
+        else requireCompleted([followed]);
       }),
     );
+}
+
+/** An online job waited for until it tails: say that it goes on, and how to end it. */
+function reportTailing(session: Session, job: JobRecord): void {
+  process.stderr.write(
+    `Job '${job.name}' copied what the source held and keeps applying its changes in the background until you complete it. ` +
+      `Stop the application's writes to the source, then run:\n  ${session.completeCommand(job.name)}\n`,
+  );
 }

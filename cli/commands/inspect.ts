@@ -23,7 +23,8 @@ export function registerInspect(program: Command): void {
     .summary("show a copy job")
     .description(
       "Show a copy job. With --watch, follow it until it ends, showing its progress: exit 0 if it completes, " +
-        "1 if it fails or is cancelled; Ctrl-C stops watching and leaves the job running.",
+        "1 if it fails or is cancelled; Ctrl-C stops watching and leaves the job running. An online job ends only " +
+        "after `complete`: until then --watch shows its phase and lag as it tails the source's changes.",
     )
     .addOption(jobNameOption())
     .option("--watch", "follow the job until it ends, showing its progress")

@@ -25,7 +25,7 @@ function failureOf(error: unknown): Failure {
   };
 }
 
-const booleanInputs = ["waitForCompletion", "paused"] as const;
+const booleanInputs = ["waitForCompletion", "paused", "completed"] as const;
 const authentications = ["key", "azure-credential"];
 
 /** The account's own fields: problems found here are the `account` property's. */
@@ -79,6 +79,13 @@ export function inputProblems(news: JobInputs): Failure[] {
         property: name,
         reason: `${name} ${JSON.stringify(value)} is not valid: use true or false.`,
       });
+  }
+  // An offline job completes on its own: a cutover input on one would promise something nothing does.
+  if (typeof news.completed === "boolean" && (news.mode ?? "Offline") === "Offline") {
+    failures.push({
+      property: "completed",
+      reason: `completed ${JSON.stringify(news.completed)} applies only to a job with mode "Online" (the cutover of an online copy); this job is Offline and completes on its own: remove completed, or set mode: "Online".`,
+    });
   }
   return failures.filter((failure) => !isUnknown(news[failure.property as keyof JobInputs]));
 }

@@ -3,6 +3,7 @@ import { isDeepStrictEqual } from "node:util";
 import {
   currentShape,
   inputChanges,
+  inputDefaults,
   inputPaths,
   isLegacyShape,
   isUnknown,
@@ -24,16 +25,19 @@ export interface InputDiff {
   replaces: (keyof JobInputs)[];
 }
 
-/** Inputs left out arrive as absent or as null, depending on the SDK's path: both mean "not given". */
-function given(value: unknown): unknown {
-  return value === null ? undefined : value;
+/**
+ * Inputs left out arrive as absent or as null, depending on the SDK's path: both mean "not given", which for
+ * an input with a default (`inputDefaults`) means that default.
+ */
+function given(path: InputPath, value: unknown): unknown {
+  return value === null || value === undefined ? inputDefaults[path] : value;
 }
 
 export function diffInputs(olds: JobInputs, news: JobInputs): InputDiff {
   const before = currentShape(olds);
   const changed = inputPaths.filter((path) => {
     const value = valueAt(news, path);
-    return isUnknown(value) || !isDeepStrictEqual(given(valueAt(before, path)), given(value));
+    return isUnknown(value) || !isDeepStrictEqual(given(path, valueAt(before, path)), given(path, value));
   });
   const replaces = [...new Set(changed.filter((path) => inputChanges[path] === "replace").map(propertyOf))];
   return { changed, replaces };

@@ -3,8 +3,10 @@ import type {
   AccountConnection,
   ContainerRef,
   CopyOptions,
+  JobMode,
   JobRecord,
   JobSpec,
+  OnlinePhase,
   ThroughputLimit,
   VerificationMode,
 } from "../engine";
@@ -28,6 +30,10 @@ export interface JobInputs {
   source: ContainerRef;
   destination: ContainerRef;
   jobName: string;
+  /** "Offline" unless given. */
+  mode?: JobMode;
+  /** Online jobs: the cutover. Turning it true completes the job (see `ContainerCopyJobArgs.completed`). */
+  completed?: boolean;
   waitForCompletion?: boolean;
   timeoutMinutes?: number;
   workerCount?: number;
@@ -50,6 +56,11 @@ export interface JobOutputs extends JobInputs {
   completedAt?: string;
   /** Items in the target when last read; differs from processedCount if the target changed since. */
   targetItemCount?: number;
+  /** Online jobs: the job's phase, the changes it applied, and its lag when last read. */
+  phase?: OnlinePhase;
+  appliedChanges?: number;
+  lagChanges?: number;
+  lagSeconds?: number;
 }
 
 /**
@@ -73,6 +84,8 @@ export const inputChanges: Readonly<Record<InputPath, InputChange>> = {
   source: "replace",
   destination: "replace",
   jobName: "replace",
+  mode: "replace",
+  completed: "update",
   waitForCompletion: "store",
   timeoutMinutes: "store",
   workerCount: "update",
@@ -85,6 +98,12 @@ export const inputChanges: Readonly<Record<InputPath, InputChange>> = {
 };
 
 export const inputPaths = Object.keys(inputChanges) as InputPath[];
+
+/**
+ * Inputs whose default is the job's own: left out or given as that value, they are the same job, so writing
+ * the default out (or the outputs holding the job's value) is no change, let alone a replacement.
+ */
+export const inputDefaults: Partial<Record<InputPath, unknown>> = { mode: "Offline" };
 
 /** The options `update` hands to the engine; the rest of the `update` inputs (`paused`) it acts on itself. */
 export const jobOptionNames = [
@@ -163,6 +182,7 @@ export function specOf(inputs: JobInputs): JobSpec {
     name: inputs.jobName,
     source: inputs.source,
     destination: inputs.destination,
+    mode: inputs.mode,
     options: optionsOf(inputs),
   };
 }

@@ -1,5 +1,5 @@
 import type * as pulumi from "@pulumi/pulumi";
-import { describeProgress, type CopyJobs, type JobRecord } from "../engine";
+import { describeProgress, isTailing, type CopyJobs, type JobRecord } from "../engine";
 import { countItems } from "../engine/verification";
 import { withJobs } from "./connect";
 import { diffInputs } from "./diff";
@@ -10,7 +10,8 @@ import { currentShape, jobOptionNames, optionsOf, specOf, type JobInputs, type J
  * The dynamic provider's create, update, read and delete, each a thin adapter over the engine's `CopyJobs`.
  * A job that ends anything but Completed fails the step with Pulumi's partial-state error, so the stack
  * keeps the job (with its status and error) and the next `up` runs `update`, which resumes it from its
- * checkpoints.
+ * checkpoints. An online job is waited for until it tails the source's changes (it runs on in its workers),
+ * and to its end once `completed` is set.
  */
 
 /** How often `up` shows the copy's progress on the resource's line. */
@@ -28,6 +29,11 @@ function outputsOf(inputs: JobInputs, job: JobRecord, targetItemCount?: number):
     createdAt: job.createdAt,
     completedAt: job.completedAt,
     ...(targetItemCount === undefined ? {} : { targetItemCount }),
+    mode: job.mode,
+    phase: job.online?.phase,
+    appliedChanges: job.online?.appliedChanges,
+    lagChanges: job.online?.lag?.changes,
+    lagSeconds: job.online?.lag?.seconds,
   };
   return JSON.parse(JSON.stringify(outputs)) as JobOutputs;
 }
@@ -56,7 +62,10 @@ function notCompletedMessage(job: JobRecord): string {
     : `Copy job '${job.name}' was cancelled${cause} A cancelled job does not run again: replace the resource (\`pulumi up --replace <urn>\`) or give it another jobName to copy again.`;
 }
 
-/** Waits for the job to end, showing its progress on the resource's line; anything but Completed fails. */
+/**
+ * Waits for the job to end, showing its progress on the resource's line; anything but Completed fails. An
+ * online job not asked to complete never ends alone: it is waited for until it tails the source's changes.
+ */
 async function waitToEnd(jobs: CopyJobs, inputs: JobInputs, job: JobRecord): Promise<JobRecord> {
   if (inputs.waitForCompletion === false || job.status === "Paused") return job;
   let shownAt = 0;
@@ -66,6 +75,7 @@ async function waitToEnd(jobs: CopyJobs, inputs: JobInputs, job: JobRecord): Pro
       timeoutMs: inputs.timeoutMinutes === undefined ? undefined : inputs.timeoutMinutes * 60_000,
       pollIntervalMs: 1000,
       startWorkerIfNone: true,
+      until: isTailing,
       onProgress: (current) => {
         if (Date.now() - shownAt < progressIntervalMs) return;
         shownAt = Date.now();
@@ -79,18 +89,21 @@ async function waitToEnd(jobs: CopyJobs, inputs: JobInputs, job: JobRecord): Pro
     throw new JobNotCompleted(current.name, outputsOf(inputs, current), String((error as Error).message));
   }
   await engineLog.info(inputs.resourceUrn, describeProgress(ended));
-  if (ended.status !== "Completed") {
+  if (ended.status !== "Completed" && !isTailing(ended)) {
     throw new JobNotCompleted(ended.name, outputsOf(inputs, ended), notCompletedMessage(ended));
   }
   return ended;
 }
 
-/** Runs the job the inputs describe to its end (or to Paused): starts it, or takes it up where it is. */
+/**
+ * Runs the job the inputs describe to its end (or to Paused, or an online one to tailing): starts it, or
+ * takes it up where it is; `completed` cuts an online job over (asking again keeps the first cutover).
+ */
 async function runToEnd(jobs: CopyJobs, inputs: JobInputs, job: JobRecord): Promise<JobRecord> {
-  if (inputs.paused) {
-    return job.status === "Pending" || job.status === "Running" ? jobs.pause(job.name) : job;
-  }
+  const going = (current: JobRecord) => current.status === "Pending" || current.status === "Running";
+  if (inputs.paused) return going(job) ? jobs.pause(job.name) : job;
   if (job.status === "Paused" || job.status === "Failed") job = await jobs.resume(job.name);
+  if (inputs.completed && job.mode === "Online" && going(job)) job = await jobs.complete(job.name);
   return waitToEnd(jobs, inputs, job);
 }
 

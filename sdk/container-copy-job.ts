@@ -1,7 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import { containerCopyJobProvider } from "../provider/dynamic-provider";
 import type { JobInputs, JobOutputs } from "../provider/inputs";
-import type { JobError, ThroughputLimit, Verification, VerificationMode } from "../engine";
+import type {
+  JobError,
+  JobMode,
+  OnlinePhase,
+  ThroughputLimit,
+  Verification,
+  VerificationMode,
+} from "../engine";
 
 /**
  * The type token stacks show. A dynamic resource's package is always the dynamic provider's (`pulumi-nodejs`);
@@ -45,6 +52,21 @@ export interface ContainerCopyJobArgs {
   destination: pulumi.Input<ContainerArgs>;
   /** The job's name in the account; defaults to the resource name, so it is stable across updates. */
   jobName?: pulumi.Input<string>;
+  /**
+   * "Offline" (the default): the source must not be written to while the job runs; `up` waits for the copy
+   * to end. "Online": the application keeps writing; the job copies what the source holds, then applies its
+   * changes (creates, replaces, deletes) until `completed` is set, and `up` returns once it tails them (the
+   * job keeps running in its workers). The source needs a change feed policy (on Azure, an account with
+   * continuous backup). A change replaces the job.
+   */
+  mode?: pulumi.Input<JobMode>;
+  /**
+   * Online jobs only: the cutover. Stop the application's writes to the source, then set it to true: the
+   * `up` that does so (an in-place update) has the job apply every change made before it, verify the
+   * destination against the source, and waits for it to end Completed (as `waitForCompletion` and
+   * `timeoutMinutes` say). Refused on an offline job, which completes on its own.
+   */
+  completed?: pulumi.Input<boolean>;
   /** Wait for the copy to end during `pulumi up` (default true); a failed copy fails the update. */
   waitForCompletion?: pulumi.Input<boolean>;
   /** How long `up` waits before giving up (the job keeps running; the next `up` adopts it). */
@@ -88,10 +110,11 @@ function accountField<K extends keyof AccountArgs>(
 
 /**
  * A container copy job: copies every item of a source container into a new target container (to change a
- * partition key, unique keys, throughput mode or name), offline, like Azure's `az cosmosdb copy`.
+ * partition key, unique keys, throughput mode or name), offline or online, like Azure's `az cosmosdb copy`.
  *
- * `pulumi preview` checks names and that both containers exist; `up` starts the job and waits for it;
- * `refresh` shows the job's real state; `destroy` cancels it and removes its record, never any data.
+ * `pulumi preview` checks names and that both containers exist; `up` starts the job and waits for it (an
+ * online job until it tails the source's changes; `completed: true` cuts it over); `refresh` shows the
+ * job's real state; `destroy` cancels it and removes its record, never any data.
  */
 export class ContainerCopyJob extends pulumi.dynamic.Resource {
   /** The job's name in the account. */
@@ -112,6 +135,16 @@ export class ContainerCopyJob extends pulumi.dynamic.Resource {
   declare readonly completedAt: pulumi.Output<string | undefined>;
   /** Items in the target at the last refresh; differs from processedCount if the target changed since. */
   declare readonly targetItemCount: pulumi.Output<number | undefined>;
+  /** Offline or Online. */
+  declare readonly mode: pulumi.Output<string>;
+  /** Online jobs: InitialCopy, Tailing (applying the source's changes until `completed`) or Completing. */
+  declare readonly phase: pulumi.Output<OnlinePhase | undefined>;
+  /** Online jobs: changes (creates, replaces, deletes) applied from the source's all-versions feed. */
+  declare readonly appliedChanges: pulumi.Output<number | undefined>;
+  /** Online jobs, once tailing: changes the destination has not applied yet (an estimate), at the last read. */
+  declare readonly lagChanges: pulumi.Output<number | undefined>;
+  /** Online jobs, once tailing: the age in seconds of the oldest change not applied yet, at the last read. */
+  declare readonly lagSeconds: pulumi.Output<number | undefined>;
 
   constructor(name: string, args: ContainerCopyJobArgs, opts?: pulumi.CustomResourceOptions) {
     const account = <K extends keyof AccountArgs>(field: K) => accountField(args.account, field);
@@ -128,6 +161,8 @@ export class ContainerCopyJob extends pulumi.dynamic.Resource {
       source: args.source,
       destination: args.destination,
       jobName: args.jobName ?? name,
+      mode: args.mode,
+      completed: args.completed,
       waitForCompletion: args.waitForCompletion,
       timeoutMinutes: args.timeoutMinutes,
       workerCount: args.workerCount,
@@ -147,6 +182,10 @@ export class ContainerCopyJob extends pulumi.dynamic.Resource {
       createdAt: undefined,
       completedAt: undefined,
       targetItemCount: undefined,
+      phase: undefined,
+      appliedChanges: undefined,
+      lagChanges: undefined,
+      lagSeconds: undefined,
     };
     super(
       containerCopyJobProvider,

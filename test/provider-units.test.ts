@@ -68,6 +68,8 @@ const changedValue: Record<InputPath, unknown> = {
   source: { database: "shop", container: "orders-old" },
   destination: { database: "shop", container: "orders-v3" },
   jobName: "orders-migration-2",
+  mode: "Online",
+  completed: true,
   waitForCompletion: false,
   timeoutMinutes: 30,
   workerCount: 4,
@@ -88,6 +90,8 @@ const badValue: Record<Exclude<InputPath, "accountKey" | "resourceUrn">, [unknow
   source: [{ database: "shop", container: "orders?" }, "source", /source\.container 'orders\?'/],
   destination: [{ database: "shop", container: "orders" }, "destination", /is the source container/],
   jobName: ["my job", "jobName", /Job name 'my job'/],
+  mode: ["online", "mode", /mode "online" is not valid: use "Offline" or "Online"/],
+  completed: ["yes", "completed", /completed "yes" is not valid: use true or false/],
   waitForCompletion: ["no", "waitForCompletion", /waitForCompletion "no" is not valid/],
   timeoutMinutes: [0, "timeoutMinutes", /timeoutMinutes 0 is not valid/],
   workerCount: [17, "workerCount", /workerCount 17/],
@@ -138,6 +142,16 @@ describe("provider: diff, input by input", function () {
     assert.equal(diffResult(outputs(deployed), news).changes, false);
   });
 
+  it("mode left out is Offline: writing it out, or outputs holding the job's mode, changes nothing", function () {
+    const explicit = withValue(deployed, "mode", "Offline");
+    assert.equal(diffResult(outputs(deployed), explicit).changes, false);
+    assert.equal(
+      diffResult({ ...outputs(deployed), mode: "Offline" }, structuredClone(deployed)).changes,
+      false,
+    );
+    assert.deepEqual(diffResult(outputs(explicit), withValue(deployed, "mode", "Online")).replaces, ["mode"]);
+  });
+
   it("a job the last `up` left Failed is an update (which resumes it), not a replacement", function () {
     const result = diffResult(outputs(deployed, "Failed"), structuredClone(deployed));
     assert.equal(result.changes, true);
@@ -183,6 +197,20 @@ describe("provider: check, input by input", function () {
       assert.match(failures[0].reason, reason);
     });
   }
+
+  it("refuses completed on an offline job, naming it and the fix; takes it on an online one", function () {
+    for (const job of [deployed, withValue(deployed, "mode", "Offline")]) {
+      const failures = inputProblems(withValue(job, "completed", false));
+      assert.equal(failures.length, 1, JSON.stringify(failures));
+      assert.equal(failures[0].property, "completed");
+      assert.match(failures[0].reason, /completed false applies only to a job with mode "Online"/);
+      assert.match(failures[0].reason, /remove completed, or set mode: "Online"/);
+    }
+    const online = withValue(deployed, "mode", "Online");
+    assert.deepEqual(inputProblems(withValue(online, "completed", true)), []);
+    const modeUnknown = withValue(deployed, "mode", pulumi.runtime.unknownValue);
+    assert.deepEqual(inputProblems(withValue(modeUnknown, "completed", true)), []);
+  });
 
   it("does not judge a value not known yet", function () {
     const news = withValue(deployed, "jobName", `${pulumi.runtime.unknownValue} x`);

@@ -1,0 +1,219 @@
+import { ChangeFeedPolicy, ChangeFeedRetentionTimeSpan, type Container } from "@azure/cosmos";
+import assert from "node:assert/strict";
+import { CopyJobs, type CopyWorker, type JobRecord } from "../engine";
+import { openEndpoint, uniqueName, type TestEndpoint } from "./support/cosmos-endpoint";
+import { readAllItems, seedContainer } from "./support/seed";
+import { SteadyWriter } from "./support/steady-writer";
+import { until } from "./support/until";
+import { startWorkerProcess, suiteWorker } from "./support/worker-process";
+
+/**
+ * Online copies: a container copied into one with another partition key while an application keeps
+ * creating, replacing and deleting its items; after `complete` the target equals the source. Worker crashes
+ * in the tailing phase lose and duplicate nothing.
+ */
+const seeded = 4000;
+const writesPerSecond = 300;
+
+interface Pair {
+  name: string;
+  source: Container;
+  target: Container;
+  spec: Parameters<CopyJobs["create"]>[0];
+}
+
+async function containerPair(cosmos: TestEndpoint, policy = true): Promise<Pair> {
+  const name = uniqueName("online");
+  const { database } = await cosmos.client.databases.create({ id: name });
+  const { container: source } = await database.containers.create({
+    id: "src",
+    partitionKey: { paths: ["/pk"] },
+    throughput: 20000,
+    ...(policy
+      ? { changeFeedPolicy: new ChangeFeedPolicy(ChangeFeedRetentionTimeSpan.fromMinutes(60)) }
+      : {}),
+  });
+  const { container: target } = await database.containers.create({
+    id: "dst",
+    partitionKey: { paths: ["/customerId"] },
+    throughput: 20000,
+  });
+  await seedContainer(source, { count: seeded, partitionKeys: 300, itemBytes: 400 });
+  return {
+    name,
+    source,
+    target,
+    spec: {
+      name,
+      mode: "Online",
+      source: { database: name, container: "src" },
+      destination: { database: name, container: "dst" },
+      options: { pageSize: 200, workerCount: 1 },
+    },
+  };
+}
+
+function seededItems(): { id: string; pk: string }[] {
+  return Array.from({ length: seeded }, (_, index) => ({
+    id: `item-${index}`,
+    pk: `customer-${index % 300}`,
+  }));
+}
+
+/** The target holds exactly the source's items: ids, bodies, count; nothing the writer deleted. */
+async function assertEqualContainers(pair: Pair, deleted: Set<string>): Promise<number> {
+  const [sourceItems, targetItems] = await Promise.all([
+    readAllItems(pair.source),
+    readAllItems(pair.target),
+  ]);
+  for (const id of deleted) assert.equal(targetItems.has(id), false, `deleted item ${id} is absent`);
+  const missing = [...sourceItems.keys()].filter((id) => !targetItems.has(id));
+  const extra = [...targetItems.keys()].filter((id) => !sourceItems.has(id));
+  assert.deepEqual({ missing, extra }, { missing: [], extra: [] }, "the same ids on both sides");
+  for (const [id, body] of sourceItems) assert.deepEqual(targetItems.get(id), body, `item ${id}`);
+  return sourceItems.size;
+}
+
+function phaseOf(job: JobRecord): string {
+  return `${job.status}/${job.online?.phase ?? "-"}`;
+}
+
+describe("copy engine: online copy while the application writes", function () {
+  let cosmos: TestEndpoint;
+  let jobs: CopyJobs;
+
+  before(async function () {
+    cosmos = await openEndpoint({ http: true, partitions: 2 });
+    jobs = CopyJobs.connect({ endpoint: cosmos.endpoint, key: cosmos.key });
+  });
+
+  after(async function () {
+    jobs?.dispose();
+    await cosmos?.stop();
+  });
+
+  it("refuses a source without a change feed policy, naming it and the fix, before writing anything", async function () {
+    const pair = await containerPair(cosmos, false);
+    await assert.rejects(jobs.create(pair.spec, { startWorker: false }), (error: Error) => {
+      assert.match(error.message, new RegExp(`source container '${pair.name}/src'.*no change feed policy`));
+      assert.match(error.message, /ChangeFeedPolicy\(ChangeFeedRetentionTimeSpan\.fromMinutes/);
+      return true;
+    });
+    assert.equal(await jobs.find(pair.name), undefined, "no job was recorded");
+  });
+
+  describe("with a worker in this process", function () {
+    let worker: CopyWorker;
+    let running: Promise<unknown>;
+
+    before(function () {
+      worker = suiteWorker(cosmos, "online-worker");
+      running = worker.run();
+    });
+
+    after(async function () {
+      worker?.stop();
+      await running;
+    });
+
+    it("copies while items are created, replaced and deleted, tails, and after complete holds exactly the source", async function () {
+      const pair = await containerPair(cosmos);
+      const writer = new SteadyWriter(pair.source, seededItems(), writesPerSecond);
+      writer.start();
+      await jobs.create(pair.spec, { startWorker: false });
+      const tailing = await until(
+        () => jobs.get(pair.name),
+        (job) => job.online?.phase === "Tailing" || job.status !== "Running",
+        "the first pass to end",
+      );
+      assert.equal(phaseOf(tailing), "Running/Tailing", JSON.stringify(tailing.error));
+      // Changes made after the first pass reach the target too, and the lag says how far behind it is.
+      const applied = tailing.online?.appliedChanges ?? 0;
+      const during = await until(
+        () => jobs.get(pair.name),
+        (job) => (job.online?.appliedChanges ?? 0) >= applied + 600 && job.online?.lag !== undefined,
+        "600 more changes applied while tailing",
+      );
+      assert.ok((during.online?.lag?.seconds ?? -1) >= 0);
+      const counts = await writer.stop();
+      assert.ok(counts.deleted > 100 && counts.replaced > 200, JSON.stringify(counts));
+
+      await jobs.complete(pair.name);
+      const done = await jobs.wait(pair.name, { timeoutMs: 120_000 });
+      assert.equal(done.status, "Completed", JSON.stringify(done.error));
+      assert.equal(done.verification?.matched, true);
+      assert.deepEqual(done.online?.lag, { changes: 0, seconds: 0 });
+      const total = await assertEqualContainers(pair, counts.deletedIds);
+      assert.equal(total, seeded + counts.created - counts.deleted);
+      process.stdout.write(
+        `      online: ${counts.created} created, ${counts.replaced} replaced, ${counts.deleted} deleted during the copy; ${done.online?.appliedChanges} changes applied; ${total} items at the end\n`,
+      );
+    });
+
+    it("pauses and resumes while tailing, and refuses complete for an offline job or a paused one", async function () {
+      const pair = await containerPair(cosmos);
+      await jobs.create(pair.spec, { startWorker: false });
+      await until(
+        () => jobs.get(pair.name),
+        (job) => job.online?.phase === "Tailing",
+        "tailing",
+      );
+      await jobs.pause(pair.name);
+      await assert.rejects(jobs.complete(pair.name), /it is Paused.*Resume it first/s);
+      const writer = new SteadyWriter(pair.source, seededItems(), writesPerSecond);
+      writer.start();
+      await until(
+        () => Promise.resolve(writer.operations),
+        (done) => done >= 300,
+        "300 writes while paused",
+      );
+      const counts = await writer.stop();
+      await jobs.resume(pair.name);
+      await jobs.complete(pair.name);
+      const done = await jobs.wait(pair.name, { timeoutMs: 120_000 });
+      assert.equal(done.status, "Completed", JSON.stringify(done.error));
+      await assertEqualContainers(pair, counts.deletedIds);
+
+      const offline = await containerPair(cosmos);
+      await jobs.create({ ...offline.spec, mode: "Offline" }, { startWorker: false });
+      await assert.rejects(jobs.complete(offline.name), /runs in Offline mode/);
+      await jobs.wait(offline.name, { timeoutMs: 120_000 });
+    });
+  });
+
+  it("loses and duplicates nothing when its worker is killed with SIGKILL twice while tailing", async function () {
+    const pair = await containerPair(cosmos);
+    await jobs.create(pair.spec, { startWorker: false });
+    const writer = new SteadyWriter(pair.source, seededItems(), writesPerSecond);
+    writer.start();
+    let worker = startWorkerProcess(cosmos, "online-crashy", 60_000);
+    await until(
+      () => jobs.get(pair.name),
+      (job) => job.online?.phase === "Tailing",
+      "tailing",
+      180_000,
+    );
+    for (let kill = 1; kill <= 2; kill++) {
+      const before = (await jobs.get(pair.name)).online?.appliedChanges ?? 0;
+      await until(
+        () => jobs.get(pair.name),
+        (job) => (job.online?.appliedChanges ?? 0) >= before + 300,
+        `300 changes applied before kill ${kill}`,
+      );
+      await worker.kill();
+      worker = startWorkerProcess(cosmos, "online-crashy", 1500);
+    }
+    const applied = (await jobs.get(pair.name)).online?.appliedChanges ?? 0;
+    await until(
+      () => jobs.get(pair.name),
+      (job) => (job.online?.appliedChanges ?? 0) >= applied + 300,
+      "300 changes applied after the second restart",
+    );
+    const counts = await writer.stop();
+    await jobs.complete(pair.name);
+    const done = await jobs.wait(pair.name, { timeoutMs: 180_000 });
+    assert.equal(done.status, "Completed", JSON.stringify(done.error));
+    assert.equal(await worker.exited(), 0);
+    await assertEqualContainers(pair, counts.deletedIds);
+  });
+});

@@ -1,14 +1,13 @@
 import type { Container, Database } from "@azure/cosmos";
 import assert from "node:assert/strict";
-import { execFile, spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { startEmulator } from "../emulator";
 import { CopyJobs, maxRecopiedItems } from "../engine";
-import { CosmosStateStore } from "../engine/state-store";
 import { workerLogDirectory } from "../engine/worker-process";
+import { cliBin as bin, runCli, stopBackgroundWorkers, type CliRun } from "./support/cli-process";
 import { openEndpoint, tempDir, usingExternalEndpoint, type TestEndpoint } from "./support/cosmos-endpoint";
 import { readAllItems, seedContainer } from "./support/seed";
 
@@ -17,15 +16,8 @@ import { readAllItems, seedContainer } from "./support/seed";
  * on pipes and (through `script`) on a pseudo-terminal. Every byte they print is kept, to prove the account
  * key never appears in any of it.
  */
-const bin = path.join(__dirname, "..", "..", "bin", "cosmos-copy.js");
 const sourceItems = 2000;
 const hasScript = spawnSync("script", ["--version"]).status === 0;
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 const src = ["--src-nosql", "database=shop", "container=orders"];
 const dest = (container: string) => ["--dest-nosql", "database=shop", `container=${container}`];
@@ -55,18 +47,8 @@ describe("cosmos-copy CLI", function () {
   const startedAt = Date.now();
 
   /** Runs `cosmos-copy args` to the end on pipes. */
-  function cli(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Run> {
-    return new Promise((resolve) => {
-      execFile(
-        process.execPath,
-        [bin, ...args],
-        { env: { ...env, ...extraEnv } },
-        (error, stdout, stderr) => {
-          printed.push(stdout, stderr);
-          resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr });
-        },
-      );
-    });
+  function cli(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+    return runCli(args, { ...env, ...extraEnv }, printed);
   }
 
   /** Starts `cosmos-copy args` and collects its output as it comes. */
@@ -116,25 +98,7 @@ describe("cosmos-copy CLI", function () {
 
   after(async function () {
     if (!cosmos) return;
-    // Background workers are detached processes: stop any still running before their endpoint goes away.
-    const workers = await (
-      await CosmosStateStore.open(cosmos.client)
-    )
-      .liveWorkers(Date.now() - 60_000)
-      .catch(() => []);
-    for (const { pid, host } of workers) {
-      const ours = host === os.hostname() && fs.existsSync(`/proc/${pid}/cmdline`);
-      if (ours && fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("worker-main.js")) {
-        process.kill(pid, "SIGTERM");
-      }
-    }
-    await until(
-      () => workers.every(({ pid }) => !fs.existsSync(`/proc/${pid}`)),
-      "workers to exit",
-      10_000,
-    ).catch(() =>
-      workers.forEach(({ pid }) => fs.existsSync(`/proc/${pid}`) && process.kill(pid, "SIGKILL")),
-    );
+    await stopBackgroundWorkers(cosmos.client);
     await cosmos.stop();
   });
 
@@ -316,7 +280,8 @@ describe("cosmos-copy CLI", function () {
       ["json-copy", "Completed", "2000", "2000", "shop/orders", "shop/json-copy", "Offline"],
     );
     assert.match(duration, /^\d{2}:\d{2}:\d{2}$/);
-    assert.equal(tsvRows[1].length, 12);
+    assert.equal(tsvRows[1].length, 16);
+    assert.deepEqual(tsvRows[1].slice(12), ["", "", "", ""], "an offline job has no phase, changes or lag");
     assert.equal(showTsv.stdout, tsv.stdout.split("\n")[1] + "\n");
     assert.match(show.stdout, /^Name\s+Status[\s\S]*\njson-copy\s+Completed\s+2000\s+2000/);
   });

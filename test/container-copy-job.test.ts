@@ -1,3 +1,4 @@
+import { ChangeFeedPolicy, ChangeFeedRetentionTimeSpan } from "@azure/cosmos";
 import * as pulumi from "@pulumi/pulumi";
 import type { Stack } from "@pulumi/pulumi/automation";
 import assert from "node:assert/strict";
@@ -16,7 +17,9 @@ import {
   stackRunningItsProgram,
   type PulumiTestEnvironment,
 } from "./support/pulumi-toolchain";
+import { assertSameItems } from "./support/same-items";
 import { readAllItems, seedContainer } from "./support/seed";
+import { SteadyWriter } from "./support/steady-writer";
 import { until } from "./support/until";
 
 /**
@@ -26,6 +29,7 @@ import { until } from "./support/until";
  */
 const projectName = "container-copy-job-test";
 const execFileAsync = promisify(execFile);
+const onlineSeeded = 1000;
 
 describe("ContainerCopyJob through a real Pulumi engine", function () {
   this.timeout(PULUMI_TOOLCHAIN_BUILD_TIMEOUT_MS);
@@ -51,6 +55,19 @@ describe("ContainerCopyJob through a real Pulumi engine", function () {
       throughput: 20000,
     });
     await seedContainer(orders, { count: 1500, partitionKeys: 60, itemBytes: 400 });
+    // The source of the online copy, which needs its all-versions-and-deletes feed kept.
+    const { container: events } = await database.containers.create({
+      id: "events",
+      partitionKey: { paths: ["/pk"] },
+      throughput: 20000,
+      changeFeedPolicy: new ChangeFeedPolicy(ChangeFeedRetentionTimeSpan.fromMinutes(60)),
+    });
+    await seedContainer(events, { count: onlineSeeded, partitionKeys: 60, itemBytes: 200 });
+    await database.containers.create({
+      id: "events-v2",
+      partitionKey: { paths: ["/customerId"] },
+      throughput: 20000,
+    });
     for (const id of [
       "orders-v2",
       "orders-v3",
@@ -435,6 +452,68 @@ describe("ContainerCopyJob through a real Pulumi engine", function () {
       Date.parse(jobA.startedAt!) < Date.parse(jobB.startedAt!) ? [jobA, jobB] : [jobB, jobA];
     assert.ok(Date.parse(first.completedAt!) <= Date.parse(second.startedAt!), "the jobs did not overlap");
     await Promise.all([a.destroy({ onOutput }), b.destroy({ onOutput })]);
+    assert.ok(!captured.join("\n").includes(cosmos.key));
+  });
+  // Last: an online job holds the account's job slot while it tails, and the other tests' jobs would wait.
+  it("an online job: up returns once it tails the writes, refresh shows its lag, completed: true cuts it over exact, destroy removes it", async function () {
+    const database = cosmos.client.database("shop");
+    const events = database.container("events");
+    let completed = false;
+    const deployed = await stack("online", () => {
+      const job = new ContainerCopyJob(
+        "online-copy",
+        jobArgs("events-v2", {
+          source: { database: "shop", container: "events" },
+          mode: "Online",
+          completed,
+          pageSize: 200,
+        }),
+      );
+      return { status: job.status, mode: job.mode, phase: job.phase };
+    });
+    const live = Array.from({ length: onlineSeeded }, (_, index) => ({
+      id: `item-${index}`,
+      pk: `customer-${index % 60}`,
+    }));
+    const writer = new SteadyWriter(events, live, 100);
+    writer.start();
+    const lines: string[] = [];
+    const up = await deployed.up({ onOutput: (text) => (lines.push(text), onOutput(text)) });
+    assert.deepEqual(
+      [up.outputs.status.value, up.outputs.mode.value, up.outputs.phase.value],
+      ["Running", "Online", "Tailing"],
+    );
+    assert.match(
+      lines.join(""),
+      /online-copy .*Running \d+\/\d+ items \(\d+%\), Tailing, \d+ changes applied/,
+    );
+
+    // The writer goes on while the job tails, and its changes reach the target.
+    const tailing = (await jobs.get("online-copy")).online?.appliedChanges ?? 0;
+    await until(
+      () => jobs.get("online-copy"),
+      (job) => (job.online?.appliedChanges ?? 0) >= tailing + 100 && job.online?.lag !== undefined,
+      "100 changes applied while tailing",
+    );
+    const counts = await writer.stop();
+    await deployed.refresh({ onOutput });
+    const refreshed = await resourceOutputs(deployed, "online-copy");
+    assert.equal(refreshed?.status, "Running");
+    assert.equal(refreshed?.phase, "Tailing");
+    assert.ok((refreshed?.appliedChanges as number) >= tailing + 100, JSON.stringify(refreshed));
+    assert.ok(Number.isInteger(refreshed?.lagChanges) && (refreshed?.lagSeconds as number) >= 0);
+
+    completed = true;
+    const cutover = await deployed.up({ onOutput });
+    assert.deepEqual(cutover.summary.resourceChanges, { same: 1, update: 1 });
+    assert.equal(cutover.outputs.status.value, "Completed");
+    const job = await jobs.get("online-copy");
+    assert.equal(job.verification?.matched, true);
+    const total = await assertSameItems(events, database.container("events-v2"), counts.deletedIds);
+    assert.equal(total, onlineSeeded + counts.created - counts.deleted);
+
+    await deployed.destroy({ onOutput });
+    assert.equal(await jobs.find("online-copy"), undefined, "destroy removes the job record");
     assert.ok(!captured.join("\n").includes(cosmos.key));
   });
 });

@@ -2,7 +2,8 @@ import { ChangeFeedPolicy, ChangeFeedRetentionTimeSpan, type Container } from "@
 import assert from "node:assert/strict";
 import { CopyJobs, type CopyWorker, type JobRecord } from "../engine";
 import { openEndpoint, uniqueName, type TestEndpoint } from "./support/cosmos-endpoint";
-import { readAllItems, seedContainer } from "./support/seed";
+import { assertSameItems } from "./support/same-items";
+import { seedContainer } from "./support/seed";
 import { SteadyWriter } from "./support/steady-writer";
 import { until } from "./support/until";
 import { startWorkerProcess, suiteWorker } from "./support/worker-process";
@@ -61,17 +62,8 @@ function seededItems(): { id: string; pk: string }[] {
 }
 
 /** The target holds exactly the source's items: ids, bodies, count; nothing the writer deleted. */
-async function assertEqualContainers(pair: Pair, deleted: Set<string>): Promise<number> {
-  const [sourceItems, targetItems] = await Promise.all([
-    readAllItems(pair.source),
-    readAllItems(pair.target),
-  ]);
-  for (const id of deleted) assert.equal(targetItems.has(id), false, `deleted item ${id} is absent`);
-  const missing = [...sourceItems.keys()].filter((id) => !targetItems.has(id));
-  const extra = [...targetItems.keys()].filter((id) => !sourceItems.has(id));
-  assert.deepEqual({ missing, extra }, { missing: [], extra: [] }, "the same ids on both sides");
-  for (const [id, body] of sourceItems) assert.deepEqual(targetItems.get(id), body, `item ${id}`);
-  return sourceItems.size;
+function assertEqualContainers(pair: Pair, deleted: Set<string>): Promise<number> {
+  return assertSameItems(pair.source, pair.target, deleted);
 }
 
 function phaseOf(job: JobRecord): string {

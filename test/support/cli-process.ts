@@ -1,0 +1,51 @@
+import type { CosmosClient } from "@azure/cosmos";
+import { execFile } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { CosmosStateStore } from "../../engine/state-store";
+import { until } from "./until";
+
+/** `bin/cosmos-copy.js`, run as users run it: a child process of node. */
+export const cliBin = path.join(__dirname, "..", "..", "..", "bin", "cosmos-copy.js");
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `cosmos-copy args` to the end on pipes; what it printed is pushed to `printed` (for secret checks). */
+export function runCli(args: string[], env: NodeJS.ProcessEnv, printed: string[]): Promise<CliRun> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [cliBin, ...args], { env }, (error, stdout, stderr) => {
+      printed.push(stdout, stderr);
+      resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr });
+    });
+  });
+}
+
+/**
+ * The background workers `create` started are detached processes: stops those of this machine still
+ * running before their endpoint goes away (SIGTERM, then SIGKILL for any still there after 10 s).
+ */
+export async function stopBackgroundWorkers(client: CosmosClient): Promise<void> {
+  const workers = await (
+    await CosmosStateStore.open(client)
+  )
+    .liveWorkers(Date.now() - 60_000)
+    .catch(() => []);
+  for (const { pid, host } of workers) {
+    const ours = host === os.hostname() && fs.existsSync(`/proc/${pid}/cmdline`);
+    if (ours && fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("worker-main.js")) {
+      process.kill(pid, "SIGTERM");
+    }
+  }
+  const alive = () => workers.filter(({ pid }) => fs.existsSync(`/proc/${pid}`));
+  await until(
+    async () => alive().length,
+    (count) => count === 0,
+    "workers to exit",
+    10_000,
+  ).catch(() => alive().forEach(({ pid }) => process.kill(pid, "SIGKILL")));
+}

@@ -1,6 +1,7 @@
 import { ChangeFeedPolicy, ChangeFeedRetentionTimeSpan, type Container } from "@azure/cosmos";
 import assert from "node:assert/strict";
-import { CopyJobs, type CopyWorker, type JobRecord } from "../engine";
+import { CopyJobs, terminalStatuses, type CopyWorker, type JobRecord } from "../engine";
+import { CosmosStateStore } from "../engine/state-store";
 import { openEndpoint, uniqueName, type TestEndpoint } from "./support/cosmos-endpoint";
 import { readAllItems, seedContainer } from "./support/seed";
 import { SteadyWriter } from "./support/steady-writer";
@@ -123,7 +124,7 @@ describe("copy engine: online copy while the application writes", function () {
       await jobs.create(pair.spec, { startWorker: false });
       const tailing = await until(
         () => jobs.get(pair.name),
-        (job) => job.online?.phase === "Tailing" || job.status !== "Running",
+        (job) => job.online?.phase === "Tailing" || terminalStatuses.includes(job.status),
         "the first pass to end",
       );
       assert.equal(phaseOf(tailing), "Running/Tailing", JSON.stringify(tailing.error));
@@ -181,7 +182,7 @@ describe("copy engine: online copy while the application writes", function () {
     });
   });
 
-  it("loses and duplicates nothing when its worker is killed with SIGKILL twice while tailing", async function () {
+  it("loses and duplicates nothing when its worker is killed with SIGKILL twice while tailing, and its ranges move to a second worker", async function () {
     const pair = await containerPair(cosmos);
     await jobs.create(pair.spec, { startWorker: false });
     const writer = new SteadyWriter(pair.source, seededItems(), writesPerSecond);
@@ -203,6 +204,14 @@ describe("copy engine: online copy while the application writes", function () {
       await worker.kill();
       worker = startWorkerProcess(cosmos, "online-crashy", 1500);
     }
+    // A second worker takes its share of the ranges: their leases move between live workers mid-tail.
+    const second = startWorkerProcess(cosmos, "online-second", 1500);
+    const store = await CosmosStateStore.open(cosmos.client);
+    await until(
+      () => store.listRanges(pair.name),
+      (ranges) => ranges.some((range) => range.leaseOwner === "online-second"),
+      "a range leased by the second worker",
+    );
     const applied = (await jobs.get(pair.name)).online?.appliedChanges ?? 0;
     await until(
       () => jobs.get(pair.name),
@@ -213,7 +222,7 @@ describe("copy engine: online copy while the application writes", function () {
     await jobs.complete(pair.name);
     const done = await jobs.wait(pair.name, { timeoutMs: 180_000 });
     assert.equal(done.status, "Completed", JSON.stringify(done.error));
-    assert.equal(await worker.exited(), 0);
+    assert.deepEqual(await Promise.all([worker.exited(), second.exited()]), [0, 0]);
     await assertEqualContainers(pair, counts.deletedIds);
   });
 });

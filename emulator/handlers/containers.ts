@@ -72,6 +72,7 @@ function initialPartitions(definition: ContainerDefinition, count: number): Part
     maxExclusive: boundaries[index + 1],
     lsn: 0,
     parents: [],
+    retainedAfter: 0,
   }));
 }
 

@@ -8,6 +8,7 @@ import {
   type Container,
   type Database,
   type OperationInput,
+  PartitionKeyKind,
 } from "@azure/cosmos";
 import assert from "node:assert/strict";
 import {
@@ -246,6 +247,20 @@ describe("all versions and deletes change feed (wire format 2021-09-15)", functi
     );
     assert.equal(deleted.previous?._etag, patched.current?._etag);
     assert.equal(recreated.metadata.previousImageLSN, undefined, "a create after a delete starts afresh");
+  });
+
+  it("names every level of a hierarchical partition key in a delete's metadata", async function () {
+    const { container } = await database.containers.create({
+      id: "hierarchical",
+      partitionKey: { paths: ["/tenant", "/user/id"], kind: PartitionKeyKind.MultiHash, version: 2 },
+      changeFeedPolicy: retention,
+    });
+    const start = await positionNow(container);
+    await container.items.create({ id: "a", tenant: "t1", user: { id: 7 } });
+    await container.item("a", ["t1", 7]).delete();
+    const [, deleted] = await changesAfter(container, start, 2);
+    assert.equal(deleted.metadata.operationType, "delete");
+    assert.deepEqual(deleted.metadata.partitionKey, { tenant: "t1", id: 7 });
   });
 
   it("resumes exactly from each page's continuation: nothing lost, nothing twice", async function () {

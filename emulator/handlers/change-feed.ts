@@ -89,8 +89,8 @@ function sinceSeconds(request: CosmosRequest): number | undefined {
 
 /** What one change feed does that the other does not. */
 interface FeedMode<Change extends { lsn: number }> {
-  /** Runs before the partition is looked up: refuses what the mode cannot serve, tidies what it reads. */
-  admit(ctx: EmulatorContext, container: ContainerRecord): void;
+  /** Runs before the partition is looked up: refuses what the mode cannot serve, prunes what it reads. */
+  prepare(ctx: EmulatorContext, container: ContainerRecord): void;
   /** The LSN to read after, or "now". */
   start(container: ContainerRecord, request: CosmosRequest, partition: PartitionRecord): number | "now";
   read(
@@ -103,7 +103,7 @@ interface FeedMode<Change extends { lsn: number }> {
 }
 
 const latestVersion: FeedMode<ItemRecord> = {
-  admit: () => undefined,
+  prepare: () => undefined,
   start: (_container, request, partition) => {
     const at = position(request, partition);
     return at === "beginning" ? 0 : at;
@@ -121,7 +121,7 @@ const latestVersion: FeedMode<ItemRecord> = {
  * starts only from now or from a continuation, never from the beginning or a point in time.
  */
 const allVersionsAndDeletes: FeedMode<VersionRecord> = {
-  admit: (ctx, container) => {
+  prepare: (ctx, container) => {
     if (retentionMinutes(container.definition) === 0) {
       throw errors.badRequest(
         `The all versions and deletes change feed needs a change feed policy: container '${container.id}' has none. Set changeFeedPolicy.retentionDuration (minutes, above 0) on the container.`,
@@ -203,7 +203,7 @@ function readFeed<Change extends { lsn: number }>(
   request: CosmosRequest,
   mode: FeedMode<Change>,
 ): CosmosResponse {
-  mode.admit(ctx, container);
+  mode.prepare(ctx, container);
   const { partition, partitionKey } = partitionFor(ctx, container, request);
   const start = mode.start(container, request, partition);
   if (start === "now") {

@@ -139,7 +139,7 @@ describe("copy engine: online copy while the application writes", function () {
       const counts = await writer.stop();
       assert.ok(counts.deleted > 100 && counts.replaced > 200, JSON.stringify(counts));
 
-      await jobs.complete(pair.name);
+      await jobs.complete(pair.name, { startWorker: false });
       const done = await jobs.wait(pair.name, { timeoutMs: 120_000 });
       assert.equal(done.status, "Completed", JSON.stringify(done.error));
       assert.equal(done.verification?.matched, true);
@@ -148,6 +148,36 @@ describe("copy engine: online copy while the application writes", function () {
       assert.equal(total, seeded + counts.created - counts.deleted);
       process.stdout.write(
         `      online: ${counts.created} created, ${counts.replaced} replaced, ${counts.deleted} deleted during the copy; ${done.online?.appliedChanges} changes applied; ${total} items at the end\n`,
+      );
+    });
+
+    it("reports its lag while it falls behind, and catches up once its read cap is raised", async function () {
+      const pair = await containerPair(cosmos);
+      // Reads of the source capped low: the changes come faster than the job may read them.
+      const slow = { ...pair.spec, options: { pageSize: 50, workerCount: 1 } };
+      await jobs.create(slow, { startWorker: false });
+      await until(
+        () => jobs.get(pair.name),
+        (job) => job.online?.phase === "Tailing",
+        "tailing",
+      );
+      await jobs.updateOptions(pair.name, { sourceThroughputLimit: { requestUnitsPerSecond: 10 } });
+      const writer = new SteadyWriter(pair.source, seededItems(), writesPerSecond);
+      writer.start();
+      const behind = await until(
+        () => jobs.get(pair.name),
+        (job) => (job.online?.lag?.changes ?? 0) >= 200 && (job.online?.lag?.seconds ?? 0) >= 1,
+        "a lag of 200 changes and a second",
+      );
+      const counts = await writer.stop();
+      await jobs.updateOptions(pair.name, { sourceThroughputLimit: { requestUnitsPerSecond: 100_000 } });
+      await jobs.complete(pair.name, { startWorker: false });
+      const done = await jobs.wait(pair.name, { timeoutMs: 120_000 });
+      assert.equal(done.status, "Completed", JSON.stringify(done.error));
+      assert.deepEqual(done.online?.lag, { changes: 0, seconds: 0 });
+      await assertEqualContainers(pair, counts.deletedIds);
+      process.stdout.write(
+        `      lag while capped at 10 RU/s: ${behind.online?.lag?.changes} changes, ${behind.online?.lag?.seconds} s\n`,
       );
     });
 
@@ -170,7 +200,7 @@ describe("copy engine: online copy while the application writes", function () {
       );
       const counts = await writer.stop();
       await jobs.resume(pair.name);
-      await jobs.complete(pair.name);
+      await jobs.complete(pair.name, { startWorker: false });
       const done = await jobs.wait(pair.name, { timeoutMs: 120_000 });
       assert.equal(done.status, "Completed", JSON.stringify(done.error));
       await assertEqualContainers(pair, counts.deletedIds);
@@ -219,7 +249,7 @@ describe("copy engine: online copy while the application writes", function () {
       "300 changes applied after the second restart",
     );
     const counts = await writer.stop();
-    await jobs.complete(pair.name);
+    await jobs.complete(pair.name, { startWorker: false });
     const done = await jobs.wait(pair.name, { timeoutMs: 180_000 });
     assert.equal(done.status, "Completed", JSON.stringify(done.error));
     assert.deepEqual(await Promise.all([worker.exited(), second.exited()]), [0, 0]);

@@ -263,6 +263,25 @@ describe("all versions and deletes change feed (wire format 2021-09-15)", functi
     assert.deepEqual(deleted.metadata.partitionKey, { tenant: "t1", id: 7 });
   });
 
+  it("sends the partition's session token with every page, in both modes: how far the feed goes beyond a page", async function () {
+    const container = await createContainer("session", true, 400);
+    const start = await positionNow(container);
+    for (let i = 0; i < 6; i++) await container.items.create({ id: `s-${i}`, pk: "k", version: 0 });
+    const lsnOf = (token: unknown) => {
+      assert.match(String(token), /^\d+:-?\d+#\d+/, "a session token <range>:<version>#<lsn>");
+      return Number(String(token).split("#")[1]);
+    };
+    const first = await allVersions(container, ChangeFeedStartFrom.Continuation(start), 2).readNext();
+    const lastOfPage = first.result[first.result.length - 1].metadata.lsn;
+    const latest = lsnOf(first.headers["x-ms-session-token"]);
+    assert.equal(latest - lastOfPage, 4, "four changes logged after the page's last");
+    const incremental = container.items.getChangeFeedIterator({
+      changeFeedStartFrom: ChangeFeedStartFrom.Beginning(),
+      maxItemCount: 2,
+    });
+    assert.equal(lsnOf((await incremental.readNext()).headers["x-ms-session-token"]), latest);
+  });
+
   it("resumes exactly from each page's continuation: nothing lost, nothing twice", async function () {
     const container = await createContainer("resume");
     let continuation = await positionNow(container);

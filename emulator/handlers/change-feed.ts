@@ -206,8 +206,15 @@ function readFeed<Change extends { lsn: number }>(
   mode.prepare(ctx, container);
   const { partition, partitionKey } = partitionFor(ctx, container, request);
   const start = mode.start(container, request, partition);
+  // The partition's latest LSN, as the service sends it with every read (`<range>:<version>#<lsn>`): what a
+  // change feed estimator compares a continuation with to tell how far behind a reader is.
+  const session = { "x-ms-session-token": `${partition.index}:-1#${partition.lsn}` };
   if (start === "now") {
-    return { status: 304, headers: { etag: quoted(partition.lsn) }, requestCharge: requestUnits.feedPage(0) };
+    return {
+      status: 304,
+      headers: { etag: quoted(partition.lsn), ...session },
+      requestCharge: requestUnits.feedPage(0),
+    };
   }
   const byEpk = header(request, "x-ms-read-key-type") === "EffectivePartitionKeyRange";
   const limit = maxItemCount(request, defaultPageSize);
@@ -232,13 +239,17 @@ function readFeed<Change extends { lsn: number }>(
   // A short page has seen everything up to its window's end, or else the partition's current LSN.
   const next = full ? lastLsn : (changes.examinedTo ?? partition.lsn);
   if (rendered.length === 0 && changes.examinedTo === undefined) {
-    return { status: 304, headers: { etag: quoted(next) }, requestCharge: requestUnits.feedPage(0) };
+    return {
+      status: 304,
+      headers: { etag: quoted(next), ...session },
+      requestCharge: requestUnits.feedPage(0),
+    };
   }
   const body = feedBody(container.rid, "Documents", rendered);
   return {
     status: 200,
     body,
-    headers: { etag: quoted(next), "x-ms-item-count": String(rendered.length) },
+    headers: { etag: quoted(next), "x-ms-item-count": String(rendered.length), ...session },
     requestCharge: requestUnits.feedPage(Buffer.byteLength(body)),
   };
 }

@@ -1,9 +1,9 @@
 import { errors } from "./errors";
-import { header, isTrue, type CosmosRequest, type CosmosResponse } from "./protocol";
+import { isTrue, type CosmosRequest, type CosmosResponse } from "./protocol";
 import { readAccount } from "./handlers/account";
 import { executeBatch } from "./handlers/batch";
 import { withinBudget } from "./handlers/budget";
-import { readChangeFeed } from "./handlers/change-feed";
+import { isChangeFeedRead, readChangeFeed } from "./handlers/change-feed";
 import {
   createContainer,
   deleteContainer,
@@ -84,9 +84,10 @@ function routeItemFeed(
 ) {
   const container = requireContainer(ctx, databaseId, containerId, true);
   if (request.method === "GET") {
-    const incremental = header(request, "a-im")?.toLowerCase() === "incremental feed";
     return withinBudget(ctx, container, () =>
-      incremental ? readChangeFeed(ctx, container, request) : readAllItems(ctx, container, request),
+      isChangeFeedRead(request)
+        ? readChangeFeed(ctx, container, request)
+        : readAllItems(ctx, container, request),
     );
   }
   if (request.method !== "POST") throw errors.methodNotAllowed(request.method, "docs");

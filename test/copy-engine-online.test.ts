@@ -1,6 +1,7 @@
 import { ChangeFeedPolicy, ChangeFeedRetentionTimeSpan, type Container } from "@azure/cosmos";
 import assert from "node:assert/strict";
-import { CopyJobs, type CopyWorker, type JobRecord } from "../engine";
+import { CopyJobs, terminalStatuses, type CopyWorker, type JobRecord } from "../engine";
+import { CosmosStateStore } from "../engine/state-store";
 import { openEndpoint, uniqueName, type TestEndpoint } from "./support/cosmos-endpoint";
 import { assertSameItems } from "./support/same-items";
 import { seedContainer } from "./support/seed";
@@ -115,7 +116,7 @@ describe("copy engine: online copy while the application writes", function () {
       await jobs.create(pair.spec, { startWorker: false });
       const tailing = await until(
         () => jobs.get(pair.name),
-        (job) => job.online?.phase === "Tailing" || job.status !== "Running",
+        (job) => job.online?.phase === "Tailing" || terminalStatuses.includes(job.status),
         "the first pass to end",
       );
       assert.equal(phaseOf(tailing), "Running/Tailing", JSON.stringify(tailing.error));
@@ -130,7 +131,7 @@ describe("copy engine: online copy while the application writes", function () {
       const counts = await writer.stop();
       assert.ok(counts.deleted > 100 && counts.replaced > 200, JSON.stringify(counts));
 
-      await jobs.complete(pair.name);
+      await jobs.complete(pair.name, { startWorker: false });
       const done = await jobs.wait(pair.name, { timeoutMs: 120_000 });
       assert.equal(done.status, "Completed", JSON.stringify(done.error));
       assert.equal(done.verification?.matched, true);
@@ -139,6 +140,36 @@ describe("copy engine: online copy while the application writes", function () {
       assert.equal(total, seeded + counts.created - counts.deleted);
       process.stdout.write(
         `      online: ${counts.created} created, ${counts.replaced} replaced, ${counts.deleted} deleted during the copy; ${done.online?.appliedChanges} changes applied; ${total} items at the end\n`,
+      );
+    });
+
+    it("reports its lag while it falls behind, and catches up once its read cap is raised", async function () {
+      const pair = await containerPair(cosmos);
+      // Reads of the source capped low: the changes come faster than the job may read them.
+      const slow = { ...pair.spec, options: { pageSize: 50, workerCount: 1 } };
+      await jobs.create(slow, { startWorker: false });
+      await until(
+        () => jobs.get(pair.name),
+        (job) => job.online?.phase === "Tailing",
+        "tailing",
+      );
+      await jobs.updateOptions(pair.name, { sourceThroughputLimit: { requestUnitsPerSecond: 10 } });
+      const writer = new SteadyWriter(pair.source, seededItems(), writesPerSecond);
+      writer.start();
+      const behind = await until(
+        () => jobs.get(pair.name),
+        (job) => (job.online?.lag?.changes ?? 0) >= 200 && (job.online?.lag?.seconds ?? 0) >= 1,
+        "a lag of 200 changes and a second",
+      );
+      const counts = await writer.stop();
+      await jobs.updateOptions(pair.name, { sourceThroughputLimit: { requestUnitsPerSecond: 100_000 } });
+      await jobs.complete(pair.name, { startWorker: false });
+      const done = await jobs.wait(pair.name, { timeoutMs: 120_000 });
+      assert.equal(done.status, "Completed", JSON.stringify(done.error));
+      assert.deepEqual(done.online?.lag, { changes: 0, seconds: 0 });
+      await assertEqualContainers(pair, counts.deletedIds);
+      process.stdout.write(
+        `      lag while capped at 10 RU/s: ${behind.online?.lag?.changes} changes, ${behind.online?.lag?.seconds} s\n`,
       );
     });
 
@@ -161,7 +192,7 @@ describe("copy engine: online copy while the application writes", function () {
       );
       const counts = await writer.stop();
       await jobs.resume(pair.name);
-      await jobs.complete(pair.name);
+      await jobs.complete(pair.name, { startWorker: false });
       const done = await jobs.wait(pair.name, { timeoutMs: 120_000 });
       assert.equal(done.status, "Completed", JSON.stringify(done.error));
       await assertEqualContainers(pair, counts.deletedIds);
@@ -173,7 +204,7 @@ describe("copy engine: online copy while the application writes", function () {
     });
   });
 
-  it("loses and duplicates nothing when its worker is killed with SIGKILL twice while tailing", async function () {
+  it("loses and duplicates nothing when its worker is killed with SIGKILL twice while tailing, and its ranges move to a second worker", async function () {
     const pair = await containerPair(cosmos);
     await jobs.create(pair.spec, { startWorker: false });
     const writer = new SteadyWriter(pair.source, seededItems(), writesPerSecond);
@@ -195,6 +226,14 @@ describe("copy engine: online copy while the application writes", function () {
       await worker.kill();
       worker = startWorkerProcess(cosmos, "online-crashy", 1500);
     }
+    // A second worker takes its share of the ranges: their leases move between live workers mid-tail.
+    const second = startWorkerProcess(cosmos, "online-second", 1500);
+    const store = await CosmosStateStore.open(cosmos.client);
+    await until(
+      () => store.listRanges(pair.name),
+      (ranges) => ranges.some((range) => range.leaseOwner === "online-second"),
+      "a range leased by the second worker",
+    );
     const applied = (await jobs.get(pair.name)).online?.appliedChanges ?? 0;
     await until(
       () => jobs.get(pair.name),
@@ -202,10 +241,10 @@ describe("copy engine: online copy while the application writes", function () {
       "300 changes applied after the second restart",
     );
     const counts = await writer.stop();
-    await jobs.complete(pair.name);
+    await jobs.complete(pair.name, { startWorker: false });
     const done = await jobs.wait(pair.name, { timeoutMs: 180_000 });
     assert.equal(done.status, "Completed", JSON.stringify(done.error));
-    assert.equal(await worker.exited(), 0);
+    assert.deepEqual(await Promise.all([worker.exited(), second.exited()]), [0, 0]);
     await assertEqualContainers(pair, counts.deletedIds);
   });
 });

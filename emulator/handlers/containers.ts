@@ -9,6 +9,7 @@ import { queryResources } from "./resource-query";
 import { validateResourceName } from "./names";
 import { createOffer, requestedThroughput } from "./offers";
 import { partitionsFor } from "./splits";
+import { policyReplaced, validateChangeFeedPolicy } from "./version-log";
 
 /** Throughput a provisioned container gets when neither it nor its database names any. */
 const defaultContainerThroughput = 400;
@@ -72,6 +73,7 @@ function initialPartitions(definition: ContainerDefinition, count: number): Part
     maxExclusive: boundaries[index + 1],
     lsn: 0,
     parents: [],
+    retainedAfter: 0,
   }));
 }
 
@@ -103,6 +105,7 @@ export function createContainer(
   const body = jsonBody<ContainerDefinition>(request);
   const id = validateResourceName("container", body.id);
   const definition: ContainerDefinition = { ...body, id, partitionKey: validatePartitionKey(body) };
+  validateChangeFeedPolicy(definition);
   const throughput = requestedThroughput(ctx, request);
   return ctx.store.transaction(() => {
     const database = requireDatabase(ctx, databaseId, true);
@@ -138,7 +141,10 @@ export function readContainer(ctx: EmulatorContext, databaseId: string, id: stri
   return json(200, containerResource(requireContainer(ctx, databaseId, id, false)), requestUnits.metadata());
 }
 
-/** `PUT`: indexing policy, TTL and the like may change; the partition key and unique keys may not. */
+/**
+ * `PUT`: indexing policy, TTL, the change feed policy and the like may change; the partition key and
+ * unique keys may not.
+ */
 export function replaceContainer(
   ctx: EmulatorContext,
   databaseId: string,
@@ -166,13 +172,17 @@ export function replaceContainer(
       "Unique keys cannot be changed on an existing container: create a new container.",
     );
   }
+  validateChangeFeedPolicy(body);
   const updated = {
     ...container,
     definition: { ...body, partitionKey: container.definition.partitionKey },
     ts: nowSeconds(),
     etag: newEtag(),
   };
-  ctx.store.replaceContainer(updated);
+  ctx.store.transaction(() => {
+    ctx.store.replaceContainer(updated);
+    policyReplaced(ctx, container, updated.definition);
+  });
   return json(200, containerResource(updated), requestUnits.metadata());
 }
 

@@ -11,6 +11,7 @@ import { requestUnits } from "../throughput/request-units";
 import { containerSelf, type EmulatorContext } from "./context";
 import { validateResourceName } from "./names";
 import { applyPatch, type PatchOperation } from "./patch";
+import { recordVersion, type ItemChange } from "./version-log";
 
 /**
  * Item operations shared by single requests and batches: partition key checks, LSN assignment, unique keys,
@@ -104,6 +105,21 @@ function checkUniqueKeys(
   }
 }
 
+/**
+ * Every item write and delete ends here, so the container's all-versions log records each one in the
+ * same transaction, with the LSN the write got.
+ */
+function commit(ctx: EmulatorContext, container: ContainerRecord, change: ItemChange): void {
+  ctx.store.transaction(() => {
+    if ("deleted" in change) {
+      ctx.store.deleteItem(container.rid, change.deleted.partitionKey, change.deleted.id);
+    } else {
+      ctx.store.putItem(container.rid, change.written);
+    }
+    recordVersion(ctx, container, change);
+  });
+}
+
 /** Stores a document (already stripped of system properties) with a fresh LSN in its partition. */
 function store(
   ctx: EmulatorContext,
@@ -128,7 +144,7 @@ function store(
     body,
   };
   checkUniqueKeys(ctx, container, item.partitionKey, document);
-  ctx.store.putItem(container.rid, item);
+  commit(ctx, container, { written: item, existing });
   return item;
 }
 
@@ -182,7 +198,7 @@ export function deleteItem(
   const existing = ctx.store.getItem(container.rid, partitionKey, id);
   if (!existing) throw errors.notFound();
   checkPrecondition(existing, ifMatch);
-  ctx.store.deleteItem(container.rid, partitionKey, id);
+  commit(ctx, container, { deleted: existing });
   return { status: 204, requestCharge: requestUnits.delete() };
 }
 

@@ -6,8 +6,9 @@ import type { EmulatorContext } from "./context";
 /**
  * Partition splits as the service does them: a physical partition's EPK range is halved at its midpoint
  * into two children with fresh, higher range ids that list it (and its own parents) as `parents`. Items
- * keep their LSNs and move to the child that owns their EPK; each child's LSN sequence continues from the
- * parent's, so a change-feed continuation taken on the parent means "after LSN x" on both children.
+ * keep their LSNs and move to the child that owns their EPK, and so do the versions in the all-versions log;
+ * each child's LSN sequence (and the LSN its log starts after) continues from the parent's, so a change-feed
+ * continuation taken on the parent means "after LSN x" on both children.
  */
 export interface SplitResult {
   parent: string;
@@ -65,6 +66,7 @@ export function splitPartition(
     maxExclusive,
     lsn: parent.lsn,
     parents: [...parent.parents, parent.index],
+    retainedAfter: parent.retainedAfter,
   });
   const children = [
     child(firstId, parent.minInclusive, midpoint),

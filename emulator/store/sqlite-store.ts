@@ -2,17 +2,21 @@ import Database from "better-sqlite3";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type {
+  ChangeOperation,
   ChangePage,
   ChangeQuery,
   ContainerRecord,
   DatabaseRecord,
+  ItemChangeQuery,
   ItemRecord,
   ItemScan,
   ItemScope,
   OfferRecord,
+  PartitionBounds,
   PartitionRecord,
   ScanPosition,
   Store,
+  VersionRecord,
 } from "./store";
 
 const schema = `
@@ -23,7 +27,8 @@ CREATE TABLE IF NOT EXISTS containers (
   definition TEXT NOT NULL, ts INTEGER NOT NULL, etag TEXT NOT NULL, PRIMARY KEY (database_id, id));
 CREATE TABLE IF NOT EXISTS partitions (
   container_rid TEXT NOT NULL, idx INTEGER NOT NULL, min_epk TEXT NOT NULL, max_epk TEXT NOT NULL,
-  lsn INTEGER NOT NULL, parents TEXT NOT NULL DEFAULT '[]', PRIMARY KEY (container_rid, idx));
+  lsn INTEGER NOT NULL, parents TEXT NOT NULL DEFAULT '[]', retained_after INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (container_rid, idx));
 CREATE TABLE IF NOT EXISTS offers (
   rid TEXT PRIMARY KEY, resource_rid TEXT NOT NULL UNIQUE, resource_self TEXT NOT NULL,
   content TEXT NOT NULL, ts INTEGER NOT NULL, etag TEXT NOT NULL);
@@ -35,7 +40,19 @@ CREATE UNIQUE INDEX IF NOT EXISTS items_by_key ON items (container_rid, pk, id);
 DROP INDEX IF EXISTS items_by_lsn;
 CREATE INDEX IF NOT EXISTS items_by_feed ON items (container_rid, partition, lsn, epk);
 CREATE INDEX IF NOT EXISTS items_by_partition ON items (container_rid, partition);
+CREATE TABLE IF NOT EXISTS versions (
+  container_rid TEXT NOT NULL, partition INTEGER NOT NULL, lsn INTEGER NOT NULL, operation TEXT NOT NULL,
+  crts INTEGER NOT NULL, previous_lsn INTEGER, pk TEXT NOT NULL, id TEXT NOT NULL, epk TEXT NOT NULL,
+  image_lsn INTEGER NOT NULL, ts INTEGER NOT NULL, etag TEXT NOT NULL, rid TEXT NOT NULL, body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS versions_by_feed ON versions (container_rid, partition, lsn, epk);
+CREATE INDEX IF NOT EXISTS versions_by_age ON versions (container_rid, crts, lsn);
 `;
+
+/** Columns later versions added to `partitions`; older data directories get them with these defaults. */
+const addedPartitionColumns = {
+  parents: "TEXT NOT NULL DEFAULT '[]'",
+  retained_after: "INTEGER NOT NULL DEFAULT 0",
+};
 
 /**
  * Index entries a filtered change-feed read (EPK sub-range, partition key, start time) examines at most per
@@ -74,6 +91,56 @@ function toItem(row: ItemRow): ItemRecord {
 
 const itemColumns = "pk, id, partition, epk, lsn, ts, etag, rid, body";
 
+interface VersionRow {
+  partition: number;
+  lsn: number;
+  operation: ChangeOperation;
+  crts: number;
+  previous_lsn: number | null;
+  pk: string;
+  id: string;
+  epk: string;
+  image_lsn: number;
+  ts: number;
+  etag: string;
+  rid: string;
+  body: string;
+}
+
+const versionColumns =
+  "partition, lsn, operation, crts, previous_lsn, pk, id, epk, image_lsn, ts, etag, rid, body";
+
+function toVersion(row: VersionRow): VersionRecord {
+  return {
+    operation: row.operation,
+    lsn: row.lsn,
+    crts: row.crts,
+    ...(row.previous_lsn === null ? {} : { previousLsn: row.previous_lsn }),
+    image: toItem({ ...row, lsn: row.image_lsn }),
+  };
+}
+
+/** A table the change feed reads in LSN order per partition, through an index on (container, partition, lsn, epk). */
+interface FeedSource<Row extends { lsn: number }, Change> {
+  table: string;
+  index: string;
+  columns: string;
+  toChange: (row: Row) => Change;
+}
+
+const itemFeed: FeedSource<ItemRow, ItemRecord> = {
+  table: "items",
+  index: "items_by_feed",
+  columns: itemColumns,
+  toChange: toItem,
+};
+const versionFeed: FeedSource<VersionRow, VersionRecord> = {
+  table: "versions",
+  index: "versions_by_feed",
+  columns: versionColumns,
+  toChange: toVersion,
+};
+
 /**
  * SQLite in WAL mode with `synchronous=FULL`: a write is on disk before the emulator acknowledges it, so
  * state survives a restart of the emulator and a kill -9 of any process.
@@ -82,12 +149,16 @@ const itemColumns = "pk, id, partition, epk, lsn, ts, etag, rid, body";
  * point operations; `items_by_feed` for the change feed, in LSN order per partition, with the EPK so
  * sub-range and partition-key feeds filter without reading item rows; `items_by_partition` for scans and
  * counts (an index entry ends with its rowid, so it lists a partition's items in storage order).
+ *
+ * `versions` is the all-versions log of containers with a change feed policy: one row per create, replace
+ * and delete, with the LSN the write got, read in LSN order through `versions_by_feed` like the items and
+ * pruned oldest first through `versions_by_age`.
  */
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly statements: ReturnType<SqliteStore["prepare"]>;
   /** Partition bounds by container: they change only on a split, a delete or a new container. */
-  private readonly boundsByContainer = new Map<string, readonly Omit<PartitionRecord, "lsn">[]>();
+  private readonly boundsByContainer = new Map<string, readonly PartitionBounds[]>();
 
   constructor(dataDir: string) {
     fs.mkdirSync(dataDir, { recursive: true });
@@ -95,15 +166,20 @@ export class SqliteStore implements Store {
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = FULL");
     this.db.exec(schema);
-    this.addPartitionParents();
+    this.addPartitionColumns();
     this.statements = this.prepare();
   }
 
-  /** Data directories from before partition splits have no `parents` column; none of their ranges has any. */
-  private addPartitionParents(): void {
-    const columns = this.db.pragma("table_info(partitions)") as { name: string }[];
-    if (!columns.some((column) => column.name === "parents")) {
-      this.db.exec("ALTER TABLE partitions ADD COLUMN parents TEXT NOT NULL DEFAULT '[]'");
+  /**
+   * Data directories from before partition splits have no `parents` column (none of their ranges has any),
+   * and those from before the all-versions log no `retained_after` (none of their containers logged).
+   */
+  private addPartitionColumns(): void {
+    const columns = new Set(
+      (this.db.pragma("table_info(partitions)") as { name: string }[]).map((c) => c.name),
+    );
+    for (const [name, definition] of Object.entries(addedPartitionColumns)) {
+      if (!columns.has(name)) this.db.exec(`ALTER TABLE partitions ADD COLUMN ${name} ${definition}`);
     }
   }
 
@@ -132,14 +208,17 @@ export class SqliteStore implements Store {
       replaceContainer: db.prepare("UPDATE containers SET definition = ?, ts = ?, etag = ? WHERE rid = ?"),
       deleteContainer: db.prepare("DELETE FROM containers WHERE rid = ?"),
       insertPartition: db.prepare(
-        "INSERT INTO partitions (container_rid, idx, min_epk, max_epk, lsn, parents) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO partitions (container_rid, idx, min_epk, max_epk, lsn, parents, retained_after) VALUES (?, ?, ?, ?, ?, ?, ?)",
       ),
       listPartitions: db.prepare<[string], PartitionRow>(
-        "SELECT idx AS 'index', min_epk AS minInclusive, max_epk AS maxExclusive, lsn, parents FROM partitions WHERE container_rid = ? ORDER BY idx",
+        "SELECT idx AS 'index', min_epk AS minInclusive, max_epk AS maxExclusive, lsn, parents, retained_after AS retainedAfter FROM partitions WHERE container_rid = ? ORDER BY idx",
       ),
       deletePartition: db.prepare("DELETE FROM partitions WHERE container_rid = ? AND idx = ?"),
       movePartitionItems: db.prepare(
         "UPDATE items SET partition = ? WHERE container_rid = ? AND partition = ? AND epk >= ? AND epk < ?",
+      ),
+      movePartitionVersions: db.prepare(
+        "UPDATE versions SET partition = ? WHERE container_rid = ? AND partition = ? AND epk >= ? AND epk < ?",
       ),
       nextLsn: db.prepare<[string, number], { lsn: number }>(
         "UPDATE partitions SET lsn = lsn + 1 WHERE container_rid = ? AND idx = ? RETURNING lsn",
@@ -165,9 +244,18 @@ export class SqliteStore implements Store {
       logicalPartition: db.prepare<[string, string], ItemRow>(
         `SELECT ${itemColumns} FROM items WHERE container_rid = ? AND pk = ?`,
       ),
-      feedWindowEnd: db.prepare<[string, number, number, number], { lsn: number }>(
-        "SELECT lsn FROM items INDEXED BY items_by_feed WHERE container_rid = ? AND partition = ? AND lsn > ? ORDER BY lsn LIMIT 1 OFFSET ?",
+      appendVersion: db.prepare(
+        `INSERT INTO versions (container_rid, ${versionColumns}) VALUES (@containerRid, @partition, @lsn, @operation, @crts, @previousLsn, @partitionKey, @id, @epk, @imageLsn, @ts, @etag, @rid, @body)`,
       ),
+      pruneVersions: db.prepare<[string, number, number], { partition: number; lsn: number }>(
+        `DELETE FROM versions WHERE rowid IN (SELECT rowid FROM versions INDEXED BY versions_by_age
+         WHERE container_rid = ? AND crts < ? ORDER BY crts, lsn LIMIT ?) RETURNING partition, lsn`,
+      ),
+      raiseRetainedAfter: db.prepare(
+        "UPDATE partitions SET retained_after = max(retained_after, ?) WHERE container_rid = ? AND idx = ?",
+      ),
+      retainFromNow: db.prepare("UPDATE partitions SET retained_after = lsn WHERE container_rid = ?"),
+      deleteVersions: db.prepare("DELETE FROM versions WHERE container_rid = ?"),
       scanPartition: db.prepare<[string, number, number, number], ItemRow & { row: number }>(
         `SELECT rowid AS row, ${itemColumns} FROM items INDEXED BY items_by_partition WHERE container_rid = ? AND partition = ? AND rowid > ? ORDER BY rowid LIMIT ?`,
       ),
@@ -243,6 +331,7 @@ export class SqliteStore implements Store {
       p.maxExclusive,
       p.lsn,
       JSON.stringify(p.parents),
+      p.retainedAfter,
     );
   }
 
@@ -259,16 +348,19 @@ export class SqliteStore implements Store {
     const container = this.getContainer(databaseId, id);
     if (!container) return;
     this.statements.deleteItems.run(container.rid);
+    this.statements.deleteVersions.run(container.rid);
     this.statements.deletePartitions.run(container.rid);
     this.boundsByContainer.delete(container.rid);
     this.statements.deleteOfferForResource.run(container.rid);
     this.statements.deleteContainer.run(container.rid);
   }
 
-  partitionBounds(containerRid: string): readonly Omit<PartitionRecord, "lsn">[] {
+  partitionBounds(containerRid: string): readonly PartitionBounds[] {
     let bounds = this.boundsByContainer.get(containerRid);
     if (!bounds) {
-      bounds = this.listPartitions(containerRid).map(({ lsn: _lsn, ...partition }) => partition);
+      bounds = this.listPartitions(containerRid).map(
+        ({ lsn: _lsn, retainedAfter: _retainedAfter, ...partition }) => partition,
+      );
       this.boundsByContainer.set(containerRid, bounds);
     }
     return bounds;
@@ -286,13 +378,9 @@ export class SqliteStore implements Store {
       this.statements.deletePartition.run(containerRid, parent);
       for (const child of children) {
         this.insertPartition(containerRid, child);
-        this.statements.movePartitionItems.run(
-          child.index,
-          containerRid,
-          parent,
-          child.minInclusive,
-          child.maxExclusive,
-        );
+        for (const move of [this.statements.movePartitionItems, this.statements.movePartitionVersions]) {
+          move.run(child.index, containerRid, parent, child.minInclusive, child.maxExclusive);
+        }
       }
     });
   }
@@ -349,7 +437,47 @@ export class SqliteStore implements Store {
     return this.statements.logicalPartition.all(containerRid, partitionKey).map(toItem);
   }
 
-  changes(containerRid: string, query: ChangeQuery): ChangePage {
+  changes(containerRid: string, query: ItemChangeQuery): ChangePage<ItemRecord> {
+    return this.feed(itemFeed, containerRid, query);
+  }
+
+  versions(containerRid: string, query: ChangeQuery): ChangePage<VersionRecord> {
+    return this.feed(versionFeed, containerRid, query);
+  }
+
+  appendVersion(containerRid: string, version: VersionRecord): void {
+    const { image, ...change } = version;
+    this.statements.appendVersion.run({
+      containerRid,
+      ...image,
+      ...change,
+      previousLsn: change.previousLsn ?? null,
+      imageLsn: image.lsn,
+    });
+  }
+
+  pruneVersions(containerRid: string, beforeTs: number, limit: number): void {
+    this.transaction(() => {
+      const retainedAfter = new Map<number, number>();
+      for (const { partition, lsn } of this.statements.pruneVersions.all(containerRid, beforeTs, limit)) {
+        retainedAfter.set(partition, Math.max(lsn, retainedAfter.get(partition) ?? lsn));
+      }
+      for (const [partition, lsn] of retainedAfter) {
+        this.statements.raiseRetainedAfter.run(lsn, containerRid, partition);
+      }
+    });
+  }
+
+  restartVersions(containerRid: string): void {
+    this.statements.deleteVersions.run(containerRid);
+    this.statements.retainFromNow.run(containerRid);
+  }
+
+  private feed<Row extends { lsn: number }, Change>(
+    source: FeedSource<Row, Change>,
+    containerRid: string,
+    query: ItemChangeQuery,
+  ): ChangePage<Change> {
     const conditions = ["container_rid = ?", "partition = ?", "lsn > ?"];
     const values: (string | number)[] = [containerRid, query.partition, query.afterLsn];
     const unfiltered = conditions.length;
@@ -365,27 +493,33 @@ export class SqliteStore implements Store {
       where("pk = ?", query.partitionKey.value);
     }
     if (query.sinceTs !== undefined) where("ts >= ?", query.sinceTs);
-    const examinedTo = conditions.length > unfiltered ? this.windowEnd(containerRid, query) : undefined;
+    const examinedTo =
+      conditions.length > unfiltered ? this.windowEnd(source, containerRid, query) : undefined;
     if (examinedTo !== undefined) where("lsn <= ?", examinedTo);
-    const sql = `SELECT ${itemColumns} FROM items INDEXED BY items_by_feed WHERE ${conditions.join(" AND ")} ORDER BY lsn LIMIT ${changeChunk}`;
+    const sql = `SELECT ${source.columns} FROM ${source.table} INDEXED BY ${source.index} WHERE ${conditions.join(" AND ")} ORDER BY lsn LIMIT ${changeChunk}`;
     const statement = this.cached(sql);
     // Rows come a chunk at a time (one call into SQLite per chunk, not per row), and a caller that stops
     // pulling reads no further chunk. `values[2]` is the LSN the next chunk starts after.
-    function* items(): Generator<ItemRecord> {
+    function* changes(): Generator<Change> {
       for (;;) {
-        const rows = statement.all(...values) as ItemRow[];
-        for (const row of rows) yield toItem(row);
+        const rows = statement.all(...values) as Row[];
+        for (const row of rows) yield source.toChange(row);
         if (rows.length < changeChunk) return;
         values[2] = rows[rows.length - 1].lsn;
       }
     }
-    return { items: items(), examinedTo };
+    return { items: changes(), examinedTo };
   }
 
   /** The LSN `feedWindow` entries on from `afterLsn`, or undefined when the partition ends sooner. */
-  private windowEnd(containerRid: string, query: ChangeQuery): number | undefined {
-    return this.statements.feedWindowEnd.get(containerRid, query.partition, query.afterLsn, feedWindow - 1)
-      ?.lsn;
+  private windowEnd(
+    source: Pick<FeedSource<{ lsn: number }, unknown>, "table" | "index">,
+    containerRid: string,
+    query: ChangeQuery,
+  ): number | undefined {
+    const sql = `SELECT lsn FROM ${source.table} INDEXED BY ${source.index} WHERE container_rid = ? AND partition = ? AND lsn > ? ORDER BY lsn LIMIT 1 OFFSET ?`;
+    const row = this.cached(sql).get(containerRid, query.partition, query.afterLsn, feedWindow - 1);
+    return (row as { lsn: number } | undefined)?.lsn;
   }
 
   scanItems(containerRid: string, scan: ItemScan): { position: ScanPosition; item: ItemRecord }[] {

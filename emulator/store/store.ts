@@ -15,6 +15,8 @@ export interface ContainerDefinition {
   partitionKey: { paths: string[]; kind: string; version?: number; systemKey?: boolean };
   indexingPolicy?: unknown;
   uniqueKeyPolicy?: { uniqueKeys: { paths: string[] }[] };
+  /** Minutes the all-versions-and-deletes change feed keeps each change; absent or 0: no such feed. */
+  changeFeedPolicy?: { retentionDuration?: number };
   [other: string]: unknown;
 }
 
@@ -38,7 +40,14 @@ export interface PartitionRecord {
   maxExclusive: string;
   lsn: number;
   parents: number[];
+  /**
+   * The all-versions log holds every change after this LSN: earlier ones were pruned, or were made before
+   * the container's change feed policy existed.
+   */
+  retainedAfter: number;
 }
+
+export type PartitionBounds = Omit<PartitionRecord, "lsn" | "retainedAfter">;
 
 export interface OfferContent {
   offerThroughput?: number;
@@ -76,12 +85,30 @@ export interface ChangeQuery {
   maxEpk?: string;
   /** One logical partition: its canonical key and the EPK it hashes to. */
   partitionKey?: { value: string; epk: string };
+}
+
+export interface ItemChangeQuery extends ChangeQuery {
+  /** Only items last written at or after this time (seconds, like `_ts`). */
   sinceTs?: number;
 }
 
-export interface ChangePage {
-  /** Latest versions in LSN order; read lazily, so a caller that stops early reads no further. */
-  items: Iterable<ItemRecord>;
+export type ChangeOperation = "create" | "replace" | "delete";
+
+/** One entry of the all-versions log: a write or a delete, with the LSN it got. */
+export interface VersionRecord {
+  operation: ChangeOperation;
+  lsn: number;
+  /** When the change was made, in seconds like `_ts`. */
+  crts: number;
+  /** The LSN of the version this change replaced or deleted. */
+  previousLsn?: number;
+  /** The item as written; for a delete, the version it removed (whose LSN is `previousLsn`). */
+  image: ItemRecord;
+}
+
+export interface ChangePage<Change> {
+  /** Changes in LSN order; read lazily, so a caller that stops early reads no further. */
+  items: Iterable<Change>;
   /**
    * Set when a filtered read stopped at the end of its window rather than at the partition's end: every
    * change up to this LSN has been examined, so the next read continues after it even if `items` was short.
@@ -125,12 +152,12 @@ export interface Store {
 
   listPartitions(containerRid: string): PartitionRecord[];
   /** The partitions' bounds without their LSNs: what routing needs on every write, so it may be cached. */
-  partitionBounds(containerRid: string): readonly Omit<PartitionRecord, "lsn">[];
+  partitionBounds(containerRid: string): readonly PartitionBounds[];
   /** Advances the partition's log sequence number and returns the new value. */
   nextLsn(containerRid: string, partition: number): number;
   /**
-   * Replaces partition `parent` by `children` (which tile its range) and moves each of its items to the
-   * child that owns the item's EPK, all at once.
+   * Replaces partition `parent` by `children` (which tile its range) and moves each of its items and logged
+   * versions to the child that owns the item's EPK, all at once.
    */
   splitPartition(containerRid: string, parent: number, children: PartitionRecord[]): void;
 
@@ -145,7 +172,18 @@ export interface Store {
   deleteItem(containerRid: string, partitionKey: string, id: string): boolean;
   itemsInLogicalPartition(containerRid: string, partitionKey: string): ItemRecord[];
   /** Latest version of each item changed after `afterLsn` in one partition, in LSN order. */
-  changes(containerRid: string, query: ChangeQuery): ChangePage;
+  changes(containerRid: string, query: ItemChangeQuery): ChangePage<ItemRecord>;
+
+  appendVersion(containerRid: string, version: VersionRecord): void;
+  /** Every version logged after `afterLsn` in one partition, in LSN order. */
+  versions(containerRid: string, query: ChangeQuery): ChangePage<VersionRecord>;
+  /**
+   * Drops up to `limit` of the oldest versions made before `beforeTs`, raising their partitions'
+   * `retainedAfter` past them.
+   */
+  pruneVersions(containerRid: string, beforeTs: number, limit: number): void;
+  /** Empties the container's log and starts it afresh at each partition's current LSN. */
+  restartVersions(containerRid: string): void;
   /** Items in storage order after `after`, for queries that stream with a continuation. */
   scanItems(containerRid: string, scan: ItemScan): { position: ScanPosition; item: ItemRecord }[];
   /** Counted from an index: no item is read. */

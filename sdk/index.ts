@@ -10,7 +10,9 @@ export type {
   AccountConnection,
   ContainerRef,
   JobRecord,
+  JobMode,
   JobSpec,
   JobStatus,
+  OnlinePhase,
   ThroughputLimit,
 } from "../engine";

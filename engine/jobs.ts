@@ -378,9 +378,10 @@ export class CopyJobs {
    * The cutover of an online job: its ranges apply every change the source logged before now, then the job
    * verifies the target against the source and ends (`wait` for it). Stop the application's writes to the
    * source first: a change made after this is not copied, and fails the closing check. Asking again keeps
-   * the first time asked. Offline jobs complete on their own.
+   * the first time asked. Offline jobs complete on their own. Starts background workers if fewer than the
+   * job wants are alive (unless `startWorker` is false).
    */
-  async complete(name: string): Promise<JobRecord> {
+  async complete(name: string, options: Pick<CreateOptions, "startWorker"> = {}): Promise<JobRecord> {
     const job = await this.get(name);
     if (job.mode !== "Online") {
       throw new CopyJobError(
@@ -403,6 +404,11 @@ export class CopyJobs {
       const online = current.online ?? { phase: "InitialCopy", appliedChanges: 0 };
       return { ...current, online: { ...online, phase: "Completing", completeRequestedAt: now } };
     });
+    // Workers serve the account and may have stopped since the job started (a machine restarted): without
+    // one, the cutover would wait forever.
+    if (options.startWorker !== false) {
+      await ensureWorkers(await this.state(), this.connection, job.options.workerCount);
+    }
     return updated ?? (await this.get(name));
   }
 

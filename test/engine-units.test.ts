@@ -169,6 +169,27 @@ describe("engine units", function () {
       assert.match(job?.error?.message ?? "", /of 9 sampled items the target lacks or differs on 'o-3'/);
     });
 
+    it("words an online job's mismatch by the two sides as they are, and names the online causes", async function () {
+      const store = new MemoryStateStore();
+      await store.insertJob({ ...jobNamed("online", "2026-01-01T00:00:00Z"), mode: "Online" });
+      await claimJob(store, starting);
+      await finishJob(store, "online", {
+        mode: "full",
+        durationMs: 5,
+        sourceCount: 10,
+        copiedCount: 4,
+        targetCount: 11,
+        sourceChecksum: "aa",
+        targetChecksum: "bb",
+        matched: false,
+        verifiedAt: new Date().toISOString(),
+      });
+      const message = (await store.getJob("online"))?.error?.message ?? "";
+      assert.match(message, /the source has 10 items \(checksum aa\), the target has 11 \(checksum bb\)\./);
+      assert.doesNotMatch(message, /copy read/);
+      assert.match(message, /writes to the source go on after `complete`/);
+    });
+
     it("resumes a failed job: Pending with its failure cleared and its progress kept, then the slot again", async function () {
       const store = new MemoryStateStore();
       await store.insertJob(jobNamed("failed", "2026-01-01T00:00:00Z"));

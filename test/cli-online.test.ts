@@ -2,7 +2,7 @@ import { ChangeFeedPolicy, ChangeFeedRetentionTimeSpan, type Container, type Dat
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { CopyJobs } from "../engine";
-import { runCli, stopBackgroundWorkers, type CliRun } from "./support/cli-process";
+import { cliBin, runCli, startProcess, stopBackgroundWorkers, type CliRun } from "./support/cli-process";
 import { openEndpoint, type TestEndpoint } from "./support/cosmos-endpoint";
 import { assertSameItems } from "./support/same-items";
 import { seedContainer } from "./support/seed";
@@ -117,7 +117,7 @@ describe("cosmos-copy CLI: online copies", function () {
     await jobs.delete("offline-copy");
   });
 
-  it("create --mode Online --wait returns once the job tails the writes; show gives its phase and lag; complete --wait ends it exact", async function () {
+  it("create --mode Online --wait returns once the job tails the writes; show gives its phase and lag; complete --wait (and show --watch) follow it to an exact end", async function () {
     const source = await container("events", "/pk", true);
     const target = await container("events-copy", "/customerId");
     await seedContainer(source, { count: seeded, partitionKeys, itemBytes: 200 });
@@ -186,6 +186,19 @@ describe("cosmos-copy CLI: online copies", function () {
     assert.ok(Number.isInteger(lag.changes) && lag.seconds >= 0, JSON.stringify(lag));
     assert.match(tsv.stdout, /\tOnline\t.*\tTailing\t\d+\t\d+\t\d+\n$/);
 
+    // show --watch follows an online job past tailing, to its end.
+    const watching = startProcess(
+      process.execPath,
+      [cliBin, "show", "--job-name", "events-copy", "--watch"],
+      env,
+      printed,
+    );
+    const tailingLine = /events-copy: Running .*, Tailing, \d+ changes applied, lag /;
+    await until(
+      async () => watching.output.stderr,
+      (stderr) => tailingLine.test(stderr),
+      "show --watch to show the job tailing",
+    );
     const counts = await writer.stop();
     assert.ok(counts.created > 0 && counts.replaced > 0 && counts.deleted > 0, JSON.stringify(counts));
     const completed = await cli(["complete", "--job-name", "events-copy", "--wait", "-o", "json"]);
@@ -197,6 +210,8 @@ describe("cosmos-copy CLI: online copies", function () {
     assert.equal(ended.properties.verification.matched, true);
     assert.match(completed.stderr, /events-copy: Running .*, Completing, \d+ changes applied/);
     assert.match(completed.stderr, /events-copy: Completed \d+\/\d+ items \(\d+%\), \d+ changes applied\n/);
+    assert.equal(await watching.done, 0, watching.output.stderr);
+    assert.match(watching.output.stdout, /\nevents-copy\s+Completed\s/);
     const total = await assertSameItems(source, target, counts.deletedIds);
     assert.equal(total, seeded + counts.created - counts.deleted);
   });

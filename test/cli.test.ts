@@ -1,13 +1,20 @@
 import type { Container, Database } from "@azure/cosmos";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { startEmulator } from "../emulator";
 import { CopyJobs, maxRecopiedItems } from "../engine";
 import { workerLogDirectory } from "../engine/worker-process";
-import { cliBin as bin, runCli, stopBackgroundWorkers, type CliRun } from "./support/cli-process";
+import {
+  cliBin as bin,
+  runCli,
+  startProcess,
+  stopBackgroundWorkers,
+  type CliRun,
+  type StartedProcess,
+} from "./support/cli-process";
 import { openEndpoint, tempDir, usingExternalEndpoint, type TestEndpoint } from "./support/cosmos-endpoint";
 import { readAllItems, seedContainer } from "./support/seed";
 
@@ -24,10 +31,6 @@ const dest = (container: string) => ["--dest-nosql", "database=shop", `container
 
 function shellQuote(arg: string): string {
   return `'${arg.replace(/'/g, `'\\''`)}'`;
-}
-
-function exited(child: ReturnType<typeof spawn>): Promise<number | null> {
-  return new Promise((resolve) => child.once("exit", (code) => resolve(code)));
 }
 
 async function until(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
@@ -52,16 +55,8 @@ describe("cosmos-copy CLI", function () {
   }
 
   /** Starts `cosmos-copy args` and collects its output as it comes. */
-  function start(command: string, args: string[]) {
-    const child = spawn(command, args, { env, stdio: ["pipe", "pipe", "pipe"] });
-    const output = { stdout: "", stderr: "" };
-    child.stdout.on("data", (chunk: Buffer) => (output.stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (output.stderr += chunk.toString()));
-    const done = exited(child).then((code) => {
-      printed.push(output.stdout, output.stderr);
-      return code;
-    });
-    return { child, output, done };
+  function start(command: string, args: string[]): StartedProcess {
+    return startProcess(command, args, env, printed);
   }
 
   /** `cosmos-copy args` on a pseudo-terminal, as a person at a shell runs it. */

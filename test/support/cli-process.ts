@@ -1,5 +1,5 @@
 import type { CosmosClient } from "@azure/cosmos";
-import { execFile } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -23,6 +23,32 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv, printed: string[]
       resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr });
     });
   });
+}
+
+export interface StartedProcess {
+  child: ChildProcess;
+  /** What it printed so far. */
+  output: { stdout: string; stderr: string };
+  /** Its exit code, once it exits; what it printed is then pushed to `printed`. */
+  done: Promise<number | null>;
+}
+
+/** Starts `command args` on pipes and collects its output as it comes (`cosmos-copy`: node with `cliBin`). */
+export function startProcess(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  printed: string[],
+): StartedProcess {
+  const child = spawn(command, args, { env, stdio: ["pipe", "pipe", "pipe"] });
+  const output = { stdout: "", stderr: "" };
+  child.stdout.on("data", (chunk: Buffer) => (output.stdout += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (output.stderr += chunk.toString()));
+  const done = new Promise<number | null>((resolve) => child.once("exit", resolve)).then((code) => {
+    printed.push(output.stdout, output.stderr);
+    return code;
+  });
+  return { child, output, done };
 }
 
 /**

@@ -23,8 +23,9 @@ import { partitionKeyOf } from "./verification";
  * the target converges on the same state.
  *
  * When a read finds nothing newer, the range is caught up as of the moment that read was sent
- * (`caughtUpAt`). Once `complete` has been called, the first such read sent after it ends the range's work:
- * every change made before the cutover is in the target.
+ * (`caughtUpAt`, written when anything changed since the last such read). Once `complete` has been called,
+ * the first such read sent after it ends the range's work: every change made before the cutover is in the
+ * target.
  */
 export interface RangeTailEnvironment {
   source: Container;
@@ -143,16 +144,21 @@ export async function tailRange(env: RangeTailEnvironment, lease: Lease): Promis
         throw outsideRetention(error, lease.rangeId);
       });
       if (page.drained) {
-        const caughtUp = {
-          changesContinuation: page.continuation,
-          appliedChanges: applied,
-          caughtUpAt: sentAt,
-        };
-        if (!(await env.leases.checkpoint(lease.rangeId, { ...caughtUp, lag: { changes: 0, seconds: 0 } }))) {
-          return "lostLease";
-        }
         const cutover = env.cutover();
-        if (cutover !== undefined && sentAt >= cutover) return "caughtUp";
+        const done = cutover !== undefined && sentAt >= cutover;
+        // An idle range writes nothing (its lease is renewed on its own timer) until there is news: the
+        // feed moved, it has caught up since it was behind, or the cutover is reached.
+        const { changesContinuation, lag } = lease.record;
+        if (done || page.continuation !== changesContinuation || lag?.changes !== 0 || lag.seconds !== 0) {
+          const fields = {
+            changesContinuation: page.continuation,
+            appliedChanges: applied,
+            caughtUpAt: sentAt,
+            lag: { changes: 0, seconds: 0 },
+          };
+          if (!(await env.leases.checkpoint(lease.rangeId, fields))) return "lostLease";
+        }
+        if (done) return "caughtUp";
         await sleep(env.idleMs, undefined, { signal: idle }).catch(() => undefined);
         continue;
       }

@@ -53,21 +53,25 @@ function sameContainer(a: ContainerRef, b: ContainerRef): boolean {
   return a.database === b.database && a.container === b.container;
 }
 
-/** A job name is one copy: the same name for other containers is refused (the same spec is idempotent). */
+/**
+ * A job name is one copy: the same name for other containers, or in the other mode, is refused (the same
+ * spec is idempotent).
+ */
 function refuseOtherCopy(
   existing: JobRecord,
-  wanted: Pick<JobSpec, "source"> & { destination?: ContainerRef },
+  wanted: Pick<JobSpec, "source" | "mode"> & { destination?: ContainerRef },
 ): void {
   // Without a destination (not created yet) the existing job cannot be copying into it: another copy.
   if (
     wanted.destination &&
     sameContainer(existing.source, wanted.source) &&
-    sameContainer(existing.destination, wanted.destination)
+    sameContainer(existing.destination, wanted.destination) &&
+    existing.mode === (wanted.mode ?? "Offline")
   )
     return;
   throw new CopyJobError(
     "JobNameInUse",
-    `A job named '${existing.name}' already exists and copies ${existing.source.database}/${existing.source.container} → ${existing.destination.database}/${existing.destination.container}.`,
+    `A job named '${existing.name}' already exists and copies ${existing.source.database}/${existing.source.container} → ${existing.destination.database}/${existing.destination.container} in ${existing.mode} mode.`,
     "Choose another job name, or delete the existing job first.",
     { field: "name" },
   );
@@ -184,7 +188,7 @@ export class CopyJobs {
 
   /** A name is one copy: taken by another copy, it is refused, unless its owner asks (see `owner`). */
   private async checkName(
-    wanted: Pick<JobSpec, "name" | "source"> & { destination?: ContainerRef },
+    wanted: Pick<JobSpec, "name" | "source" | "mode"> & { destination?: ContainerRef },
     options: PreflightOptions,
   ): Promise<void> {
     const existing = await (await this.existingState())?.getJob(wanted.name);

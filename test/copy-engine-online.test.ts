@@ -200,6 +200,11 @@ describe("copy engine: online copy while the application writes", function () {
       const offline = await containerPair(cosmos);
       await jobs.create({ ...offline.spec, mode: "Offline" }, { startWorker: false });
       await assert.rejects(jobs.complete(offline.name), /runs in Offline mode/);
+      // The name is that copy's: the same containers online is another copy, refused naming the mode.
+      await assert.rejects(
+        jobs.create({ ...offline.spec, mode: "Online" }, { startWorker: false }),
+        /already exists and copies .*\/src → .*\/dst in Offline mode/,
+      );
       await jobs.wait(offline.name, { timeoutMs: 120_000 });
     });
   });

@@ -19,7 +19,7 @@ import { TargetRanges } from "./target-ranges";
 import { ThroughputPacer } from "./throughput-pacer";
 import type { PartitionKeyDefinition } from "../partitioning/effective-partition-key";
 import { runningTime, type JobRecord, type OnlineProgress, type RangeRecord } from "./types";
-import { verifyCopy, verifyOnlineCopy } from "./verification";
+import { verifyCopy } from "./verification";
 
 /**
  * One worker's part in one running job: keep its share of the ranges leased and copying, record progress,
@@ -376,10 +376,15 @@ async function complete(
   const job = await recordProgress(ctx.store, name, ranges);
   if (job?.status !== "Running") return;
   const { verificationMode, pageSize } = job.options;
-  const verification =
-    job.mode === "Online"
-      ? await verifyOnlineCopy(verificationMode, source, target, ranges, pageSize, targetPacer)
-      : await verifyCopy(verificationMode, source, target, ranges, pageSize, targetPacer);
+  const verification = await verifyCopy(
+    verificationMode,
+    source,
+    target,
+    ranges,
+    pageSize,
+    targetPacer,
+    job.mode,
+  );
   await finishJob(ctx.store, name, verification);
   ctx.log(`job ${name} ${verification.matched ? "completed" : "failed verification"}`);
 }

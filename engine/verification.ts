@@ -4,10 +4,10 @@ import { FeedRangeReader, type ChangePage } from "./change-feed-reader";
 import { BodyChecksum, canonicalBody } from "./documents";
 import { withRetries } from "./retry";
 import type { ThroughputPacer } from "./throughput-pacer";
-import type { RangeRecord, Verification, VerificationMode } from "./types";
+import type { JobMode, RangeRecord, Verification, VerificationMode } from "./types";
 
 /**
- * The offline copy's closing check. Neither mode reads the source a second time: it is only counted (an
+ * The closing check of a copy. For an offline copy neither mode reads the source a second time: it is only counted (an
  * aggregate the endpoint answers from its index), which shows an insert or delete made during the copy.
  *
  * - "sampled": the target is counted too, and a sample of source items (the first of each feed range's
@@ -19,6 +19,9 @@ import type { RangeRecord, Verification, VerificationMode } from "./types";
  *   It proves the target holds exactly those bodies, at the cost of reading the whole target.
  *
  * Neither can see an item changed in place in the source after the copy read it: stop writers first.
+ *
+ * An online copy applied the source's changes on top of what it read, so its check compares the target
+ * with the source as it is at the end: "full" reads the source whole too (see `verifyCopy`).
  */
 export const verificationSampleSize = 200;
 const sampleReadsInFlight = 16;
@@ -169,7 +172,14 @@ function finisher(mode: VerificationMode, copiedCount: number) {
   });
 }
 
-/** `targetPacer` keeps the target's reads under the job's cap on what it spends there. */
+/**
+ * The closing check. What the target must equal depends on the job's mode: for an offline copy, the bodies
+ * the copy read (kept with the checkpoints); for an online one, the source as it is now, since changes were
+ * applied on top of what the first pass read. "full" reads the target whole (and, online, the source too)
+ * into counts and checksums; "sampled" compares counts and a sample of bodies. An online check fails if
+ * writes to the source went on after `complete`. `targetPacer` keeps the target's reads under the job's
+ * cap on what it spends there.
+ */
 export async function verifyCopy(
   mode: VerificationMode,
   source: Container,
@@ -177,64 +187,34 @@ export async function verifyCopy(
   ranges: readonly RangeRecord[],
   pageSize: number,
   targetPacer?: ThroughputPacer,
+  jobMode: JobMode = "Offline",
 ): Promise<Verification> {
   const copied = copiedChecksum(ranges);
   const finish = finisher(mode, copied.count);
   if (mode === "full") {
-    const [sourceCount, targetSum] = await Promise.all([
+    const [expected, sourceCount, targetSum] = await Promise.all([
+      jobMode === "Online" ? containerChecksum(source, pageSize) : copied,
       countItems(source),
       containerChecksum(target, pageSize, targetPacer),
     ]);
     return finish({
       sourceCount,
       targetCount: targetSum.count,
-      sourceChecksum: copied.value,
+      sourceChecksum: expected.value,
       targetChecksum: targetSum.value,
       matched:
-        sourceCount === copied.count && targetSum.count === copied.count && targetSum.value === copied.value,
+        sourceCount === expected.count &&
+        targetSum.count === expected.count &&
+        targetSum.value === expected.value,
     });
   }
   const sampled = await sampledCheck(source, target, targetPacer);
+  const expectedCount = jobMode === "Online" ? sampled.sourceCount : copied.count;
   return finish({
     ...sampled,
     matched:
-      sampled.sourceCount === copied.count &&
-      sampled.targetCount === copied.count &&
+      sampled.sourceCount === expectedCount &&
+      sampled.targetCount === expectedCount &&
       sampled.sampleMismatches.length === 0,
-  });
-}
-
-/**
- * An online copy's closing check, once every change made before `complete` is applied. What the copy read
- * says nothing about the end state (changes were applied on top of it), so the target is compared with the
- * source as it is now: "sampled" compares their counts and a sample of bodies; "full" reads both sides
- * whole into counts and checksums. Either fails if writes to the source went on after `complete`.
- */
-export async function verifyOnlineCopy(
-  mode: VerificationMode,
-  source: Container,
-  target: Container,
-  ranges: readonly RangeRecord[],
-  pageSize: number,
-  targetPacer?: ThroughputPacer,
-): Promise<Verification> {
-  const finish = finisher(mode, copiedChecksum(ranges).count);
-  if (mode === "full") {
-    const [sourceSum, targetSum] = await Promise.all([
-      containerChecksum(source, pageSize),
-      containerChecksum(target, pageSize, targetPacer),
-    ]);
-    return finish({
-      sourceCount: sourceSum.count,
-      targetCount: targetSum.count,
-      sourceChecksum: sourceSum.value,
-      targetChecksum: targetSum.value,
-      matched: sourceSum.count === targetSum.count && sourceSum.value === targetSum.value,
-    });
-  }
-  const sampled = await sampledCheck(source, target, targetPacer);
-  return finish({
-    ...sampled,
-    matched: sampled.sourceCount === sampled.targetCount && sampled.sampleMismatches.length === 0,
   });
 }

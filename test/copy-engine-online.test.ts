@@ -211,7 +211,9 @@ describe("copy engine: online copy while the application writes", function () {
 
   it("loses and duplicates nothing when its worker is killed with SIGKILL twice while tailing, and its ranges move to a second worker", async function () {
     const pair = await containerPair(cosmos);
-    await jobs.create(pair.spec, { startWorker: false });
+    // Closed by the full check: both sides read whole into counts and checksums.
+    const options = { ...pair.spec.options, verificationMode: "full" as const };
+    await jobs.create({ ...pair.spec, options }, { startWorker: false });
     const writer = new SteadyWriter(pair.source, seededItems(), writesPerSecond);
     writer.start();
     let worker = startWorkerProcess(cosmos, "online-crashy", 60_000);
@@ -249,6 +251,8 @@ describe("copy engine: online copy while the application writes", function () {
     await jobs.complete(pair.name, { startWorker: false });
     const done = await jobs.wait(pair.name, { timeoutMs: 180_000 });
     assert.equal(done.status, "Completed", JSON.stringify(done.error));
+    assert.equal(done.verification?.mode, "full");
+    assert.equal(done.verification?.targetChecksum, done.verification?.sourceChecksum);
     assert.deepEqual(await Promise.all([worker.exited(), second.exited()]), [0, 0]);
     await assertEqualContainers(pair, counts.deletedIds);
   });

@@ -21,6 +21,7 @@ function argumentsOf(badInput: BadInputCase): string[] {
   const { spec } = badInput;
   const args = ["create", "--job-name", spec.name, "--src-nosql", ...containerArgument(spec.source)];
   if (spec.destination) args.push("--dest-nosql", ...containerArgument(spec.destination));
+  if (spec.mode) args.push("--mode", spec.mode);
   if (badInput.cli?.options) return [...args, ...badInput.cli.options];
   if (spec.options?.pageSize !== undefined) args.push("--page-size", String(spec.options.pageSize));
   if (spec.options?.workerCount !== undefined) args.push("--worker-count", String(spec.options.workerCount));

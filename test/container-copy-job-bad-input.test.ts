@@ -83,6 +83,7 @@ describe("reliability: bad input through ContainerCopyJob (real pulumi preview)"
         source: badInput.spec.source,
         destination: badInput.spec.destination,
         jobName: badInput.spec.name,
+        mode: badInput.spec.mode,
         pageSize: badInput.spec.options?.pageSize,
         workerCount: badInput.spec.options?.workerCount,
         verificationMode: badInput.spec.options?.verificationMode,

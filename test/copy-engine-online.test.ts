@@ -173,6 +173,24 @@ describe("copy engine: online copy while the application writes", function () {
       );
     });
 
+    it("cancels while tailing: the job ends Cancelled and its worker lets its ranges go", async function () {
+      const pair = await containerPair(cosmos);
+      await jobs.create(pair.spec, { startWorker: false });
+      await until(
+        () => jobs.get(pair.name),
+        (job) => job.online?.phase === "Tailing",
+        "tailing",
+      );
+      assert.equal((await jobs.cancel(pair.name)).status, "Cancelled");
+      const store = await CosmosStateStore.open(cosmos.client);
+      await until(
+        () => store.listRanges(pair.name),
+        (ranges) => ranges.every((range) => range.leaseOwner === undefined),
+        "every lease given back",
+      );
+      await assert.rejects(jobs.complete(pair.name), /it is Cancelled/);
+    });
+
     it("pauses and resumes while tailing, and refuses complete for an offline job or a paused one", async function () {
       const pair = await containerPair(cosmos);
       await jobs.create(pair.spec, { startWorker: false });

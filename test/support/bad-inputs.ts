@@ -76,6 +76,13 @@ export const badInputs: BadInputCase[] = [
     fix: /Create the target container first/,
   },
   {
+    name: "online copy of a source without a change feed policy",
+    property: "source",
+    spec: withSpec((s) => ({ ...s, mode: "Online" })),
+    names: /source container 'shop\/orders'.*no change feed policy/,
+    fix: /ChangeFeedPolicy\(ChangeFeedRetentionTimeSpan\.fromMinutes\(60\)\).*or copy it in Offline mode/,
+  },
+  {
     name: "wrong account key",
     property: "account",
     spec: validSpec,

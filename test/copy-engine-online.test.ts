@@ -8,6 +8,7 @@ import { seedContainer } from "./support/seed";
 import { SteadyWriter } from "./support/steady-writer";
 import { until } from "./support/until";
 import { startWorkerProcess, suiteWorker } from "./support/worker-process";
+import type { WorkerProcess } from "../engine/worker-process";
 
 /**
  * Online copies: a container copied into one with another partition key while an application keeps
@@ -72,18 +73,48 @@ function phaseOf(job: JobRecord): string {
 }
 
 describe("copy engine: online copy while the application writes", function () {
+  // Room for a loaded machine: a test here copies, tails and verifies twice over.
+  this.timeout(300_000);
   let cosmos: TestEndpoint;
   let jobs: CopyJobs;
+  const writers: SteadyWriter[] = [];
+  const processes: WorkerProcess[] = [];
 
   before(async function () {
     cosmos = await openEndpoint({ http: true, partitions: 2 });
     jobs = CopyJobs.connect({ endpoint: cosmos.endpoint, key: cosmos.key });
   });
 
+  /**
+   * A test that fails midway must not leave the next one behind its job: an online job tails until it is
+   * completed and holds the account's job slot, so it is deleted (cancelled), and its writer and worker
+   * processes stopped.
+   */
+  afterEach(async function () {
+    await Promise.all(writers.splice(0).map((writer) => writer.stop().catch(() => undefined)));
+    await Promise.all(processes.splice(0).map((worker) => worker.kill()));
+    for (const job of await jobs.list()) {
+      if (!terminalStatuses.includes(job.status)) await jobs.delete(job.name);
+    }
+  });
+
   after(async function () {
     jobs?.dispose();
     await cosmos?.stop();
   });
+
+  function startWriter(pair: Pair): SteadyWriter {
+    const writer = new SteadyWriter(pair.source, seededItems(), writesPerSecond);
+    writers.push(writer);
+    writer.start();
+    return writer;
+  }
+
+  function startWorker(workerId: string, idleTimeoutMs: number): WorkerProcess {
+    const worker = startWorkerProcess(cosmos, workerId, idleTimeoutMs);
+    processes.push(worker);
+    return worker;
+  }
 
   it("refuses a source without a change feed policy, naming it and the fix, before writing anything", async function () {
     const pair = await containerPair(cosmos, false);
@@ -111,8 +142,7 @@ describe("copy engine: online copy while the application writes", function () {
 
     it("copies while items are created, replaced and deleted, tails, and after complete holds exactly the source", async function () {
       const pair = await containerPair(cosmos);
-      const writer = new SteadyWriter(pair.source, seededItems(), writesPerSecond);
-      writer.start();
+      const writer = startWriter(pair);
       await jobs.create(pair.spec, { startWorker: false });
       const tailing = await until(
         () => jobs.get(pair.name),
@@ -137,7 +167,8 @@ describe("copy engine: online copy while the application writes", function () {
       assert.equal(done.verification?.matched, true);
       assert.deepEqual(done.online?.lag, { changes: 0, seconds: 0 });
       const total = await assertEqualContainers(pair, counts.deletedIds);
-      assert.equal(total, seeded + counts.created - counts.deleted);
+      // The writer's own arithmetic agrees, when every one of its writes is known to have happened.
+      if (counts.unsure === 0) assert.equal(total, seeded + counts.created - counts.deleted);
       process.stdout.write(
         `      online: ${counts.created} created, ${counts.replaced} replaced, ${counts.deleted} deleted during the copy; ${done.online?.appliedChanges} changes applied; ${total} items at the end\n`,
       );
@@ -154,8 +185,7 @@ describe("copy engine: online copy while the application writes", function () {
         "tailing",
       );
       await jobs.updateOptions(pair.name, { sourceThroughputLimit: { requestUnitsPerSecond: 10 } });
-      const writer = new SteadyWriter(pair.source, seededItems(), writesPerSecond);
-      writer.start();
+      const writer = startWriter(pair);
       const behind = await until(
         () => jobs.get(pair.name),
         (job) => (job.online?.lag?.changes ?? 0) >= 200 && (job.online?.lag?.seconds ?? 0) >= 1,
@@ -201,8 +231,7 @@ describe("copy engine: online copy while the application writes", function () {
       );
       await jobs.pause(pair.name);
       await assert.rejects(jobs.complete(pair.name), /it is Paused.*Resume it first/s);
-      const writer = new SteadyWriter(pair.source, seededItems(), writesPerSecond);
-      writer.start();
+      const writer = startWriter(pair);
       await until(
         () => Promise.resolve(writer.operations),
         (done) => done >= 300,
@@ -232,9 +261,8 @@ describe("copy engine: online copy while the application writes", function () {
     // Closed by the full check: both sides read whole into counts and checksums.
     const options = { ...pair.spec.options, verificationMode: "full" as const };
     await jobs.create({ ...pair.spec, options }, { startWorker: false });
-    const writer = new SteadyWriter(pair.source, seededItems(), writesPerSecond);
-    writer.start();
-    let worker = startWorkerProcess(cosmos, "online-crashy", 60_000);
+    const writer = startWriter(pair);
+    let worker = startWorker("online-crashy", 60_000);
     await until(
       () => jobs.get(pair.name),
       (job) => job.online?.phase === "Tailing",
@@ -249,10 +277,10 @@ describe("copy engine: online copy while the application writes", function () {
         `300 changes applied before kill ${kill}`,
       );
       await worker.kill();
-      worker = startWorkerProcess(cosmos, "online-crashy", 1500);
+      worker = startWorker("online-crashy", 1500);
     }
     // A second worker takes its share of the ranges: their leases move between live workers mid-tail.
-    const second = startWorkerProcess(cosmos, "online-second", 1500);
+    const second = startWorker("online-second", 1500);
     const store = await CosmosStateStore.open(cosmos.client);
     await until(
       () => store.listRanges(pair.name),

@@ -1,4 +1,5 @@
 import type { Container, JSONObject } from "@azure/cosmos";
+import { isTransient } from "../../engine/errors";
 
 /**
  * An application that keeps writing to a container while an online copy runs: creates new items, replaces
@@ -10,6 +11,12 @@ export interface WriterCounts {
   created: number;
   replaced: number;
   deleted: number;
+  /**
+   * Operations whose outcome is unknown (the connection dropped under load). The writer carries on: whether
+   * or not such a write happened, the container holds the truth about the item, and a test compares
+   * containers, not these counts.
+   */
+  unsure: number;
   /** Ids deleted and never created again: a correct copy does not hold them. */
   deletedIds: Set<string>;
 }
@@ -22,7 +29,7 @@ interface LiveItem {
 const tickMs = 50;
 
 export class SteadyWriter {
-  readonly counts: WriterCounts = { created: 0, replaced: 0, deleted: 0, deletedIds: new Set() };
+  readonly counts: WriterCounts = { created: 0, replaced: 0, deleted: 0, unsure: 0, deletedIds: new Set() };
   private readonly live: LiveItem[];
   private running: Promise<void> | undefined;
   private stopping = false;
@@ -64,7 +71,8 @@ export class SteadyWriter {
       await Promise.all(
         Array.from({ length: due }, () =>
           this.operate().catch((error: unknown) => {
-            this.failure ??= error;
+            if (isTransient(error)) this.counts.unsure += 1;
+            else this.failure ??= error;
           }),
         ),
       );

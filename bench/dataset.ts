@@ -1,26 +1,36 @@
-import type { Container, Database } from "@azure/cosmos";
+import {
+  ChangeFeedPolicy,
+  ChangeFeedRetentionTimeSpan,
+  type Container,
+  type ContainerRequest,
+  type Database,
+} from "@azure/cosmos";
 import { makeItem, seedContainer, type SeedOptions } from "../test/support/seed";
 
 /**
  * The data every copier moves: items of about 1 KB (one started KB, so a write costs 5 RU) spread over 1,000
  * values of `/pk`, copied into targets partitioned by `/category`, as a re-partitioning migration does.
  */
-const itemBytes = 1000;
+export const itemBytes = 1000;
 const sourcePartitionKeyPath = "/pk";
 export const targetPartitionKeyPath = "/category";
 const partitionKeys = 1000;
 
+/**
+ * `keepChanges`: the container keeps its all-versions-and-deletes change feed, which an online copy of it
+ * tails, for an hour: longer than any bench run.
+ */
 export async function createContainer(
   database: Database,
   id: string,
   partitionKeyPath: string,
   throughput: number,
+  keepChanges = false,
 ): Promise<Container> {
-  const { container } = await database.containers.create({
-    id,
-    partitionKey: { paths: [partitionKeyPath] },
-    throughput,
-  });
+  const request: ContainerRequest = { id, partitionKey: { paths: [partitionKeyPath] }, throughput };
+  if (keepChanges)
+    request.changeFeedPolicy = new ChangeFeedPolicy(ChangeFeedRetentionTimeSpan.fromMinutes(60));
+  const { container } = await database.containers.create(request);
   return container;
 }
 
@@ -34,10 +44,20 @@ export async function createSeededSource(
   id: string,
   count: number,
   throughput: number,
+  keepChanges = false,
 ): Promise<Container> {
-  const source = await createContainer(database, id, sourcePartitionKeyPath, throughput);
+  const source = await createContainer(database, id, sourcePartitionKeyPath, throughput, keepChanges);
   await seedContainer(source, sourceItems(id, count));
   return source;
+}
+
+/** The ids and partition keys of what `createSeededSource` wrote: the items an application would change. */
+export function seededKeys(sourceId: string, count: number): { id: string; pk: string }[] {
+  const options = sourceItems(sourceId, count);
+  return Array.from({ length: count }, (_, index) => {
+    const { id, pk } = makeItem(index, options);
+    return { id, pk };
+  });
 }
 
 /** Bytes of one item as stored (without system properties): checks the 1 KB the RU model is priced on. */

@@ -7,6 +7,7 @@ import type { ControlPlaneTimes } from "./measure/control-plane";
 import type { Machine } from "./measure/machine";
 import type { LatencySummary } from "./measure/endpoint-latency";
 import type { MemoryRun } from "./measure/memory";
+import type { OnlineRun } from "./measure/online";
 import type { RecopyRun } from "./measure/recopies";
 import { chartFileName } from "./results-file";
 
@@ -21,6 +22,7 @@ export interface Measurements extends Comparison {
   budgetTwoWorkers?: BudgetRun;
   cap?: BudgetRun;
   recopy?: RecopyRun;
+  online?: OnlineRun;
   memory?: MemoryRun;
   controlPlane?: ControlPlaneTimes;
   failures: Record<string, string>;
@@ -68,20 +70,29 @@ function smallestShare(processedByWorker: Record<string, number>, workers: numbe
   return counts.length < workers || total === 0 ? 0 : Math.min(...counts) / total;
 }
 
+/** The online run's rates: the application's changes/s, and the engine's while the application wrote. */
+function onlineRates(online: OnlineRun): { write: number; apply?: number } {
+  const { created, replaced, deleted } = online.written;
+  const write = (created + replaced + deleted) / online.writeSeconds;
+  return { write, apply: online.applied && online.applied.changes / online.applied.seconds };
+}
+
 export function figuresOf(results: BenchResults): Figures {
   const { naive, tunedBulk, rawCeiling, engine, engineTwoWorkers, memory, controlPlane } = results;
-  const { budget, budgetTwoWorkers, cap, recopy } = results;
+  const { budget, budgetTwoWorkers, cap, recopy, online } = results;
   const verifications = [
     naive,
     tunedBulk,
     rawCeiling,
     engine,
     engineTwoWorkers,
-    ...[budget, budgetTwoWorkers, cap, recopy].filter((run) => run !== undefined),
+    ...[budget, budgetTwoWorkers, cap, recopy, online].filter((run) => run !== undefined),
   ].map((r) => r.verification);
   const copied = memory?.copied;
   const memoryLost = memory?.copied ? Math.max(0, memory.items - memory.copied.targetCount) : 0;
   const memoryMismatch = copied && copied.engine.job.verification?.matched !== true ? 1 : 0;
+  const onlineMismatch = online && online.job.verification?.matched !== true ? 1 : 0;
+  const rates = online && onlineRates(online);
   const twoWorkerShare = budgetTwoWorkers && smallestShare(budgetTwoWorkers.engine.job.processedByWorker, 2);
   return {
     items: naive.verification.sourceCount,
@@ -113,7 +124,7 @@ export function figuresOf(results: BenchResults): Figures {
     cap_ru_per_s_used: round(cap?.ruPerSecondUsed, 0),
     cap_ratio: round(cap?.ruUtilization, 3),
     items_lost: verifications.reduce((sum, v) => sum + lost(v), 0) + memoryLost,
-    verification_failures: verifications.filter((v) => !v.matched).length + memoryMismatch,
+    verification_failures: verifications.filter((v) => !v.matched).length + memoryMismatch + onlineMismatch,
     memory_items: memory?.items ?? null,
     peak_rss_mb: round(copied?.engine.workerPeakRssMb, 1),
     memory_items_per_s: memory?.copied ? round(memory.items / memory.copied.engine.seconds, 0) : null,
@@ -121,6 +132,13 @@ export function figuresOf(results: BenchResults): Figures {
     point_read_p99_ms: round(memory?.latency.pointRead.p99Ms, 1),
     recopied_after_kill: recopy?.recopied ?? null,
     recopy_bound: recopy?.bound ?? null,
+    online_items: online?.plan.items ?? null,
+    online_write_changes_per_s: round(rates?.write, 0),
+    online_apply_changes_per_s: round(rates?.apply, 0),
+    online_apply_ratio: rates?.apply === undefined ? null : round(rates.apply / rates.write, 3),
+    online_max_lag_changes: online?.maxLag.changes ?? null,
+    online_max_lag_s: online?.maxLag.seconds ?? null,
+    online_cutover_s: round(online?.cutoverSeconds, 2),
     preview_s: controlPlane ? round(median(controlPlane.previewSeconds), 2) : null,
     refresh_s: controlPlane ? round(median(controlPlane.refreshSeconds), 2) : null,
     phases_not_run: Object.keys(results.failures).length,
@@ -246,6 +264,28 @@ function recopyDetail({ recopy }: BenchResults): string {
   return `kill run: SIGKILL at ${recopy.processedAtKill} items recorded, ${recopy.recopied} items written twice (bound ${recopy.bound})`;
 }
 
+function onlineDetail({ online }: BenchResults): string {
+  if (!online) return "online run: skipped or did not run";
+  const { plan, written, applied, maxLag, job, verification: v } = online;
+  const total = written.created + written.replaced + written.deleted;
+  const rates = onlineRates(online);
+  const apply = applied
+    ? `the engine applied ${applied.changes} in the first ${applied.seconds.toFixed(1)} s of them (by its record's ` +
+      `update time), ${rates.apply?.toFixed(0)} changes/s (apply ÷ write ${((rates.apply ?? 0) / rates.write).toFixed(3)})`
+    : "the engine recorded no progress while the application wrote";
+  const check = job.verification;
+  return (
+    `online run: ${plan.items} items, 1 worker; the application wrote ${online.writeSeconds.toFixed(1)} s with ` +
+    `${plan.inFlight} operations in flight: ${total} changes (${written.created} created, ${written.replaced} replaced, ` +
+    `${written.deleted} deleted), ${rates.write.toFixed(0)} changes/s; ${apply}; largest lag recorded ` +
+    `${maxLag.changes} changes, ${maxLag.seconds} s; cutover (writes stopped, complete, until Completed) ` +
+    `${online.cutoverSeconds.toFixed(2)} s, of which closing verification (${check?.mode ?? "none"}) ` +
+    `${((check?.durationMs ?? 0) / 1000).toFixed(2)} s; ${online.appliedInAll} changes applied in all; engine ` +
+    `verification ${check?.matched ? "matched" : "DID NOT match"}; bench: ${v.targetCount}/${v.sourceCount}, ` +
+    `checksum ${v.matched ? "equal" : "DIFFERS"}`
+  );
+}
+
 function latencyDetail(name: string, { count, p50Ms, p99Ms, maxMs }: LatencySummary): string {
   return `${name} ${count} calls, p50 ${p50Ms.toFixed(1)} ms, p99 ${p99Ms.toFixed(1)} ms, max ${maxMs.toFixed(1)} ms`;
 }
@@ -299,6 +339,7 @@ export function renderTable(results: BenchResults, figures: Figures): string {
     rateDetail("budget run, 2 workers", results.budgetTwoWorkers),
     rateDetail("cap run", results.cap),
     recopyDetail(results),
+    onlineDetail(results),
     memoryDetail(results),
     controlPlaneDetail(results),
     ...Object.entries(results.failures).map(([name, reason]) => `NOT RUN: ${name}: ${reason}`),
@@ -384,6 +425,20 @@ ${chartSection}## How each figure is measured
   that copy runs at the budget too, so the kill lands mid-copy. The bound is the engine's own
   \`maxRecopiedItems\`: the page size × the larger of the pages a worker writes at once per range × the
   source's feed ranges, and the pages a worker holds in all.
+- The online run seeds a source of its own (its all-versions-and-deletes change feed kept) and copies it
+  online, with one worker process, into a target partitioned differently. Once the job's record says
+  Tailing, an application in the bench process creates, replaces and deletes the source's items (2 : 2 : 1,
+  through the SDK's point operations, about 1 KB each) for a fixed time, as fast as a fixed number of
+  operations in flight allow, while the bench reads the job's record every 250 ms. The write rate is the
+  application's operations that succeeded ÷ the time from its start until its last operation ended (each
+  is one change in the feed). The apply rate is the growth of the record's \`appliedChanges\` from that
+  start to the last record the engine wrote before the writes stopped ÷ the time to that record's own
+  \`lastUpdatedUtcTime\` (the engine writes its record about once a second; the time the bench read it
+  would count up to that second against the engine); apply ÷ write near 1 says the tail keeps up. The
+  largest lag is the largest \`online.lag\` (changes, seconds; the engine's own estimate) in any record
+  read from the writes' start to Completed. The cutover is from the writes' end, then \`complete\`, to
+  the record's \`completedAt\`, closing verification included. The job's own verification and the
+  bench's count and checksum of both containers must both match.
 - The chart samples every copy each second: the sum of the target's partition LSNs (writes taken, counted
   the same way for every copier) and the RU the emulator charged the target; the rates are the changes
   between samples.

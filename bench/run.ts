@@ -7,6 +7,7 @@ import { openBenchEndpoint } from "./endpoint";
 import { timeControlPlane, type ControlPlaneTimes } from "./measure/control-plane";
 import { describeMachine } from "./measure/machine";
 import { copyForMemory, type MemoryRun } from "./measure/memory";
+import { copyOnlineUnderWrites, type OnlineRun } from "./measure/online";
 import { describeRevision } from "./measure/revision";
 import { recopiesAfterKill } from "./measure/recopies";
 import { copyAtRate } from "./measure/ru-budget";
@@ -25,8 +26,9 @@ import { Scenario } from "./scenario";
 /**
  * `npm run bench`: the engine against a naive copier, a tuned SDK script and the endpoint's raw write ceiling
  * on the same data and endpoint, then RU efficiency at a fixed budget with one and two workers, a job's own
- * RU/s cap, re-copies after a SIGKILL, the control plane's latency, and memory and the endpoint's latency on
- * a large copy. Progress goes to stderr; stdout gets the table and, last, one JSON line.
+ * RU/s cap, re-copies after a SIGKILL, an online copy under an application's writes, the control plane's
+ * latency, and memory and the endpoint's latency on a large copy. Progress goes to stderr; stdout gets the
+ * table and, last, one JSON line.
  */
 interface Options {
   items: number;
@@ -35,6 +37,9 @@ interface Options {
   capTarget: number;
   cap: number;
   capItems: number;
+  onlineItems: number;
+  onlineSeconds: number;
+  onlineInFlight: number;
   throughput: number;
   partitions: number;
   controlPlane: boolean;
@@ -45,6 +50,12 @@ function wholeNumber(value: string): number {
   const parsed = Number(value.replace(/_/g, ""));
   if (!Number.isInteger(parsed) || parsed < 0)
     throw new InvalidArgumentError(`'${value}' is not a whole number.`);
+  return parsed;
+}
+
+function positiveNumber(value: string): number {
+  const parsed = wholeNumber(value);
+  if (parsed === 0) throw new InvalidArgumentError(`'${value}' must be at least 1.`);
   return parsed;
 }
 
@@ -66,6 +77,24 @@ function parseOptions(): Options {
       // At 1,500 RU/s a 1 KB item costs about 6 RU with its share of checkpoints: 20,000 items take ~80 s,
       // long enough for the slow start to weigh little, where the main source would take over 6 minutes.
       .option("--cap-items <n>", "items the cap run copies (its own source)", wholeNumber, 20_000)
+      .option(
+        "--online-items <n>",
+        "items in the online run's source (its own, with a change feed policy; 0 skips the run)",
+        wholeNumber,
+        20_000,
+      )
+      .option(
+        "--online-seconds <s>",
+        "how long the application writes while the online job tails",
+        positiveNumber,
+        20,
+      )
+      .option(
+        "--online-in-flight <n>",
+        "the application's operations in flight at most (it writes as fast as they allow)",
+        positiveNumber,
+        16,
+      )
       .option(
         "--throughput <ru>",
         "RU/s of every other container: above what the endpoint can take, so no budget binds (the endpoint gives a container a partition per 10,000 RU/s, as the service does)",
@@ -132,6 +161,19 @@ async function measure(scenario: Scenario, options: Options): Promise<Measuremen
   const recopy = await phase(failures, "engine worker killed with SIGKILL mid-copy, then restarted", () =>
     recopiesAfterKill(scenario, options.budget),
   );
+  let online: OnlineRun | undefined;
+  if (options.onlineItems > 0) {
+    const plan = {
+      items: options.onlineItems,
+      writeSeconds: options.onlineSeconds,
+      inFlight: options.onlineInFlight,
+    };
+    online = await phase(
+      failures,
+      `online copy of ${plan.items} items while an application writes for ${plan.writeSeconds} s, ${plan.inFlight} operations in flight`,
+      () => copyOnlineUnderWrites(scenario, plan),
+    );
+  }
   let controlPlane: ControlPlaneTimes | undefined;
   if (options.controlPlane) {
     controlPlane = await phase(failures, "control plane: pulumi up, then preview and refresh", () =>
@@ -145,7 +187,7 @@ async function measure(scenario: Scenario, options: Options): Promise<Measuremen
       copyForMemory(scenario, options.memoryItems),
     );
   }
-  return { ...comparison, budget, budgetTwoWorkers, cap, recopy, memory, controlPlane, failures };
+  return { ...comparison, budget, budgetTwoWorkers, cap, recopy, online, memory, controlPlane, failures };
 }
 
 async function main(): Promise<void> {

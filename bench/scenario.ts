@@ -35,9 +35,9 @@ export class Scenario {
     return { database: this.database.id, container };
   }
 
-  /** Another source, for runs that need their own size. */
-  seed(id: string, items: number): Promise<Container> {
-    return createSeededSource(this.database, id, items, this.throughput);
+  /** Another source, for runs that need their own size (`keepChanges`: one an online copy can tail). */
+  seed(id: string, items: number, keepChanges = false): Promise<Container> {
+    return createSeededSource(this.database, id, items, this.throughput, keepChanges);
   }
 
   /** An empty target partitioned differently from the sources; unthrottled unless given a budget. */

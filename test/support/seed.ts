@@ -13,7 +13,7 @@ export interface SeedOptions {
   idPrefix?: string;
 }
 
-export function makeItem(index: number, options: SeedOptions): JSONObject {
+export function makeItem(index: number, options: SeedOptions) {
   const base = {
     id: `${options.idPrefix ?? "item"}-${index}`,
     pk: `customer-${index % options.partitionKeys}`,
@@ -23,8 +23,13 @@ export function makeItem(index: number, options: SeedOptions): JSONObject {
     total: Math.round(index * 1.37 * 100) / 100,
     tags: [`t${index % 5}`, `t${index % 11}`],
   };
-  const padding = Math.max(0, (options.itemBytes ?? 0) - JSON.stringify(base).length - 12);
-  return padding > 0 ? { ...base, padding: "x".repeat(padding) } : base;
+  return padded(base, options.itemBytes);
+}
+
+/** `body` with a `padding` field that brings it to about `itemBytes` as JSON (unchanged without one). */
+export function padded<Body extends JSONObject>(body: Body, itemBytes = 0): Body & { padding?: string } {
+  const padding = Math.max(0, itemBytes - JSON.stringify(body).length - 12);
+  return padding > 0 ? { ...body, padding: "x".repeat(padding) } : body;
 }
 
 /** Upserts documents in one bulk call, riding out per-operation 429s; throws on any other failure. */

@@ -1,11 +1,14 @@
 import type { Container, JSONObject } from "@azure/cosmos";
+import { setMaxListeners } from "node:events";
+import { setTimeout as sleep } from "node:timers/promises";
 import { isTransient } from "../../engine/errors";
+import { padded } from "./seed";
 
 /**
  * An application that keeps writing to a container while an online copy runs: creates new items, replaces
- * and deletes existing ones, at a steady rate, through the SDK's point operations. The container itself is
- * the truth a test compares the copy with, so nothing here records what it wrote beyond the live ids it
- * picks from and what it did.
+ * and deletes existing ones, at a steady rate (or as fast as it can), through the SDK's point operations.
+ * The container itself is the truth a test compares the copy with, so nothing here records what it wrote
+ * beyond the live ids it picks from and what it did.
  */
 export interface WriterCounts {
   created: number;
@@ -26,13 +29,25 @@ interface LiveItem {
   pk: string;
 }
 
-const tickMs = 50;
+export interface WriterOptions {
+  /**
+   * Operations in flight at most. With `perSecond` Infinity the writer goes as fast as these allow, which is
+   * how the bench has an application write flat out.
+   */
+  inFlight?: number;
+  /** Bodies padded to about this many bytes, like the items they change (unpadded without it). */
+  itemBytes?: number;
+}
+
+/** More than the tests' steady rates ever have in flight at once. */
+const defaultInFlight = 100;
 
 export class SteadyWriter {
   readonly counts: WriterCounts = { created: 0, replaced: 0, deleted: 0, unsure: 0, deletedIds: new Set() };
   private readonly live: LiveItem[];
-  private running: Promise<void> | undefined;
-  private stopping = false;
+  private running: Promise<unknown> | undefined;
+  private readonly halt = new AbortController();
+  private issued = 0;
   private next = 0;
   private failure: unknown;
 
@@ -41,17 +56,22 @@ export class SteadyWriter {
     private readonly container: Container,
     live: LiveItem[],
     private readonly perSecond: number,
+    private readonly options: WriterOptions = {},
   ) {
     this.live = [...live];
   }
 
   start(): void {
-    this.running = this.loop();
+    const started = Date.now();
+    const lanes = this.options.inFlight ?? defaultInFlight;
+    // Every lane waiting for its slot listens for the stop: more than Node's default warns of a leak.
+    setMaxListeners(lanes, this.halt.signal);
+    this.running = Promise.all(Array.from({ length: lanes }, () => this.lane(started)));
   }
 
   /** Stops after the operations in flight; rejects if any failed. */
   async stop(): Promise<WriterCounts> {
-    this.stopping = true;
+    this.halt.abort();
     await this.running;
     if (this.failure !== undefined) throw this.failure as Error;
     return this.counts;
@@ -61,22 +81,20 @@ export class SteadyWriter {
     return this.counts.created + this.counts.replaced + this.counts.deleted;
   }
 
-  private async loop(): Promise<void> {
-    const started = Date.now();
-    let issued = 0;
-    while (!this.stopping && this.failure === undefined) {
-      // As many operations as the rate allows by now, so a slow tick is made up by the next.
-      const due = Math.floor(((Date.now() - started) / 1000) * this.perSecond) - issued;
-      issued += due;
-      await Promise.all(
-        Array.from({ length: due }, () =>
-          this.operate().catch((error: unknown) => {
-            if (isTransient(error)) this.counts.unsure += 1;
-            else this.failure ??= error;
-          }),
-        ),
-      );
-      await new Promise((resolve) => setTimeout(resolve, tickMs));
+  /**
+   * One of the `inFlight` lanes: an operation at a time, each at its own slot of the schedule the rate sets;
+   * a slot already past goes at once, so a slow stretch is made up after it.
+   */
+  private async lane(started: number): Promise<void> {
+    const { signal } = this.halt;
+    while (!signal.aborted && this.failure === undefined) {
+      const wait = started + (this.issued++ / this.perSecond) * 1000 - Date.now();
+      if (wait > 0) await sleep(wait, undefined, { signal }).catch(() => undefined);
+      if (signal.aborted) return;
+      await this.operate().catch((error: unknown) => {
+        if (isTransient(error)) this.counts.unsure += 1;
+        else this.failure ??= error;
+      });
     }
   }
 
@@ -110,17 +128,21 @@ export class SteadyWriter {
   }
 
   /**
-   * The item's `customerId` (the target's partition key in the tests) stays what it was created with (the
-   * formula `seedContainer` uses, from the id's number): a replace that moves an item to another target
-   * partition is beyond what the feed lets a copy follow.
+   * The item's `customerId` and `category` (the targets' partition keys in the tests and in the bench) stay
+   * what they were created with (the formulas `seedContainer` uses, from the id's number): a replace that
+   * moves an item to another target partition is beyond what the feed lets a copy follow.
    */
   private body(item: LiveItem, version: number): JSONObject {
-    return {
-      id: item.id,
-      pk: item.pk,
-      customerId: `customer-${(Number(item.id.replace(/\D/g, "")) * 7919) % 1000}`,
-      category: `category-${version % 37}`,
-      version,
-    };
+    const number = Number(item.id.replace(/\D/g, ""));
+    return padded(
+      {
+        id: item.id,
+        pk: item.pk,
+        customerId: `customer-${(number * 7919) % 1000}`,
+        category: `category-${number % 37}`,
+        version,
+      },
+      this.options.itemBytes,
+    );
   }
 }

@@ -91,19 +91,19 @@ async function writeFor(env: RangeTailEnvironment, change: SourceChange): Promis
 }
 
 /**
- * How far behind the range is after applying a page that ended with `last`: the changes the partition
- * logged after it (its session token's LSN less the change's), and the change's age if any are left.
- * An endpoint that sends no session token leaves only the page to go by: a full page means at least
- * another page waits.
+ * How far behind the range was when it read the page: the changes pending then (the page's, and those the
+ * partition logged after its last, from its session token's LSN), and the age of the oldest (the page's
+ * first). Measured at the read, since a tail that keeps up reads every pending change at once and a count
+ * taken after applying them would always say 0. An endpoint that sends no session token leaves only the
+ * page to count.
  */
-function lagAfter(page: ChangePage, last: SourceChange, pageSize: number): ReplicationLag {
-  const changes =
-    page.latestLsn !== undefined
-      ? Math.max(0, page.latestLsn - last.lsn)
-      : page.items.length >= pageSize
-        ? pageSize
-        : 0;
-  return { changes, seconds: changes > 0 ? Math.max(0, Math.round(Date.now() / 1000 - last.crts)) : 0 };
+function lagAt(page: ChangePage, changes: readonly SourceChange[], readAt: number): ReplicationLag {
+  const beyond =
+    page.latestLsn !== undefined ? Math.max(0, page.latestLsn - changes[changes.length - 1].lsn) : 0;
+  return {
+    changes: changes.length + beyond,
+    seconds: Math.max(0, Math.round(readAt / 1000 - changes[0].crts)),
+  };
 }
 
 /** A continuation older than the feed's retention: the changes it pointed at are gone. */
@@ -136,7 +136,8 @@ export async function tailRange(env: RangeTailEnvironment, lease: Lease): Promis
   const idle = AbortSignal.any([stop, env.handOver]);
   try {
     while (!idle.aborted) {
-      const sentAt = new Date().toISOString();
+      const readAt = Date.now();
+      const sentAt = new Date(readAt).toISOString();
       const read = () => reader.next(stop);
       const page = await (
         env.readPacer ? env.readPacer.spend(reader.expectedCharge, read, stop) : read()
@@ -178,7 +179,7 @@ export async function tailRange(env: RangeTailEnvironment, lease: Lease): Promis
       const fields = {
         changesContinuation: page.continuation,
         appliedChanges: applied,
-        lag: lagAfter(page, changes[changes.length - 1], env.pageSize),
+        lag: lagAt(page, changes, readAt),
       };
       if (!(await env.leases.checkpoint(lease.rangeId, fields))) return "lostLease";
     }

@@ -164,7 +164,10 @@ export function isTailing(job: Pick<JobRecord, "status" | "online">): boolean {
   return job.status === "Running" && job.online?.phase === "Tailing";
 }
 
-/** How far the target trails the source: changes not applied yet (an estimate), and the age of the oldest. */
+/**
+ * How far the target trails the source, as of a range's last read of its changes: the changes pending then
+ * (an estimate from the partition's LSN), and the age in seconds of the oldest of them.
+ */
 export interface ReplicationLag {
   changes: number;
   seconds: number;

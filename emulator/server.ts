@@ -164,6 +164,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       }
       send(outgoing, response);
     } catch (error) {
+      // A client that went away before its body arrived (it aborted, or its process ended) has no one to
+      // answer, and nothing here failed.
+      if (request === undefined && incoming.destroyed) return;
       const cosmosError = toCosmosError(error);
       if (request?.resourceType === "docs") statistics.record(request.resourceLink, cosmosError.status, 0);
       sendError(outgoing, cosmosError);

@@ -9,7 +9,7 @@ import { readWriteRegion } from "./connection";
 import { describeError } from "./errors";
 import { failJob, finishJob } from "./job-lifecycle";
 import { feedRangeOf, rangeFinished, syncRangeRecords, type FeedRanges } from "./job-ranges";
-import { LeaseManager, type Lease } from "./lease-manager";
+import { LeaseManager } from "./lease-manager";
 import { copyRange, startOf } from "./range-copy";
 import { tailRange } from "./range-tail";
 import { withRetries } from "./retry";
@@ -73,7 +73,7 @@ function containersOf(client: CosmosClient, job: JobRecord): { source: Container
   };
 }
 
-async function partitionKeyOf(container: Container): Promise<PartitionKeyDefinition> {
+async function partitionKeyDefinitionOf(container: Container): Promise<PartitionKeyDefinition> {
   const { resource } = await withRetries(() => container.read());
   return resource?.partitionKey as PartitionKeyDefinition;
 }
@@ -110,20 +110,17 @@ export async function runJob(ctx: JobRunContext, started: JobRecord): Promise<vo
   let feedRanges: FeedRanges;
   let pacers: Awaited<ReturnType<typeof pacersFor>>;
   let targetRanges: TargetRanges;
-  let keys: { source: PartitionKeyDefinition; target: PartitionKeyDefinition };
+  // The target's key comes with its ranges; an online job's changes name items by the source's.
+  let sourceKey: PartitionKeyDefinition;
   // Online jobs: when `complete` was called, as of the last poll of the job's record.
   let cutover = started.online?.completeRequestedAt;
   try {
-    let sourceKey: PartitionKeyDefinition;
-    let targetKey: PartitionKeyDefinition;
-    [feedRanges, pacers, targetRanges, sourceKey, targetKey] = await Promise.all([
+    [feedRanges, pacers, targetRanges, sourceKey] = await Promise.all([
       syncRangeRecords(store, started, source, ctx.clock.now()),
       pacersFor(started, source, target),
       TargetRanges.load(target),
-      partitionKeyOf(source),
-      partitionKeyOf(target),
+      partitionKeyDefinitionOf(source),
     ]);
-    keys = { source: sourceKey, target: targetKey };
   } catch (error) {
     await failJob(store, started.name, describeError(error));
     return;
@@ -148,50 +145,51 @@ export async function runJob(ctx: JobRunContext, started: JobRecord): Promise<vo
     if (!lease) return;
     const handOver = new AbortController();
     const applyingChanges = range.drained;
-    ctx.log(`${applyingChanges ? "applying the changes of" : "copying"} ${range.id}`);
-    const copy = (held: Lease) =>
-      copyRange(
-        {
-          source,
-          writer,
-          leases,
-          workerId,
-          pageSize: started.options.pageSize,
-          pagesInFlight: () =>
-            Math.max(settings.pagesInFlight, Math.floor(settings.pagesPerWorker / Math.max(1, running.size))),
-          checksums: started.options.verificationMode === "full",
-          pageSlots,
-          readPacer: pacers.read,
-          signal: stop,
-          handOver: handOver.signal,
-        },
-        held,
-        startOf(held, feedRange),
-      );
-    const applyChanges = (held: Lease) =>
-      tailRange(
-        {
-          source,
-          sourceKey: keys.source,
-          target,
-          targetKey: keys.target,
-          writer,
-          leases,
-          pageSize: started.options.pageSize,
-          readPacer: pacers.read,
-          cutover: () => cutover,
-          idleMs: settings.changesPollIntervalMs,
-          signal: stop,
-          handOver: handOver.signal,
-        },
-        held,
-      );
-    const task = (applyingChanges ? applyChanges(lease) : copy(lease))
-      .then((outcome) =>
-        ctx.log(`stopped ${applyingChanges ? "applying changes to" : "copying"} ${range.id} (${outcome})`),
-      )
+    const work = applyingChanges ? "applying the changes of" : "copying";
+    ctx.log(`${work} ${range.id}`);
+    const outcome = applyingChanges
+      ? tailRange(
+          {
+            source,
+            sourceKey,
+            target,
+            targetKey: targetRanges.definition as PartitionKeyDefinition,
+            writer,
+            leases,
+            pageSize: started.options.pageSize,
+            readPacer: pacers.read,
+            cutover: () => cutover,
+            idleMs: settings.changesPollIntervalMs,
+            signal: stop,
+            handOver: handOver.signal,
+          },
+          lease,
+        )
+      : copyRange(
+          {
+            source,
+            writer,
+            leases,
+            workerId,
+            pageSize: started.options.pageSize,
+            pagesInFlight: () =>
+              Math.max(
+                settings.pagesInFlight,
+                Math.floor(settings.pagesPerWorker / Math.max(1, running.size)),
+              ),
+            checksums: started.options.verificationMode === "full",
+            pageSlots,
+            readPacer: pacers.read,
+            signal: stop,
+            handOver: handOver.signal,
+          },
+          lease,
+          startOf(lease, feedRange),
+        );
+    const task = outcome
+      .then((ended) => ctx.log(`stopped ${work} ${range.id} (${ended})`))
       .catch((error: unknown) => {
-        ctx.log(`stopped copying ${range.id} (failed)`);
+        ctx.log(`stopped ${work} ${range.id} (failed)`);
         failure ??= error;
       })
       .finally(async () => {

@@ -1,4 +1,4 @@
-import type { CosmosClient } from "@azure/cosmos";
+import type { ContainerDefinition, CosmosClient } from "@azure/cosmos";
 import { setTimeout as sleep } from "node:timers/promises";
 import { isDeepStrictEqual } from "node:util";
 import { createCosmosClient } from "./connection";
@@ -114,7 +114,10 @@ export class CopyJobs {
   }
 
   /** Looks a container up; a missing database or container is reported as the service's 1003. */
-  private async requireContainer(role: "source" | "destination", ref: ContainerRef): Promise<void> {
+  private async requireContainer(
+    role: "source" | "destination",
+    ref: ContainerRef,
+  ): Promise<ContainerDefinition | undefined> {
     try {
       await this.client.database(ref.database).read();
     } catch (error) {
@@ -122,7 +125,7 @@ export class CopyJobs {
       throw error;
     }
     try {
-      await this.client.database(ref.database).container(ref.container).read();
+      return (await this.client.database(ref.database).container(ref.container).read()).resource;
     } catch (error) {
       if (serviceStatus(error)?.code === 404) {
         throw ownerResourceMissing(role, "container", `${ref.database}/${ref.container}`);
@@ -150,12 +153,13 @@ export class CopyJobs {
    * a container with a change feed policy (a retention): without one, no change made during the copy could
    * be replayed.
    */
-  private async checkChangeFeedPolicy(spec: ReturnType<typeof validateJobSpec>): Promise<void> {
+  private checkChangeFeedPolicy(
+    spec: ReturnType<typeof validateJobSpec>,
+    sourceDefinition: ContainerDefinition | undefined,
+  ): void {
     if (spec.mode !== "Online") return;
     const { source } = spec;
-    const { resource } = await this.client.database(source.database).container(source.container).read();
-    const retention = (resource?.changeFeedPolicy as { retentionDuration?: number } | undefined)
-      ?.retentionDuration;
+    const retention = sourceDefinition?.changeFeedPolicy?.retentionDuration;
     if (typeof retention === "number" && retention > 0) return;
     throw new CopyJobError(
       "ChangeFeedPolicyRequired",
@@ -175,9 +179,9 @@ export class CopyJobs {
   ): Promise<ReturnType<typeof validateJobSpec>> {
     const valid = validateJobSpec(spec);
     try {
-      await this.requireContainer("source", valid.source);
+      const sourceDefinition = await this.requireContainer("source", valid.source);
       await this.requireContainer("destination", valid.destination);
-      await this.checkChangeFeedPolicy(valid);
+      this.checkChangeFeedPolicy(valid, sourceDefinition);
       await this.checkThroughputLimits(valid);
     } catch (error) {
       throw explainConnectionError(error, this.connection.endpoint);

@@ -22,7 +22,8 @@ interface RangeBound {
 
 export class TargetRanges {
   private constructor(
-    private readonly definition: PartitionKeyDefinition | undefined,
+    /** The target's partition key, as read with its ranges. */
+    readonly definition: PartitionKeyDefinition | undefined,
     private readonly bounds: RangeBound[],
   ) {}
 

@@ -1,6 +1,6 @@
 import { ChangeFeedPolicy, ChangeFeedRetentionTimeSpan, type Container } from "@azure/cosmos";
 import assert from "node:assert/strict";
-import { CopyJobs, terminalStatuses, type CopyWorker, type JobRecord } from "../engine";
+import { CopyJobs, isTailing, terminalStatuses, type CopyWorker, type JobRecord } from "../engine";
 import { CosmosStateStore } from "../engine/state-store";
 import { openEndpoint, uniqueName, type TestEndpoint } from "./support/cosmos-endpoint";
 import { assertSameItems } from "./support/same-items";
@@ -103,6 +103,18 @@ describe("copy engine: online copy while the application writes", function () {
     await cosmos?.stop();
   });
 
+  /** Waits for the job's first pass to end, and fails at once (with its error) if it ended instead of tailing. */
+  async function untilTailing(name: string, timeoutMs?: number): Promise<JobRecord> {
+    const job = await until(
+      () => jobs.get(name),
+      (current) => isTailing(current) || terminalStatuses.includes(current.status),
+      "the first pass to end",
+      timeoutMs,
+    );
+    assert.equal(phaseOf(job), "Running/Tailing", JSON.stringify(job.error));
+    return job;
+  }
+
   function startWriter(pair: Pair): SteadyWriter {
     const writer = new SteadyWriter(pair.source, seededItems(), writesPerSecond);
     writers.push(writer);
@@ -144,12 +156,7 @@ describe("copy engine: online copy while the application writes", function () {
       const pair = await containerPair(cosmos);
       const writer = startWriter(pair);
       await jobs.create(pair.spec, { startWorker: false });
-      const tailing = await until(
-        () => jobs.get(pair.name),
-        (job) => job.online?.phase === "Tailing" || terminalStatuses.includes(job.status),
-        "the first pass to end",
-      );
-      assert.equal(phaseOf(tailing), "Running/Tailing", JSON.stringify(tailing.error));
+      const tailing = await untilTailing(pair.name);
       // Changes made after the first pass reach the target too, and the lag says how far behind it is.
       const applied = tailing.online?.appliedChanges ?? 0;
       const during = await until(
@@ -179,11 +186,7 @@ describe("copy engine: online copy while the application writes", function () {
       // Reads of the source capped low: the changes come faster than the job may read them.
       const slow = { ...pair.spec, options: { pageSize: 50, workerCount: 1 } };
       await jobs.create(slow, { startWorker: false });
-      await until(
-        () => jobs.get(pair.name),
-        (job) => job.online?.phase === "Tailing",
-        "tailing",
-      );
+      await untilTailing(pair.name);
       await jobs.updateOptions(pair.name, { sourceThroughputLimit: { requestUnitsPerSecond: 10 } });
       const writer = startWriter(pair);
       const behind = await until(
@@ -206,11 +209,7 @@ describe("copy engine: online copy while the application writes", function () {
     it("cancels while tailing: the job ends Cancelled and its worker lets its ranges go", async function () {
       const pair = await containerPair(cosmos);
       await jobs.create(pair.spec, { startWorker: false });
-      await until(
-        () => jobs.get(pair.name),
-        (job) => job.online?.phase === "Tailing",
-        "tailing",
-      );
+      await untilTailing(pair.name);
       assert.equal((await jobs.cancel(pair.name)).status, "Cancelled");
       const store = await CosmosStateStore.open(cosmos.client);
       await until(
@@ -224,11 +223,7 @@ describe("copy engine: online copy while the application writes", function () {
     it("pauses and resumes while tailing, and refuses complete for an offline job or a paused one", async function () {
       const pair = await containerPair(cosmos);
       await jobs.create(pair.spec, { startWorker: false });
-      await until(
-        () => jobs.get(pair.name),
-        (job) => job.online?.phase === "Tailing",
-        "tailing",
-      );
+      await untilTailing(pair.name);
       await jobs.pause(pair.name);
       await assert.rejects(jobs.complete(pair.name), /it is Paused.*Resume it first/s);
       const writer = startWriter(pair);
@@ -263,12 +258,7 @@ describe("copy engine: online copy while the application writes", function () {
     await jobs.create({ ...pair.spec, options }, { startWorker: false });
     const writer = startWriter(pair);
     let worker = startWorker("online-crashy", 60_000);
-    await until(
-      () => jobs.get(pair.name),
-      (job) => job.online?.phase === "Tailing",
-      "tailing",
-      180_000,
-    );
+    await untilTailing(pair.name, 180_000);
     for (let kill = 1; kill <= 2; kill++) {
       const before = (await jobs.get(pair.name)).online?.appliedChanges ?? 0;
       await until(

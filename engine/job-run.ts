@@ -169,6 +169,12 @@ export async function runJob(ctx: JobRunContext, started: JobRecord): Promise<vo
           {
             source,
             writer,
+            conflicts: {
+              target,
+              targetKey: targetRanges.definition as PartitionKeyDefinition,
+              sourceKey,
+              writer,
+            },
             leases,
             workerId,
             pageSize: started.options.pageSize,

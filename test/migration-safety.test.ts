@@ -193,8 +193,8 @@ describe("migration safety", function () {
 
     const created = await jobs.create(specFor("carts", "carts", "carts-by-region"), { startWorker: false });
     assert.equal(created.preflight?.itemsRead, 2);
-    assert.ok(created.preflight!.requestCharge > 0);
-    assert.match(created.preflight!.warnings.join("\n"), /The target already holds 1 item\(s\)/);
+    assert.ok(created.preflight.requestCharge > 0);
+    assert.match(created.preflight.warnings.join("\n"), /The target already holds 1 item\(s\)/);
     assert.deepEqual((await jobs.get("carts")).preflight, created.preflight);
     await jobs.delete("carts");
   });
@@ -216,10 +216,10 @@ describe("migration safety", function () {
     assert.equal(job.status, "Failed");
     assert.equal(job.error?.code, "IdCollision");
     assert.match(
-      job.error!.message,
+      job.error.message,
       /'o-5' under target key "r-1" \(from source key "c-(5|77)"; the target's item has source key "c-(5|77)"\)/,
     );
-    assert.match(job.error!.message, /Nothing was overwritten/);
+    assert.match(job.error.message, /Nothing was overwritten/);
 
     // Whichever of the two was copied first is the one the target holds, intact.
     const { resources: copies } = await target.items

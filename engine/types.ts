@@ -114,8 +114,9 @@ export interface Differences {
 }
 
 /**
- * The end-of-copy check; what it proves depends on its mode (see `VerificationMode`). The source is never
- * read a second time in full: it is counted (an aggregate the endpoint answers from its index).
+ * The end-of-copy check; what it proves depends on its mode (see `VerificationMode`). The check never reads
+ * the source a second time in full: it is counted (an aggregate the endpoint answers from its index). Only a
+ * check that did not match is followed by reading both sides whole, to find its `differences`.
  */
 export interface Verification {
   mode: VerificationMode;

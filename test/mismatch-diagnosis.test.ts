@@ -1,11 +1,17 @@
-import type { Container, Database, JSONObject } from "@azure/cosmos";
+import {
+  ChangeFeedPolicy,
+  ChangeFeedRetentionTimeSpan,
+  type Container,
+  type Database,
+  type JSONObject,
+} from "@azure/cosmos";
 import assert from "node:assert/strict";
 import { CopyJobs, CopyWorker, type AccountConnection, type Differences } from "../engine";
 import { withoutSystemProperties } from "../engine/documents";
 import type { ItemTransform } from "../engine/item-transform";
 import { diagnoseMismatch, differenceSampleSize } from "../engine/mismatch-diagnosis";
 import { ThroughputPacer } from "../engine/throughput-pacer";
-import type { VerificationMode } from "../engine/types";
+import type { JobMode, VerificationMode } from "../engine/types";
 import { openEndpoint, uniqueName, type TestEndpoint } from "./support/cosmos-endpoint";
 import { makeItem, readAllItems, seedContainer, upsertBatch, type SeedOptions } from "./support/seed";
 
@@ -128,6 +134,8 @@ describe("mismatch diagnosis", function () {
         id: "twins",
         partitionKey: { paths: ["/pk"] },
         throughput: 10_000,
+        // An online job reads the source's all-versions feed, which needs a retention policy.
+        changeFeedPolicy: new ChangeFeedPolicy(ChangeFeedRetentionTimeSpan.fromMinutes(60)),
       }));
       await seedContainer(twins, { ...seed, count: 100 });
       await upsertBatch(twins, [
@@ -141,20 +149,28 @@ describe("mismatch diagnosis", function () {
       jobs?.dispose();
     });
 
-    for (const verificationMode of ["sampled", "full"] as VerificationMode[]) {
-      it(`fails a ${verificationMode} check naming the collapsed id and the stray target item`, async function () {
+    const runs: [JobMode, VerificationMode][] = [
+      ["Offline", "sampled"],
+      ["Offline", "full"],
+      ["Online", "sampled"],
+    ];
+    for (const [mode, verificationMode] of runs) {
+      it(`fails an ${mode} job's ${verificationMode} check naming the collapsed id and the stray target item`, async function () {
         const target = await targetWith([{ id: "stray", category: "nowhere" }]);
-        const name = `twins-${verificationMode}`;
+        const name = `twins-${mode}-${verificationMode}`.toLowerCase();
         names.push(name);
         await jobs.create(
           {
             name,
+            mode,
             source: { database: database.id, container: twins.id },
             destination: { database: database.id, container: target.id },
             options: { pageSize: 50, verificationMode },
           },
           { startWorker: false },
         );
+        // Cut over at once: the online job copies what the source holds, applies what changed since, verifies.
+        if (mode === "Online") await jobs.complete(name, { startWorker: false });
         await new CopyWorker({ connection, workerId: "w1", idleTimeoutMs: 1500, pollIntervalMs: 100 }).run();
         const job = await jobs.get(name);
         assert.equal(job.status, "Failed");

@@ -176,6 +176,12 @@ export async function runJob(ctx: JobRunContext, started: JobRecord): Promise<vo
           {
             source,
             writer,
+            conflicts: {
+              target,
+              targetKey: targetRanges.definition as PartitionKeyDefinition,
+              sourceKey,
+              writer,
+            },
             leases,
             workerId,
             pageSize: started.options.pageSize,

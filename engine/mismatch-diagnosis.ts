@@ -4,7 +4,7 @@ import { bodyHash, withoutSystemProperties } from "./documents";
 import type { ItemTransform } from "./item-transform";
 import type { ThroughputPacer } from "./throughput-pacer";
 import type { DifferenceCount, Differences, ItemKey } from "./types";
-import { readEveryItem } from "./verification";
+import { readWholeContainer } from "./verification";
 
 /**
  * What differs between a target and the source as the target should hold it, after a closing check that
@@ -58,7 +58,7 @@ async function expectedTarget(input: DiagnosisInput, charge: (requestUnits: numb
   const hashes = new Map<string, bigint>();
   // Only for keys that several source items become: any of their bodies may have been written last.
   const collided = new Map<string, Set<bigint>>();
-  await readEveryItem(input.source, input.pageSize, input.sourcePacer, ({ items, requestCharge }) => {
+  await readWholeContainer(input.source, input.pageSize, input.sourcePacer, ({ items, requestCharge }) => {
     charge(requestCharge);
     for (const read of items) {
       const item = input.transform
@@ -78,7 +78,7 @@ async function expectedTarget(input: DiagnosisInput, charge: (requestUnits: numb
 /** The target's body hashes by key. */
 async function actualTarget(input: DiagnosisInput, charge: (requestUnits: number) => void) {
   const hashes = new Map<string, bigint>();
-  await readEveryItem(input.target, input.pageSize, input.targetPacer, ({ items, requestCharge }) => {
+  await readWholeContainer(input.target, input.pageSize, input.targetPacer, ({ items, requestCharge }) => {
     charge(requestCharge);
     for (const item of items) hashes.set(keyOf(input.targetKey, item), bodyHash(item));
   });

@@ -56,10 +56,10 @@ async function readFromBeginning(
 }
 
 /**
- * Every item of the container once, through each feed range's change feed (current versions) at once, a
- * page at a time to `onPage`, under `pacer` if there is one.
+ * Every item of the container once, page by page, through each feed range's change feed (current versions)
+ * at once, under `pacer` if there is one.
  */
-export async function readEveryItem(
+export async function readWholeContainer(
   container: Container,
   pageSize: number,
   pacer: ThroughputPacer | undefined,
@@ -83,7 +83,7 @@ export async function containerChecksum(
   pacer?: ThroughputPacer,
 ): Promise<BodyChecksum> {
   const total = new BodyChecksum();
-  await readEveryItem(container, pageSize, pacer, ({ items }) => {
+  await readWholeContainer(container, pageSize, pacer, ({ items }) => {
     for (const item of items) total.add(item);
   });
   return total;

@@ -323,6 +323,45 @@ describe("cosmos-copy CLI", function () {
     assert.equal(run.stdout, "");
   });
 
+  it("create and --dry-run refuse ids that would collide under the new key, naming them, exit 1; warnings go to stderr", async function () {
+    const source = await container(shop, "visits");
+    const target = (
+      await shop.containers.create({
+        id: "visits-by-city",
+        partitionKey: { paths: ["/city"] },
+        defaultTtl: 60,
+      })
+    ).container;
+    await Promise.all([
+      source.items.create({ id: "v-1", pk: "ann", city: "oslo" }),
+      source.items.create({ id: "v-1", pk: "bob", city: "oslo" }),
+      source.items.create({ id: "v-2", pk: "bob", city: "rome" }),
+    ]);
+    const args = ["create", "--job-name", "visits", "--src-nosql", "database=shop", "container=visits"];
+    const refused = await Promise.all([
+      cli([...args, ...dest("visits-by-city"), "--dry-run"]),
+      cli([...args, ...dest("visits-by-city")]),
+    ]);
+    for (const run of refused) {
+      assert.equal(run.code, 1, run.stderr);
+      assert.match(
+        run.stderr,
+        /^error: Preflight analysis found a problem .* 'v-1' \(source keys "(ann|bob)" and "(ann|bob)" → target key "oslo"\)/,
+      );
+    }
+    assert.equal(await countItems(target), 0);
+
+    // Without the collision the copy is created, and what it does not carry over is said.
+    await source.item("v-1", "bob").delete();
+    const created = await cli([...args, ...dest("visits-by-city")]);
+    assert.equal(created.code, 0, created.stderr);
+    assert.match(
+      created.stderr,
+      /^warning: Time to live differs: the source's defaultTtl is off, the target's is 60 s/m,
+    );
+    await cli(["delete", "--job-name", "visits"]);
+  });
+
   it("refuses a missing target with 'Owner resource does not exist', the misspelt name and the fix; creates nothing", async function () {
     const run = await cli(["create", "--job-name", "typo", ...src, ...dest("json-copi")]);
     assert.equal(run.code, 1);

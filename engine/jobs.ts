@@ -11,10 +11,12 @@ import {
   type AccountRole,
 } from "./errors";
 import { removeJob, requestTransition, resumeRefusal } from "./job-lifecycle";
+import { analysisRefusal, analyzeCopy, summaryOf, type CopyAnalysis } from "./preflight-analysis";
 import { reopenRanges, restartRanges } from "./job-ranges";
 import { recordedSourceAccount, sourceConnectionFor } from "./source-account";
 import { CosmosStateStore, updateJob, type StateStore } from "./state-store";
-import { provisionedThroughput, resolveLimit } from "./throughput-budget";
+import { jobThroughput, provisionedThroughput, resolveLimit } from "./throughput-budget";
+import { ThroughputPacer } from "./throughput-pacer";
 import {
   terminalStatuses,
   type AccountConnection,
@@ -39,6 +41,11 @@ export interface PreflightOptions {
    * taking the name, since only its owner replaces it (Pulumi checks a replacement before deleting the old).
    */
   owner?: string;
+  /**
+   * The size past which the analysis flags a logical partition of the target (default: the service's
+   * 20 GB). Lower it to see partitions approaching the limit.
+   */
+  logicalPartitionLimitBytes?: number;
 }
 
 /**
@@ -69,6 +76,11 @@ export interface WaitOptions extends SourceAccess {
 }
 
 const workerCheckIntervalMs = 5_000;
+
+/** A spec `preflight` has passed, with both containers' definitions as it read them. */
+export type CheckedSpec = ValidSpec<JobSpec> & {
+  definitions: { source: ContainerDefinition; destination: ContainerDefinition };
+};
 
 function sameContainer(a: ContainerRef, b: ContainerRef): boolean {
   return a.database === b.database && a.container === b.container;
@@ -260,22 +272,56 @@ export class CopyJobs {
   }
 
   /**
-   * Everything `create` checks before writing: the spec's shape, that both containers exist (the source in
-   * its own account when it is another), the source's change feed policy for an online copy, the caps (each
-   * against its side's account), the name. The spec comes back with defaults filled in, and without a
-   * `sourceAccount` that is this account.
+   * Everything checked before the source is read: the spec's shape, that both containers exist (the source
+   * in its own account when it is another), the source's change feed policy for an online copy, the caps
+   * (each against its side's account), the name. The spec comes back with defaults filled in, the
+   * containers' definitions, and without a `sourceAccount` that is this account.
    */
-  async preflight(spec: JobSpec, options: PreflightOptions = {}): Promise<ValidSpec<JobSpec>> {
+  async preflight(spec: JobSpec, options: PreflightOptions = {}): Promise<CheckedSpec> {
     const valid = validateJobSpec(spec, this.connection.endpoint);
     const sourceAccount = this.otherAccount(valid.sourceAccount);
-    const sourceDefinition = await this.onSourceAccount(sourceAccount, (client) =>
+    const source = await this.onSourceAccount(sourceAccount, (client) =>
       requireContainer(client, "source", valid.source),
     );
-    await this.onOwnAccount((client) => requireContainer(client, "destination", valid.destination));
-    this.checkChangeFeedPolicy(valid, sourceDefinition);
+    const destination = await this.onOwnAccount((client) =>
+      requireContainer(client, "destination", valid.destination),
+    );
+    this.checkChangeFeedPolicy(valid, source);
     await this.checkThroughputLimits(valid, sourceAccount);
     await this.checkName({ ...valid, sourceAccount: this.sourceRecord(sourceAccount) }, options);
-    return { ...valid, sourceAccount };
+    return {
+      ...valid,
+      sourceAccount,
+      definitions: {
+        source: source as ContainerDefinition,
+        destination: destination as ContainerDefinition,
+      },
+    };
+  }
+
+  /**
+   * Reads the source once to find what would break the copy under the target's settings (see
+   * preflight-analysis.ts), under the job's cap on source reads; blocking problems are thrown.
+   */
+  private async analyze(spec: CheckedSpec, options: PreflightOptions): Promise<CopyAnalysis> {
+    // Both accounts were just reached (preflight): what fails now is most likely the source's reads.
+    const analysis = await this.onSourceAccount(spec.sourceAccount, async (sourceClient) => {
+      const source = sourceClient.database(spec.source.database).container(spec.source.container);
+      const target = this.client.database(spec.destination.database).container(spec.destination.container);
+      const { readCap } = await jobThroughput(spec, source, target);
+      return analyzeCopy({
+        source,
+        sourceDefinition: spec.definitions.source,
+        target,
+        targetDefinition: spec.definitions.destination,
+        pageSize: spec.options.pageSize,
+        readPacer: readCap === undefined ? undefined : new ThroughputPacer(readCap),
+        logicalPartitionLimitBytes: options.logicalPartitionLimitBytes,
+      });
+    });
+    const refusal = analysisRefusal(analysis);
+    if (refusal) throw refusal;
+    return analysis;
   }
 
   /** A name is one copy: taken by another copy, it is refused, unless its owner asks (see `owner`). */
@@ -290,8 +336,11 @@ export class CopyJobs {
    */
   async plan(spec: JobSpec, options: PreflightOptions = {}): Promise<CopyPlan> {
     const valid = await this.preflight(spec, options);
-    // Both accounts were just reached: what fails now is most likely the source's reads.
-    return this.onSourceAccount(valid.sourceAccount, (source) => planCopy(source, this.client, valid));
+    const analysis = await this.analyze(valid, options);
+    const plan = await this.onSourceAccount(valid.sourceAccount, (source) =>
+      planCopy(source, this.client, valid),
+    );
+    return { ...plan, analysis };
   }
 
   /**
@@ -312,8 +361,17 @@ export class CopyJobs {
     );
   }
 
+  /**
+   * Checks the spec and analyses the copy (see `analyze`), then records the job, which the workers start
+   * from. Idempotent by name: the same spec again returns the existing job (without analysing it again).
+   * The analysis's warnings are kept on the job (`preflight`), where `show` and the Pulumi resource see them.
+   */
   async create(spec: JobSpec, options: CreateOptions = {}): Promise<JobRecord> {
     const valid = await this.preflight(spec, options);
+    const sourceAccount = this.sourceRecord(valid.sourceAccount);
+    const existing = await (await this.existingState())?.getJob(valid.name);
+    if (existing) refuseOtherCopy(existing, { ...valid, sourceAccount });
+    const analysis = existing ? undefined : await this.analyze(valid, options);
     const store = await this.state();
     const now = new Date().toISOString();
     const job: JobRecord = {
@@ -321,7 +379,7 @@ export class CopyJobs {
       name: valid.name,
       source: valid.source,
       destination: valid.destination,
-      ...(valid.sourceAccount ? { sourceAccount: this.sourceRecord(valid.sourceAccount) } : {}),
+      ...(sourceAccount ? { sourceAccount } : {}),
       mode: valid.mode,
       ...(valid.mode === "Online" ? { online: { phase: "InitialCopy", appliedChanges: 0 } } : {}),
       status: "Pending",
@@ -334,6 +392,7 @@ export class CopyJobs {
       lastUpdatedUtcTime: now,
       durationMs: 0,
       owner: options.owner,
+      ...(analysis ? { preflight: summaryOf(analysis, now) } : {}),
     };
     const created = (await store.insertJob(job)) ?? (await store.getJob(valid.name));
     if (!created) {

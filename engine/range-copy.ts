@@ -1,22 +1,27 @@
 import { setMaxListeners } from "node:events";
 import { ChangeFeedStartFrom, type Container, type FeedRange } from "@azure/cosmos";
 import type { AdaptiveConcurrency } from "./adaptive-concurrency";
-import type { BulkWriter } from "./bulk-writer";
+import { extractPartitionKey } from "../partitioning/effective-partition-key";
+import type { BulkWriter, InsertWrite, WriteResult } from "./bulk-writer";
 import { FeedRangeReader, type ChangePage } from "./change-feed-reader";
 import { BodyChecksum, withoutSystemProperties } from "./documents";
+import { resolveInsertConflicts, type ConflictScope } from "./insert-conflicts";
 import type { Lease, LeaseManager } from "./lease-manager";
 import type { ThroughputPacer } from "./throughput-pacer";
 
 /**
- * The data path of one leased feed range: read change-feed pages → strip system properties → upsert each
- * page into the target → checkpoint. Reads run ahead of the writes and up to `pagesInFlight()` pages are
+ * The data path of one leased feed range: read change-feed pages → strip system properties → insert each
+ * page into the target (an item already there is a replay, a newer version, or a collision: see
+ * insert-conflicts.ts) → checkpoint. Reads run ahead of the writes and up to `pagesInFlight()` pages are
  * written at once, but checkpoints advance strictly in feed order: a checkpoint covers a page only when it
  * and every page before it are written. A crash therefore re-copies at most that many pages of each range
- * it held (upserts make that harmless); the worker's page slots bound the memory of all its ranges.
+ * it held (an insert that finds its own earlier copy does nothing); the worker's page slots bound the memory of all its ranges.
  */
 export interface RangeCopyEnvironment {
   source: Container;
   writer: BulkWriter;
+  /** Where inserts the target refuses are resolved: its writer, both partition keys. */
+  conflicts: ConflictScope;
   leases: LeaseManager;
   workerId: string;
   pageSize: number;
@@ -115,13 +120,22 @@ export async function copyRange(
       written: false,
       done: Promise.resolve(),
     };
-    entry.done = env.writer.upsertAll(documents, stop).then((written) => {
+    const inserts = page.items.map((item, index): InsertWrite => ({
+      kind: "insert",
+      document: documents[index],
+      sourcePartitionKey: extractPartitionKey(env.conflicts.sourceKey, item),
+    }));
+    entry.done = env.writer.writeAll(inserts, stop).then(async (written) => {
+      const resolved: WriteResult | undefined =
+        written.conflicts.length > 0
+          ? await resolveInsertConflicts(env.conflicts, written.conflicts, stop)
+          : undefined;
       entry.written = true;
       env.onPage?.({
         items: count,
         readCharge,
-        writeCharge: written.requestCharge,
-        throttled: written.throttledOperations,
+        writeCharge: written.requestCharge + (resolved?.requestCharge ?? 0),
+        throttled: written.throttledOperations + (resolved?.throttledOperations ?? 0),
       });
       advance();
     });

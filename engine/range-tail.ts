@@ -6,6 +6,7 @@ import {
   type PartitionKeyValue,
 } from "../partitioning/effective-partition-key";
 import { upsertOf, type BulkWriter, type TargetWrite } from "./bulk-writer";
+import { resolveInsertConflicts } from "./insert-conflicts";
 import { FeedRangeReader, type ChangePage } from "./change-feed-reader";
 import { CopyJobError, serviceStatus } from "./errors";
 import type { Lease, LeaseManager } from "./lease-manager";
@@ -82,7 +83,14 @@ async function findInTarget(
   return resources[0];
 }
 
+/**
+ * A create is inserted, so that a new source item whose id and target key another's copy holds is caught
+ * (see insert-conflicts.ts); a replace is an upsert of the item's newer version.
+ */
 async function writeFor(env: RangeTailEnvironment, change: SourceChange): Promise<TargetWrite | undefined> {
+  if (change.current && change.operation === "create") {
+    return { kind: "insert", document: change.current, sourcePartitionKey: change.sourceKey };
+  }
   if (change.current) return upsertOf(change.current);
   const image = change.previous ?? (await findInTarget(env, change));
   if (!image) return undefined;
@@ -169,6 +177,15 @@ export async function tailRange(env: RangeTailEnvironment, lease: Lease): Promis
         writes.filter((write): write is TargetWrite => write !== undefined),
         stop,
       );
+      if (written.conflicts.length > 0) {
+        const { target, targetKey, sourceKey, writer } = env;
+        const resolved = await resolveInsertConflicts(
+          { target, targetKey, sourceKey, writer },
+          written.conflicts,
+          stop,
+        );
+        written.requestCharge += resolved.requestCharge;
+      }
       applied += changes.length;
       env.onPage?.({
         items: changes.length,

@@ -89,9 +89,40 @@ export interface JobError {
   message: string;
 }
 
+/** An item named by its id and its partition key value (an array of values for a hierarchical key). */
+export interface ItemKey {
+  id: string;
+  partitionKey: unknown;
+}
+
+/** How many items differ in one way, and a few of them. */
+export interface DifferenceCount {
+  count: number;
+  /** At most `differenceSampleSize` of them. */
+  sample: ItemKey[];
+}
+
 /**
- * The end-of-copy check; what it proves depends on its mode (see `VerificationMode`). The source is never
- * read a second time in full: it is counted (an aggregate the endpoint answers from its index).
+ * What differs between the target and the source as the target should hold it, found by reading both whole
+ * after a check that did not match. Items are keyed by the target's partition key and id.
+ */
+export interface Differences {
+  /** Source items the target lacks. */
+  missing: DifferenceCount;
+  /** Target items no source item becomes. */
+  extra: DifferenceCount;
+  /** Items on both sides whose bodies differ. */
+  changed: DifferenceCount;
+  /** Target keys that several source items become (same id, same value of the target's partition key). */
+  collisions: DifferenceCount;
+  /** What reading both sides cost, in request units. */
+  requestCharge: number;
+}
+
+/**
+ * The end-of-copy check; what it proves depends on its mode (see `VerificationMode`). The check never reads
+ * the source a second time in full: it is counted (an aggregate the endpoint answers from its index). Only a
+ * check that did not match is followed by reading both sides whole, to find its `differences`.
  */
 export interface Verification {
   mode: VerificationMode;
@@ -108,6 +139,8 @@ export interface Verification {
   /** Ids of the sampled items the target lacks or holds with another body (at most a few). */
   sampleMismatches?: string[];
   matched: boolean;
+  /** When the check did not match: what differs, item by item (absent if finding it failed). */
+  differences?: Differences;
   /** How long the check took. */
   durationMs: number;
   verifiedAt: string;
@@ -147,6 +180,8 @@ export interface JobRecord {
    * replace it under the same name (the old record is deleted first); anyone else gets the name refused.
    */
   owner?: string;
+  /** What the analysis before the job was recorded found that did not stop it (see preflight-analysis.ts). */
+  preflight?: PreflightSummary;
   /** Online jobs: where the copy stands beside its status (absent for offline ones). */
   online?: OnlineProgress;
   /** The account's write region when the job started running. */
@@ -163,6 +198,17 @@ export interface JobRecord {
   /** Milliseconds spent Running so far (Azure reports it as a duration); its clock stops when the job does. */
   durationMs: number;
   _etag?: string;
+}
+
+/** The part of a copy's preflight analysis a job keeps. */
+export interface PreflightSummary {
+  itemsRead: number;
+  /** Items the job's transform skips. */
+  itemsSkipped: number;
+  /** Sentences naming what was found and what to do. */
+  warnings: string[];
+  requestCharge: number;
+  analyzedAt: string;
 }
 
 /**

@@ -55,22 +55,37 @@ async function readFromBeginning(
   }
 }
 
-/** Every item of the container once, through each feed range's change feed (current versions) at once. */
+/**
+ * Every item of the container once, page by page, through each feed range's change feed (current versions)
+ * at once, under `pacer` if there is one.
+ */
+export async function readWholeContainer(
+  container: Container,
+  pageSize: number,
+  pacer: ThroughputPacer | undefined,
+  onPage: (page: ChangePage) => void,
+): Promise<void> {
+  const ranges = await withRetries(() => container.getFeedRanges());
+  await Promise.all(
+    ranges.map((range) =>
+      readFromBeginning(container, range, pageSize, pacer, (page) => {
+        onPage(page);
+        return "more";
+      }),
+    ),
+  );
+}
+
+/** The count and checksum of every item of the container. */
 export async function containerChecksum(
   container: Container,
   pageSize: number,
   pacer?: ThroughputPacer,
 ): Promise<BodyChecksum> {
-  const ranges = await withRetries(() => container.getFeedRanges());
   const total = new BodyChecksum();
-  await Promise.all(
-    ranges.map((range) =>
-      readFromBeginning(container, range, pageSize, pacer, ({ items }) => {
-        for (const item of items) total.add(item);
-        return "more";
-      }),
-    ),
-  );
+  await readWholeContainer(container, pageSize, pacer, ({ items }) => {
+    for (const item of items) total.add(item);
+  });
   return total;
 }
 

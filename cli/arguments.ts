@@ -67,6 +67,7 @@ export function positiveNumber(value: string): number {
 /** The engine names spec fields (`source.container`); the user typed flags, so messages lead with those. */
 const flagOfField: [prefix: string, flag: string][] = [
   ["name", "--job-name"],
+  ["sourceAccount", "--src-endpoint"],
   ["source", "--src-nosql"],
   ["destination", "--dest-nosql"],
   ["mode", "--mode"],

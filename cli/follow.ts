@@ -29,6 +29,7 @@ export async function followJob(
       pollIntervalMs,
       onProgress: (job) => display.update(job),
       startWorkerIfNone: true,
+      sourceAccount: session.sourceAccount,
       until,
     });
   } finally {

@@ -3,6 +3,7 @@ import {
   type ContainerRef,
   type JobRecord,
   type OnlineProgress,
+  type SourceAccountRecord,
   type ThroughputLimit,
   type Verification,
   type VerificationMode,
@@ -19,6 +20,13 @@ export interface CosmosSqlDataStore {
   component: "CosmosDBSql";
   databaseName: string;
   containerName: string;
+  /**
+   * A cross-account job's source: the account it is in, as Azure names it (the first label of an Azure
+   * endpoint's host; another endpoint's host and port). Absent: the job's own account.
+   */
+  remoteAccountName?: string;
+  /** This project's addition: that account's endpoint, which is what reaches it. */
+  remoteAccountEndpoint?: string;
 }
 
 export interface DataTransferJobResource {
@@ -50,8 +58,18 @@ export interface DataTransferJobResource {
   };
 }
 
-function dataStore(ref: ContainerRef): CosmosSqlDataStore {
-  return { component: "CosmosDBSql", databaseName: ref.database, containerName: ref.container };
+const azureAccountHost = /^([^.]+)\.documents\.azure\.com$/;
+
+function dataStore(ref: ContainerRef, account?: SourceAccountRecord): CosmosSqlDataStore {
+  const store: CosmosSqlDataStore = {
+    component: "CosmosDBSql",
+    databaseName: ref.database,
+    containerName: ref.container,
+  };
+  if (!account) return store;
+  const url = new URL(account.endpoint);
+  const remoteAccountName = azureAccountHost.exec(url.hostname)?.[1] ?? url.host;
+  return { ...store, remoteAccountName, remoteAccountEndpoint: account.endpoint };
 }
 
 export function toDataTransferJob(job: JobRecord): DataTransferJobResource {
@@ -67,7 +85,7 @@ export function toDataTransferJob(job: JobRecord): DataTransferJobResource {
       duration: formatDuration(job.durationMs),
       mode: job.mode,
       workerCount: job.workerCount,
-      source: dataStore(job.source),
+      source: dataStore(job.source, job.sourceAccount),
       destination: dataStore(job.destination),
       ...(job.error ? { error: { code: job.error.code, message: job.error.message } } : {}),
       ...(job.options.targetThroughputLimit

@@ -1,5 +1,5 @@
 import { describeLimit, type JobRecord } from "../engine";
-import { toDataTransferJob, type DataTransferJobResource } from "./job-resource";
+import { toDataTransferJob, type CosmosSqlDataStore, type DataTransferJobResource } from "./job-resource";
 
 /**
  * `--output table|json|tsv`, as in az: JSON is the service's resource shape (an object for one job, an array
@@ -16,17 +16,20 @@ function throughputLimits(job: DataTransferJobResource): string {
     .join("; ");
 }
 
+/** `shop/orders`, and `shop/orders@oldaccount` for a source in another account. */
+function dataStoreName(store: CosmosSqlDataStore): string {
+  const name = `${store.databaseName}/${store.containerName}`;
+  return store.remoteAccountName ? `${name}@${store.remoteAccountName}` : name;
+}
+
 const columns: [header: string, value: (job: DataTransferJobResource) => string | number][] = [
   ["Name", (j) => j.name],
   ["Status", (j) => j.properties.status],
   ["Processed", (j) => j.properties.processedCount],
   ["Total", (j) => j.properties.totalCount],
   ["Duration", (j) => j.properties.duration],
-  ["Source", (j) => `${j.properties.source.databaseName}/${j.properties.source.containerName}`],
-  [
-    "Destination",
-    (j) => `${j.properties.destination.databaseName}/${j.properties.destination.containerName}`,
-  ],
+  ["Source", (j) => dataStoreName(j.properties.source)],
+  ["Destination", (j) => dataStoreName(j.properties.destination)],
   ["Mode", (j) => j.properties.mode],
   ["Workers", (j) => j.properties.workerCount],
   ["LastUpdatedUtc", (j) => j.properties.lastUpdatedUtcTime],

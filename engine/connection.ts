@@ -1,6 +1,6 @@
 import { CosmosClient, type CosmosClientOptions } from "@azure/cosmos";
 import * as https from "node:https";
-import { CopyJobError } from "./errors";
+import { accountWords, CopyJobError, type AccountRole } from "./errors";
 import type { AccountConnection } from "./types";
 
 /**
@@ -15,25 +15,39 @@ const throttlingRetries = {
   maxWaitTimeInSeconds: 300,
 };
 
-/** One CosmosClient per account connection, with keep-alive and the TLS trust the caller asked for. */
-export function createCosmosClient(connection: AccountConnection): CosmosClient {
-  let url: URL;
+/**
+ * An account endpoint as one spelling (`https://a.documents.azure.com:443` and `…azure.com/` are one
+ * account), for telling whether two connections reach the same account. Throws on what is not a URL.
+ */
+export function accountEndpoint(endpoint: string, role: AccountRole = "account"): string {
   try {
-    url = new URL(connection.endpoint);
+    return new URL(endpoint).toString();
   } catch {
     throw new CopyJobError(
       "InvalidEndpoint",
-      `The account endpoint '${connection.endpoint}' is not a URL.`,
+      `The ${accountWords[role].name} endpoint '${endpoint}' is not a URL.`,
       "Use the account's URI, e.g. https://myaccount.documents.azure.com:443/.",
-      { field: "account" },
+      { field: role },
     );
   }
+}
+
+/**
+ * One CosmosClient per account connection, with keep-alive and the TLS trust the caller asked for; `role`
+ * says which account it is in the errors about it.
+ */
+export function createCosmosClient(
+  connection: AccountConnection,
+  role: AccountRole = "account",
+): CosmosClient {
+  const url = new URL(accountEndpoint(connection.endpoint, role));
   if (connection.key !== undefined && connection.key.trim() === "") {
+    const { name, keySource } = accountWords[role];
     throw new CopyJobError(
       "MissingKey",
-      `No account key was given for '${connection.endpoint}'.`,
-      "Set COSMOS_KEY (or a key file), pass the key as a Pulumi secret, or use Azure credentials instead.",
-      { field: "account" },
+      `No ${name} key was given for '${connection.endpoint}'.`,
+      `Set ${keySource}, pass the key as a Pulumi secret, or use Azure credentials instead.`,
+      { field: role },
     );
   }
   const options: CosmosClientOptions = {

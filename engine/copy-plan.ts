@@ -109,17 +109,20 @@ const assumedTargetRate = 1000;
 
 /**
  * Measures and estimates a copy of a spec that `preflight` has passed, or, without a destination, one whose
- * target does not exist yet (see `CopyPlan.assumedRequestUnitsPerSecond`).
+ * target does not exist yet (see `CopyPlan.assumedRequestUnitsPerSecond`). The clients are the source's
+ * account's and the target's: one and the same unless the copy is cross-account.
  */
 export async function planCopy(
-  client: CosmosClient,
+  sourceClient: CosmosClient,
+  targetClient: CosmosClient,
   spec: Omit<JobSpec, "destination"> & { destination?: ContainerRef; options: CopyOptions },
 ): Promise<CopyPlan> {
-  const container = (ref: ContainerRef) => client.database(ref.database).container(ref.container);
-  const source = container(spec.source);
+  const container = (client: CosmosClient, ref: ContainerRef) =>
+    client.database(ref.database).container(ref.container);
+  const source = container(sourceClient, spec.source);
   const [measured, throughput] = await Promise.all([
     measureSource(source),
-    jobThroughput(spec, source, spec.destination && container(spec.destination)),
+    jobThroughput(spec, source, spec.destination && container(targetClient, spec.destination)),
   ]);
   const assumed =
     spec.destination === undefined && throughput.writeCeiling === undefined ? assumedTargetRate : undefined;

@@ -151,20 +151,37 @@ export function classifyConnectionFailure(error: unknown): ConnectionFailure | u
   return undefined;
 }
 
+/** Which of a job's accounts a connection reaches: the job's own (state and target), or its source's. */
+export type AccountRole = "account" | "sourceAccount";
+
+/** How errors name each account, and where its key comes from. */
+export const accountWords: Record<AccountRole, { name: string; keySource: string }> = {
+  account: { name: "account", keySource: "COSMOS_KEY or a key file" },
+  sourceAccount: {
+    name: "source account",
+    keySource: "COSMOS_SOURCE_KEY or --src-key-file; in Pulumi, sourceAccount.key",
+  },
+};
+
 /**
- * Failures to reach or sign in to the account, explained with the endpoint and the fix; anything else is
- * returned unchanged. Never includes the key.
+ * Failures to reach or sign in to an account, explained with its endpoint, its role and the fix (the
+ * error's `field` is the role); anything else is returned unchanged. Never includes the key.
  */
-export function explainConnectionError(error: unknown, endpoint: string): unknown {
+export function explainConnectionError(
+  error: unknown,
+  endpoint: string,
+  role: AccountRole = "account",
+): unknown {
   if (error instanceof CopyJobError) return error;
+  const { name, keySource } = accountWords[role];
   switch (classifyConnectionFailure(error)) {
     case "unauthorized": {
       const status = serviceStatus(error)?.code;
       return new CopyJobError(
         "Unauthorized",
-        `The account at '${endpoint}' refused the credentials (${status}).`,
-        "Check the key (the account's primary or secondary key, from COSMOS_KEY or a key file) or the identity's data-plane role.",
-        { statusCode: status, field: "account" },
+        `The ${name} at '${endpoint}' refused the credentials (${status}).`,
+        `Check the key (the account's primary or secondary key, from ${keySource}) or the identity's data-plane role.`,
+        { statusCode: status, field: role },
       );
     }
     case "unreachable": {
@@ -173,17 +190,17 @@ export function explainConnectionError(error: unknown, endpoint: string): unknow
         .find((c): c is string => typeof c === "string" && unreachableCodes.has(c));
       return new CopyJobError(
         "EndpointUnreachable",
-        `Cannot reach the account endpoint '${endpoint}' (${code}).`,
+        `Cannot reach the ${name} endpoint '${endpoint}' (${code}).`,
         "Check the endpoint URL and that the account (or the local emulator) is running and reachable.",
-        { field: "account" },
+        { field: role },
       );
     }
     case "untrustedCertificate":
       return new CopyJobError(
         "UntrustedCertificate",
-        `The endpoint '${endpoint}' presented a certificate this machine does not trust.`,
-        "For a local emulator, trust its certificate (NODE_EXTRA_CA_CERTS, the CLI's --ca-file or the resource's caCertificate) or allow insecure TLS explicitly.",
-        { field: "account" },
+        `The ${name} endpoint '${endpoint}' presented a certificate this machine does not trust.`,
+        "For a local emulator, trust its certificate (NODE_EXTRA_CA_CERTS, the CLI's --ca-file / --src-ca-file or the resource's caCertificate) or allow insecure TLS explicitly.",
+        { field: role },
       );
     default:
       return error;

@@ -1,4 +1,10 @@
-export { CopyJobs, type CreateOptions, type PreflightOptions, type WaitOptions } from "./jobs";
+export {
+  CopyJobs,
+  type CreateOptions,
+  type PreflightOptions,
+  type SourceAccess,
+  type WaitOptions,
+} from "./jobs";
 export { describePlan, type CopyPlan } from "./copy-plan";
 export { CopyWorker, maxRecopiedItems, type WorkerOptions, type WorkerExit } from "./worker";
 export { CopyJobError, classifyConnectionFailure, type ConnectionFailure } from "./errors";
@@ -9,6 +15,7 @@ export {
   optionLimits,
   parseThroughputLimit,
   throughputLimitBounds,
+  type SpecShape,
   type ValidationProblem,
 } from "./validation";
 export { describeLimit } from "./throughput-budget";

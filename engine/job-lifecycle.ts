@@ -145,15 +145,19 @@ export async function finishJob(store: StateStore, name: string, verification: V
  * The job that should run now, claimed for this account's slot: the one holding the slot if it is still
  * Running or Pending, else the oldest Pending job, handed the slot with a conditional write so two workers
  * racing agree on one winner. A Pending job is started by `start` (Pending → Running); undefined when
- * there is nothing to run.
+ * there is nothing to run, or when the job whose turn it is is one this worker cannot run (`canRun`: a
+ * cross-account job whose source it cannot read): it keeps its turn, for a worker that can.
  */
 export async function claimJob(
   store: StateStore,
   start: (pending: JobRecord) => Promise<Partial<JobRecord>>,
+  canRun: (job: JobRecord) => boolean = () => true,
 ): Promise<JobRecord | undefined> {
   for (;;) {
     const slot = await store.getJobSlot();
     const holder = slot.runningJob ? await store.getJob(slot.runningJob) : undefined;
+    if (holder && !canRun(holder) && (holder.status === "Running" || holder.status === "Pending"))
+      return undefined;
     if (holder?.status === "Running") return holder;
     if (holder?.status === "Pending") return startJob(store, holder, start);
 
@@ -165,7 +169,7 @@ export async function claimJob(
       if (error instanceof EtagConflict) continue;
       throw error;
     }
-    if (!next) return undefined;
+    if (!next || !canRun(next)) return undefined;
     return startJob(store, next, start);
   }
 }

@@ -14,6 +14,7 @@ import { diagnoseMismatch, type DiagnosisInput } from "./mismatch-diagnosis";
 import { copyRange, startOf } from "./range-copy";
 import { tailRange } from "./range-tail";
 import { withRetries } from "./retry";
+import { canReadSource } from "./source-account";
 import { updateJob, type StateStore } from "./state-store";
 import { jobThroughput } from "./throughput-budget";
 import { TargetRanges } from "./target-ranges";
@@ -53,7 +54,10 @@ export interface JobRunSettings {
 }
 
 export interface JobRunContext {
+  /** The job's account: its state and target. */
   client: CosmosClient;
+  /** The account of the job's source: `client`, or another account's for a cross-account job. */
+  sourceClient: CosmosClient;
   store: StateStore;
   workerId: string;
   settings: JobRunSettings;
@@ -73,10 +77,10 @@ interface RunningRange {
   handOver: AbortController;
 }
 
-function containersOf(client: CosmosClient, job: JobRecord): { source: Container; target: Container } {
+function containersOf(ctx: JobRunContext, job: JobRecord): { source: Container; target: Container } {
   return {
-    source: client.database(job.source.database).container(job.source.container),
-    target: client.database(job.destination.database).container(job.destination.container),
+    source: ctx.sourceClient.database(job.source.database).container(job.source.container),
+    target: ctx.client.database(job.destination.database).container(job.destination.container),
   };
 }
 
@@ -98,7 +102,7 @@ async function pacersFor(job: JobRecord, source: Container, target: Container) {
 
 export async function runJob(ctx: JobRunContext, started: JobRecord): Promise<void> {
   const { store, workerId, settings } = ctx;
-  const { source, target } = containersOf(ctx.client, started);
+  const { source, target } = containersOf(ctx, started);
   const jobStop = new AbortController();
   const stop = AbortSignal.any([jobStop.signal, ctx.stopping]);
   const running = new Map<string, RunningRange>();
@@ -216,7 +220,10 @@ export async function runJob(ctx: JobRunContext, started: JobRecord): Promise<vo
   /** Take my share, give back the excess, and pace at my share of the budgets. */
   const balance = async (job: JobRecord, ranges: RangeRecord[]) => {
     const now = ctx.clock.now();
-    const live = await store.liveWorkers(now - settings.liveWithinMs);
+    // Workers that cannot read a cross-account job's source never take a range of it: they get no share.
+    const live = (await store.liveWorkers(now - settings.liveWithinMs)).filter((worker) =>
+      canReadSource(worker.sourceAccounts, job),
+    );
     const views = ranges.map((range) => ({ ...range, finished: rangeFinished(range, job) }));
     const plan = planBalance(
       views,
@@ -267,6 +274,9 @@ export async function runJob(ctx: JobRunContext, started: JobRecord): Promise<vo
         await failJob(store, job.name, describeError(failure));
         break;
       }
+      // The job's own account is watched (its state and target: the writes). A cross-account job's source is
+      // only read, its change feed carries on across its failover, and what a forced failover lost there
+      // the closing check counts.
       if (ctx.clock.now() - lastRegionCheck >= settings.regionCheckIntervalMs) {
         lastRegionCheck = ctx.clock.now();
         const region = await withRetries(() => readWriteRegion(ctx.client));

@@ -3,10 +3,17 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { isDeepStrictEqual } from "node:util";
 import { createCosmosClient } from "./connection";
 import { planCopy, type CopyPlan } from "./copy-plan";
-import { CopyJobError, explainConnectionError, ownerResourceMissing, serviceStatus } from "./errors";
+import {
+  CopyJobError,
+  explainConnectionError,
+  ownerResourceMissing,
+  serviceStatus,
+  type AccountRole,
+} from "./errors";
 import { removeJob, requestTransition, resumeRefusal } from "./job-lifecycle";
 import { analysisRefusal, analyzeCopy, summaryOf, type CopyAnalysis } from "./preflight-analysis";
 import { reopenRanges, restartRanges } from "./job-ranges";
+import { recordedSourceAccount, sourceConnectionFor } from "./source-account";
 import { CosmosStateStore, updateJob, type StateStore } from "./state-store";
 import { jobThroughput, provisionedThroughput, resolveLimit } from "./throughput-budget";
 import { ThroughputPacer } from "./throughput-pacer";
@@ -15,10 +22,12 @@ import {
   type AccountConnection,
   type ContainerRef,
   type CopyOptions,
+  type JobMode,
   type JobRecord,
   type JobSpec,
+  type SourceAccountRecord,
 } from "./types";
-import { validateJobSpec, validateSourceSide } from "./validation";
+import { validateJobSpec, validateSourceSide, type ValidSpec } from "./validation";
 import { countItems } from "./verification";
 import { ensureWorkers } from "./worker-process";
 
@@ -39,16 +48,28 @@ export interface PreflightOptions {
   logicalPartitionLimitBytes?: number;
 }
 
+/**
+ * For calls on a cross-account job (one whose spec had `sourceAccount`) that read its source or start its
+ * workers: the source account's connection, which the job does not keep. Its endpoint must be the job's.
+ */
+export interface SourceAccess {
+  sourceAccount?: AccountConnection;
+}
+
 export interface CreateOptions extends PreflightOptions {
   /** Start background worker processes until the job's `workerCount` are alive (default true). */
   startWorker?: boolean;
 }
 
-export interface WaitOptions {
+export interface WaitOptions extends SourceAccess {
   timeoutMs?: number;
   pollIntervalMs?: number;
   onProgress?: (job: JobRecord) => void;
-  /** While the job is Pending, start background workers whenever fewer than it wants are alive (default false). */
+  /**
+   * While the job is Pending, start background workers whenever fewer than it wants are alive (default
+   * false). A cross-account job with no live worker that can read its source, and no `sourceAccount` to
+   * start one with, ends the wait with `NoWorkerForSource`.
+   */
   startWorkerIfNone?: boolean;
   /** Stop waiting once this holds of the job, ended or not (e.g. `isTailing`: an online job never ends alone). */
   until?: (job: JobRecord) => boolean;
@@ -57,7 +78,7 @@ export interface WaitOptions {
 const workerCheckIntervalMs = 5_000;
 
 /** A spec `preflight` has passed, with both containers' definitions as it read them. */
-export type CheckedSpec = ReturnType<typeof validateJobSpec> & {
+export type CheckedSpec = ValidSpec<JobSpec> & {
   definitions: { source: ContainerDefinition; destination: ContainerDefinition };
 };
 
@@ -65,32 +86,76 @@ function sameContainer(a: ContainerRef, b: ContainerRef): boolean {
   return a.database === b.database && a.container === b.container;
 }
 
+/** What makes a job one copy: its containers, its source's account and its mode. */
+interface CopyIdentity {
+  source: ContainerRef;
+  /** Undefined: not created yet, so no existing job copies into it. */
+  destination?: ContainerRef;
+  sourceAccount?: SourceAccountRecord;
+  mode: JobMode;
+}
+
 /**
- * A job name is one copy: the same name for other containers, or in the other mode, is refused (the same
- * spec is idempotent).
+ * A job name is one copy: the same name for other containers, another source account, or in the other
+ * mode, is refused (the same spec is idempotent).
  */
-function refuseOtherCopy(
-  existing: JobRecord,
-  wanted: Pick<JobSpec, "source" | "mode"> & { destination?: ContainerRef },
-): void {
-  // Without a destination (not created yet) the existing job cannot be copying into it: another copy.
+function refuseOtherCopy(existing: JobRecord, wanted: CopyIdentity): void {
   if (
     wanted.destination &&
     sameContainer(existing.source, wanted.source) &&
     sameContainer(existing.destination, wanted.destination) &&
-    existing.mode === (wanted.mode ?? "Offline")
+    existing.sourceAccount?.endpoint === wanted.sourceAccount?.endpoint &&
+    existing.mode === wanted.mode
   )
     return;
+  const from = existing.sourceAccount ? ` from the account at '${existing.sourceAccount.endpoint}'` : "";
   throw new CopyJobError(
     "JobNameInUse",
-    `A job named '${existing.name}' already exists and copies ${existing.source.database}/${existing.source.container} → ${existing.destination.database}/${existing.destination.container} in ${existing.mode} mode.`,
+    `A job named '${existing.name}' already exists and copies ${existing.source.database}/${existing.source.container}${from} → ${existing.destination.database}/${existing.destination.container} in ${existing.mode} mode.`,
     "Choose another job name, or delete the existing job first.",
     { field: "name" },
   );
 }
 
+/** Looks a container up; a missing database or container is reported as the service's 1003. */
+async function requireContainer(
+  client: CosmosClient,
+  role: "source" | "destination",
+  ref: ContainerRef,
+): Promise<ContainerDefinition | undefined> {
+  try {
+    await client.database(ref.database).read();
+  } catch (error) {
+    if (serviceStatus(error)?.code === 404) throw ownerResourceMissing(role, "database", ref.database);
+    throw error;
+  }
+  try {
+    return (await client.database(ref.database).container(ref.container).read()).resource;
+  } catch (error) {
+    if (serviceStatus(error)?.code === 404) {
+      throw ownerResourceMissing(role, "container", `${ref.database}/${ref.container}`);
+    }
+    throw error;
+  }
+}
+
+/** A cap given as a share of provisioned throughput needs a container that has some. */
+async function checkThroughputLimit(
+  client: CosmosClient,
+  field: "targetThroughputLimit" | "sourceThroughputLimit",
+  ref: ContainerRef,
+  options: CopyOptions,
+): Promise<void> {
+  const limit = options[field];
+  if (!limit || !("percentOfProvisioned" in limit)) return;
+  const container = client.database(ref.database).container(ref.container);
+  resolveLimit(limit, await provisionedThroughput(container), { field, container: ref });
+}
+
 export class CopyJobs {
   private store: StateStore | undefined;
+  /** Clients of the source accounts of cross-account calls, by connection; disposed with this one. */
+  private readonly sourceClients = new Map<AccountConnection, CosmosClient>();
 
   private constructor(
     private readonly connection: AccountConnection,
@@ -103,6 +168,53 @@ export class CopyJobs {
 
   dispose(): void {
     this.client.dispose();
+    for (const client of this.sourceClients.values()) client.dispose();
+  }
+
+  /** `work` with a client of one account, a failure to reach it explained as that account's. */
+  private async reach<T>(
+    client: CosmosClient,
+    endpoint: string,
+    role: AccountRole,
+    work: (client: CosmosClient) => Promise<T>,
+  ): Promise<T> {
+    try {
+      return await work(client);
+    } catch (error) {
+      throw explainConnectionError(error, endpoint, role);
+    }
+  }
+
+  /** `work` with this account's client (the job's state and target). */
+  private onOwnAccount<T>(work: (client: CosmosClient) => Promise<T>): Promise<T> {
+    return this.reach(this.client, this.connection.endpoint, "account", work);
+  }
+
+  /**
+   * `work` with a client of the source's account: `sourceAccount`'s for a cross-account copy, this account's
+   * when there is none (see `otherAccount`).
+   */
+  private onSourceAccount<T>(
+    sourceAccount: AccountConnection | undefined,
+    work: (client: CosmosClient) => Promise<T>,
+  ): Promise<T> {
+    if (!sourceAccount) return this.onOwnAccount(work);
+    let client = this.sourceClients.get(sourceAccount);
+    if (!client) {
+      client = createCosmosClient(sourceAccount, "sourceAccount");
+      this.sourceClients.set(sourceAccount, client);
+    }
+    return this.reach(client, sourceAccount.endpoint, "sourceAccount", work);
+  }
+
+  /** A spec's source account if it is another account than this one: one with this endpoint is this one. */
+  private otherAccount(sourceAccount: AccountConnection | undefined): AccountConnection | undefined {
+    return recordedSourceAccount(sourceAccount, this.connection.endpoint) ? sourceAccount : undefined;
+  }
+
+  /** What a job records of its spec's source account (nothing for a source in this account). */
+  private sourceRecord(sourceAccount: AccountConnection | undefined): SourceAccountRecord | undefined {
+    return recordedSourceAccount(sourceAccount, this.connection.endpoint);
   }
 
   /** The state database, created on first use; failing to reach the account is explained here. */
@@ -125,39 +237,17 @@ export class CopyJobs {
     }
   }
 
-  /** Looks a container up; a missing database or container is reported as the service's 1003. */
-  private async requireContainer(
-    role: "source" | "destination",
-    ref: ContainerRef,
-  ): Promise<ContainerDefinition | undefined> {
-    try {
-      await this.client.database(ref.database).read();
-    } catch (error) {
-      if (serviceStatus(error)?.code === 404) throw ownerResourceMissing(role, "database", ref.database);
-      throw error;
-    }
-    try {
-      return (await this.client.database(ref.database).container(ref.container).read()).resource;
-    } catch (error) {
-      if (serviceStatus(error)?.code === 404) {
-        throw ownerResourceMissing(role, "container", `${ref.database}/${ref.container}`);
-      }
-      throw error;
-    }
-  }
-
-  /** A cap given as a share of provisioned throughput needs a container that has some. */
-  private async checkThroughputLimits(spec: ReturnType<typeof validateJobSpec>): Promise<void> {
-    const sides = [
-      ["targetThroughputLimit", spec.destination],
-      ["sourceThroughputLimit", spec.source],
-    ] as const;
-    for (const [field, ref] of sides) {
-      const limit = spec.options[field];
-      if (!limit || !("percentOfProvisioned" in limit)) continue;
-      const container = this.client.database(ref.database).container(ref.container);
-      resolveLimit(limit, await provisionedThroughput(container), { field, container: ref });
-    }
+  /** Both caps of a spec, each against its own side's account. */
+  private async checkThroughputLimits(
+    spec: ValidSpec<JobSpec>,
+    sourceAccount: AccountConnection | undefined,
+  ): Promise<void> {
+    await this.onOwnAccount((client) =>
+      checkThroughputLimit(client, "targetThroughputLimit", spec.destination, spec.options),
+    );
+    await this.onSourceAccount(sourceAccount, (client) =>
+      checkThroughputLimit(client, "sourceThroughputLimit", spec.source, spec.options),
+    );
   }
 
   /**
@@ -166,7 +256,7 @@ export class CopyJobs {
    * be replayed.
    */
   private checkChangeFeedPolicy(
-    spec: ReturnType<typeof validateJobSpec>,
+    spec: ValidSpec<JobSpec>,
     sourceDefinition: ContainerDefinition | undefined,
   ): void {
     if (spec.mode !== "Online") return;
@@ -182,26 +272,31 @@ export class CopyJobs {
   }
 
   /**
-   * Everything checked before the source is read: the spec's shape, that both containers exist, the
-   * source's change feed policy for an online copy, the caps, the name.
+   * Everything checked before the source is read: the spec's shape, that both containers exist (the source
+   * in its own account when it is another), the source's change feed policy for an online copy, the caps
+   * (each against its side's account), the name. The spec comes back with defaults filled in, the
+   * containers' definitions, and without a `sourceAccount` that is this account.
    */
   async preflight(spec: JobSpec, options: PreflightOptions = {}): Promise<CheckedSpec> {
-    const valid = validateJobSpec(spec);
-    let definitions: CheckedSpec["definitions"];
-    try {
-      const source = await this.requireContainer("source", valid.source);
-      const destination = await this.requireContainer("destination", valid.destination);
-      definitions = {
+    const valid = validateJobSpec(spec, this.connection.endpoint);
+    const sourceAccount = this.otherAccount(valid.sourceAccount);
+    const source = await this.onSourceAccount(sourceAccount, (client) =>
+      requireContainer(client, "source", valid.source),
+    );
+    const destination = await this.onOwnAccount((client) =>
+      requireContainer(client, "destination", valid.destination),
+    );
+    this.checkChangeFeedPolicy(valid, source);
+    await this.checkThroughputLimits(valid, sourceAccount);
+    await this.checkName({ ...valid, sourceAccount: this.sourceRecord(sourceAccount) }, options);
+    return {
+      ...valid,
+      sourceAccount,
+      definitions: {
         source: source as ContainerDefinition,
         destination: destination as ContainerDefinition,
-      };
-      this.checkChangeFeedPolicy(valid, source);
-      await this.checkThroughputLimits(valid);
-    } catch (error) {
-      throw explainConnectionError(error, this.connection.endpoint);
-    }
-    await this.checkName(valid, options);
-    return { ...valid, definitions };
+      },
+    };
   }
 
   /**
@@ -209,12 +304,12 @@ export class CopyJobs {
    * preflight-analysis.ts), under the job's cap on source reads; blocking problems are thrown.
    */
   private async analyze(spec: CheckedSpec, options: PreflightOptions): Promise<CopyAnalysis> {
-    const container = (ref: ContainerRef) => this.client.database(ref.database).container(ref.container);
-    const [source, target] = [container(spec.source), container(spec.destination)];
-    let analysis: CopyAnalysis;
-    try {
+    // Both accounts were just reached (preflight): what fails now is most likely the source's reads.
+    const analysis = await this.onSourceAccount(spec.sourceAccount, async (sourceClient) => {
+      const source = sourceClient.database(spec.source.database).container(spec.source.container);
+      const target = this.client.database(spec.destination.database).container(spec.destination.container);
       const { readCap } = await jobThroughput(spec, source, target);
-      analysis = await analyzeCopy({
+      return analyzeCopy({
         source,
         sourceDefinition: spec.definitions.source,
         target,
@@ -223,19 +318,14 @@ export class CopyJobs {
         readPacer: readCap === undefined ? undefined : new ThroughputPacer(readCap),
         logicalPartitionLimitBytes: options.logicalPartitionLimitBytes,
       });
-    } catch (error) {
-      throw explainConnectionError(error, this.connection.endpoint);
-    }
+    });
     const refusal = analysisRefusal(analysis);
     if (refusal) throw refusal;
     return analysis;
   }
 
   /** A name is one copy: taken by another copy, it is refused, unless its owner asks (see `owner`). */
-  private async checkName(
-    wanted: Pick<JobSpec, "name" | "source" | "mode"> & { destination?: ContainerRef },
-    options: PreflightOptions,
-  ): Promise<void> {
+  private async checkName(wanted: CopyIdentity & { name: string }, options: PreflightOptions): Promise<void> {
     const existing = await (await this.existingState())?.getJob(wanted.name);
     if (existing && !(options.owner && existing.owner === options.owner)) refuseOtherCopy(existing, wanted);
   }
@@ -247,11 +337,10 @@ export class CopyJobs {
   async plan(spec: JobSpec, options: PreflightOptions = {}): Promise<CopyPlan> {
     const valid = await this.preflight(spec, options);
     const analysis = await this.analyze(valid, options);
-    try {
-      return { ...(await planCopy(this.client, valid)), analysis };
-    } catch (error) {
-      throw explainConnectionError(error, this.connection.endpoint);
-    }
+    const plan = await this.onSourceAccount(valid.sourceAccount, (source) =>
+      planCopy(source, this.client, valid),
+    );
+    return { ...plan, analysis };
   }
 
   /**
@@ -264,13 +353,12 @@ export class CopyJobs {
     options: PreflightOptions = {},
   ): Promise<CopyPlan> {
     const valid = validateSourceSide(spec);
-    try {
-      await this.requireContainer("source", valid.source);
-      await this.checkName(valid, options);
-      return await planCopy(this.client, valid);
-    } catch (error) {
-      throw explainConnectionError(error, this.connection.endpoint);
-    }
+    const sourceAccount = this.otherAccount(valid.sourceAccount);
+    await this.onSourceAccount(sourceAccount, (client) => requireContainer(client, "source", valid.source));
+    await this.checkName({ ...valid, sourceAccount: this.sourceRecord(sourceAccount) }, options);
+    return this.onSourceAccount(sourceAccount, (source) =>
+      planCopy(source, this.client, { ...valid, sourceAccount }),
+    );
   }
 
   /**
@@ -280,8 +368,9 @@ export class CopyJobs {
    */
   async create(spec: JobSpec, options: CreateOptions = {}): Promise<JobRecord> {
     const valid = await this.preflight(spec, options);
+    const sourceAccount = this.sourceRecord(valid.sourceAccount);
     const existing = await (await this.existingState())?.getJob(valid.name);
-    if (existing) refuseOtherCopy(existing, valid);
+    if (existing) refuseOtherCopy(existing, { ...valid, sourceAccount });
     const analysis = existing ? undefined : await this.analyze(valid, options);
     const store = await this.state();
     const now = new Date().toISOString();
@@ -290,6 +379,7 @@ export class CopyJobs {
       name: valid.name,
       source: valid.source,
       destination: valid.destination,
+      ...(sourceAccount ? { sourceAccount } : {}),
       mode: valid.mode,
       ...(valid.mode === "Online" ? { online: { phase: "InitialCopy", appliedChanges: 0 } } : {}),
       status: "Pending",
@@ -308,9 +398,9 @@ export class CopyJobs {
     if (!created) {
       throw new CopyJobError("JobNotFound", `Job '${valid.name}' vanished while it was being created.`);
     }
-    refuseOtherCopy(created, valid);
+    refuseOtherCopy(created, job);
     if (options.startWorker !== false && !terminalStatuses.includes(created.status)) {
-      await ensureWorkers(store, this.connection, created.options.workerCount);
+      await ensureWorkers(store, this.connection, created, valid.sourceAccount);
     }
     return created;
   }
@@ -351,11 +441,12 @@ export class CopyJobs {
    * the oldest unfinished job it runs as soon as the slot is free. A failed job that cannot carry on is
    * refused with nothing written.
    */
-  async resume(name: string, options: CreateOptions = {}): Promise<JobRecord> {
+  async resume(name: string, options: CreateOptions & SourceAccess = {}): Promise<JobRecord> {
     const job = await this.get(name);
+    const sourceAccount = sourceConnectionFor(job, options.sourceAccount);
     const store = await this.state();
     if (job.status === "Failed") {
-      const from = await this.resumePoint(store, job);
+      const from = await this.resumePoint(store, job, sourceAccount);
       // An online job's ranges read on anyway: the first pass where it stopped, then the changes since.
       if (from === "checkpoints" && job.mode === "Offline") await reopenRanges(store, name);
       else {
@@ -365,7 +456,7 @@ export class CopyJobs {
     }
     const resumed = await requestTransition(store, name, "Pending");
     if (options.startWorker !== false) {
-      await ensureWorkers(store, this.connection, resumed.options.workerCount);
+      await ensureWorkers(store, this.connection, resumed, sourceAccount);
     }
     return resumed;
   }
@@ -376,18 +467,19 @@ export class CopyJobs {
    * ones); from the start when it holds fewer: a target deleted and created again lost them, and carrying
    * on from the checkpoints would leave it short.
    */
-  private async resumePoint(store: StateStore, job: JobRecord): Promise<"checkpoints" | "start"> {
+  private async resumePoint(
+    store: StateStore,
+    job: JobRecord,
+    sourceAccount: AccountConnection | undefined,
+  ): Promise<"checkpoints" | "start"> {
     const refusal = resumeRefusal(job);
     if (refusal) throw refusal;
     const { destination } = job;
-    let held: number;
-    try {
-      await this.requireContainer("source", job.source);
-      await this.requireContainer("destination", destination);
-      held = await countItems(this.client.database(destination.database).container(destination.container));
-    } catch (error) {
-      throw explainConnectionError(error, this.connection.endpoint);
-    }
+    await this.onSourceAccount(sourceAccount, (client) => requireContainer(client, "source", job.source));
+    const held = await this.onOwnAccount(async (client) => {
+      await requireContainer(client, "destination", destination);
+      return countItems(client.database(destination.database).container(destination.container));
+    });
     const copied = (await store.listRanges(job.name)).reduce((sum, range) => sum + range.processedCount, 0);
     return held >= copied ? "checkpoints" : "start";
   }
@@ -397,12 +489,21 @@ export class CopyJobs {
    * it notice at their next poll and restart their part from the checkpoints with the new options; more
    * workers are started if it now wants more than are alive (fewer takes effect as workers are started
    * again). A job that has ended keeps what it ran with. "full" verification needs the checksums a copy
-   * keeps from its first page, so it cannot be chosen once the job has started.
+   * keeps from its first page, so it cannot be chosen once the job has started. A cross-account job needs
+   * `sourceAccount` (its source's cap is checked there, and its workers read it).
    */
-  async updateOptions(name: string, options: Partial<CopyOptions>): Promise<JobRecord> {
+  async updateOptions(
+    name: string,
+    options: Partial<CopyOptions>,
+    access: SourceAccess = {},
+  ): Promise<JobRecord> {
     const job = await this.get(name);
-    const valid = validateJobSpec({ ...job, options: { ...job.options, ...options } });
-    await this.checkThroughputLimits(valid);
+    const sourceAccount = sourceConnectionFor(job, access.sourceAccount);
+    const valid = validateJobSpec(
+      { ...job, options: { ...job.options, ...options } },
+      this.connection.endpoint,
+    );
+    await this.checkThroughputLimits({ ...valid, sourceAccount }, sourceAccount);
     let refusal: CopyJobError | undefined;
     const updated = await updateJob(await this.state(), name, (current) => {
       if (terminalStatuses.includes(current.status) || isDeepStrictEqual(current.options, valid.options))
@@ -425,7 +526,7 @@ export class CopyJobs {
     if (refusal) throw refusal;
     const result = updated ?? job;
     if (result.status === "Pending" || result.status === "Running")
-      await ensureWorkers(await this.state(), this.connection, result.options.workerCount);
+      await ensureWorkers(await this.state(), this.connection, result, sourceAccount);
     return result;
   }
 
@@ -438,9 +539,12 @@ export class CopyJobs {
    * verifies the target against the source and ends (`wait` for it). Stop the application's writes to the
    * source first: a change made after this is not copied, and fails the closing check. Asking again keeps
    * the first time asked. Offline jobs complete on their own. Starts background workers if fewer than the
-   * job wants are alive (unless `startWorker` is false).
+   * job wants are alive (unless `startWorker` is false); a cross-account job then needs `sourceAccount`.
    */
-  async complete(name: string, options: Pick<CreateOptions, "startWorker"> = {}): Promise<JobRecord> {
+  async complete(
+    name: string,
+    options: Pick<CreateOptions, "startWorker"> & SourceAccess = {},
+  ): Promise<JobRecord> {
     const job = await this.get(name);
     if (job.mode !== "Online") {
       throw new CopyJobError(
@@ -456,6 +560,8 @@ export class CopyJobs {
         job.status === "Paused" ? `Resume it first: resume ${name}.` : undefined,
       );
     }
+    const sourceAccount =
+      options.startWorker === false ? undefined : sourceConnectionFor(job, options.sourceAccount);
     const now = new Date().toISOString();
     const updated = await updateJob(await this.state(), name, (current) => {
       if (current.online?.completeRequestedAt) return undefined;
@@ -466,7 +572,7 @@ export class CopyJobs {
     // Workers serve the account and may have stopped since the job started (a machine restarted): without
     // one, the cutover would wait forever.
     if (options.startWorker !== false) {
-      await ensureWorkers(await this.state(), this.connection, job.options.workerCount);
+      await ensureWorkers(await this.state(), this.connection, updated ?? job, sourceAccount);
     }
     return updated ?? (await this.get(name));
   }
@@ -481,6 +587,8 @@ export class CopyJobs {
   /** Polls the job's record until it ends (or `until` holds); returns it whatever its status. */
   async wait(name: string, options: WaitOptions = {}): Promise<JobRecord> {
     const deadline = Date.now() + (options.timeoutMs ?? Infinity);
+    const sourceAccount = (job: JobRecord) =>
+      options.sourceAccount && sourceConnectionFor(job, options.sourceAccount);
     let workerCheckedAt = Date.now();
     for (;;) {
       const job = await this.get(name);
@@ -493,7 +601,7 @@ export class CopyJobs {
         Date.now() - workerCheckedAt >= workerCheckIntervalMs
       ) {
         workerCheckedAt = Date.now();
-        await ensureWorkers(await this.state(), this.connection, job.options.workerCount);
+        await ensureWorkers(await this.state(), this.connection, job, sourceAccount(job));
       }
       if (Date.now() >= deadline) {
         throw new CopyJobError(

@@ -27,6 +27,11 @@ export interface WorkerHeartbeat {
   host: string;
   pid: number;
   lastSeen: number;
+  /**
+   * Endpoints of the other accounts the worker has credentials for: it runs a job whose source is in one
+   * of them (`canReadSource`), and no other cross-account job. Absent: none.
+   */
+  sourceAccounts?: string[];
   _etag?: string;
 }
 

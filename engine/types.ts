@@ -73,6 +73,12 @@ export interface JobSpec {
   name: string;
   source: ContainerRef;
   destination: ContainerRef;
+  /**
+   * The account the source container is in, when it is not the one the job is created in (the destination
+   * account, which also keeps the job's state). Its key is used and handed to the job's workers, never
+   * stored: the job records the endpoint only (`JobRecord.sourceAccount`).
+   */
+  sourceAccount?: AccountConnection;
   /** Offline unless given. */
   mode?: JobMode;
   options?: Partial<CopyOptions>;
@@ -140,12 +146,23 @@ export interface Verification {
   verifiedAt: string;
 }
 
+/**
+ * What a job records of its source's account when it is another account: where it is, nothing that signs
+ * in to it. TLS trust is the worker's machine's, given to it with the key.
+ */
+export interface SourceAccountRecord {
+  /** The account endpoint as a URL (`accountEndpoint`), so that one account has one spelling. */
+  endpoint: string;
+}
+
 /** A job as stored in `__datatransferstate`; field names follow Azure's data transfer job properties. */
 export interface JobRecord {
   id: string;
   name: string;
   source: ContainerRef;
   destination: ContainerRef;
+  /** Set when the source is in another account than the job (same-account jobs have none). */
+  sourceAccount?: SourceAccountRecord;
   mode: JobMode;
   status: JobStatus;
   options: CopyOptions;

@@ -1,8 +1,11 @@
 import { CopyJobError } from "./errors";
+import { recordedSourceAccount } from "./source-account";
 import {
   defaultCopyOptions,
+  type AccountConnection,
   type ContainerRef,
   type CopyOptions,
+  type JobMode,
   type JobSpec,
   type ThroughputLimit,
   jobModes,
@@ -135,11 +138,40 @@ export function parseThroughputLimit(text: string): ThroughputLimit {
   return match[2] ? { percentOfProvisioned: Number(match[1]) } : { requestUnitsPerSecond: Number(match[1]) };
 }
 
+/**
+ * A spec as validation sees it: of the source account, only its endpoint is looked at (the key is the
+ * connection's to check), so a job record, which keeps the endpoint only, is checked as its spec was.
+ */
+export type SpecShape = Omit<JobSpec, "sourceAccount"> & {
+  sourceAccount?: Pick<AccountConnection, "endpoint">;
+};
+
+/** A spec that passed, with the defaults filled in. */
+export type ValidSpec<T> = T & { mode: JobMode; options: CopyOptions };
+
+function validateSourceAccount(value: SpecShape["sourceAccount"]): ValidationProblem | undefined {
+  if (value === undefined) return undefined;
+  const endpoint = value && typeof value === "object" ? value.endpoint : undefined;
+  if (typeof endpoint === "string" && URL.canParse(endpoint)) return undefined;
+  return {
+    field: "sourceAccount.endpoint",
+    message: `sourceAccount.endpoint ${JSON.stringify(endpoint)} is not valid: give the source account's URI, e.g. https://otheraccount.documents.azure.com:443/ (leave sourceAccount out for a source in the job's own account).`,
+  };
+}
+
+/** Whether the source is in the job's own account (`ownEndpoint`, when known) rather than another. */
+function inOwnAccount(spec: SpecShape, ownEndpoint: string | undefined): boolean {
+  if (!spec.sourceAccount) return true;
+  if (ownEndpoint === undefined || !URL.canParse(ownEndpoint)) return false;
+  return recordedSourceAccount(spec.sourceAccount, ownEndpoint) === undefined;
+}
+
 /** The problems of everything but the destination: the name, the source and the options. */
-function sourceSideProblems(spec: Omit<JobSpec, "destination">): ValidationProblem[] {
+function sourceSideProblems(spec: Omit<SpecShape, "destination">): ValidationProblem[] {
   return [
     validateJobName(spec.name),
     ...validateContainerRef("source", spec.source),
+    validateSourceAccount(spec.sourceAccount),
     validateOption("pageSize", spec.options?.pageSize),
     validateOption("workerCount", spec.options?.workerCount),
     validateThroughputLimit("targetThroughputLimit", spec.options?.targetThroughputLimit),
@@ -149,10 +181,15 @@ function sourceSideProblems(spec: Omit<JobSpec, "destination">): ValidationProbl
   ].filter((p): p is ValidationProblem => p !== undefined);
 }
 
-export function jobSpecProblems(spec: JobSpec): ValidationProblem[] {
+/**
+ * Every problem of a spec. `ownEndpoint`: the account the job is created in, when known; a source in another
+ * account may have the destination's names (a source account with the same endpoint is this account).
+ */
+export function jobSpecProblems(spec: SpecShape, ownEndpoint?: string): ValidationProblem[] {
   const problems = [...sourceSideProblems(spec), ...validateContainerRef("destination", spec.destination)];
   if (
     problems.length === 0 &&
+    inOwnAccount(spec, ownEndpoint) &&
     spec.source.database === spec.destination.database &&
     spec.source.container === spec.destination.container
   ) {
@@ -179,15 +216,13 @@ function withDefaults(options: Partial<CopyOptions> | undefined): CopyOptions {
 }
 
 /** Throws one error listing every problem; returns the spec with defaults filled in. */
-export function validateJobSpec(spec: JobSpec): Required<JobSpec> & { options: CopyOptions } {
-  refuseProblems(jobSpecProblems(spec));
+export function validateJobSpec<T extends SpecShape>(spec: T, ownEndpoint?: string): ValidSpec<T> {
+  refuseProblems(jobSpecProblems(spec, ownEndpoint));
   return { ...spec, mode: spec.mode ?? "Offline", options: withDefaults(spec.options) };
 }
 
 /** As `validateJobSpec`, for a copy whose destination is not known yet (it does not exist yet). */
-export function validateSourceSide(
-  spec: Omit<JobSpec, "destination">,
-): Required<Omit<JobSpec, "destination">> & { options: CopyOptions } {
+export function validateSourceSide<T extends Omit<SpecShape, "destination">>(spec: T): ValidSpec<T> {
   refuseProblems(sourceSideProblems(spec));
   return { ...spec, mode: spec.mode ?? "Offline", options: withDefaults(spec.options) };
 }

@@ -1,31 +1,50 @@
 import type { AccountConnection } from "./types";
-import { workerEnvironment } from "./worker-process";
+import { workerEnvironment, workerSourceEnvironment } from "./worker-process";
 import { CopyWorker } from "./worker";
 
 /**
- * Entry point of a background worker process (started by `startWorkerProcess` or `cosmos-copy worker`): the
- * connection comes from the environment; without a key it signs in with DefaultAzureCredential.
+ * Entry point of a background worker process (started by `startWorkerProcess`): its account's connection,
+ * and the source account's if it was given one, come from the environment.
  */
-export async function connectionFromEnvironment(
-  env: NodeJS.ProcessEnv = process.env,
+
+/** A connection from the variables `names`; without a key it signs in with DefaultAzureCredential. */
+async function connectionIn(
+  env: NodeJS.ProcessEnv,
+  names: typeof workerEnvironment | typeof workerSourceEnvironment,
+  endpoint: string,
 ): Promise<AccountConnection> {
-  const endpoint = env[workerEnvironment.endpoint];
-  if (!endpoint) throw new Error(`${workerEnvironment.endpoint} is not set: give the account endpoint.`);
   const tls = {
-    caCertificate: env[workerEnvironment.caCertificate] || undefined,
-    insecureTls: env[workerEnvironment.insecureTls] === "1",
+    caCertificate: env[names.caCertificate] || undefined,
+    insecureTls: env[names.insecureTls] === "1",
   };
-  const key = env[workerEnvironment.key];
+  const key = env[names.key];
   if (key) return { endpoint, key, ...tls };
   // Loaded on demand: @azure/identity is heavy, and a worker's start-up is part of every job's time.
   const { DefaultAzureCredential } = await import("@azure/identity");
   return { endpoint, credential: new DefaultAzureCredential(), ...tls };
 }
 
+export async function connectionFromEnvironment(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<AccountConnection> {
+  const endpoint = env[workerEnvironment.endpoint];
+  if (!endpoint) throw new Error(`${workerEnvironment.endpoint} is not set: give the account endpoint.`);
+  return connectionIn(env, workerEnvironment, endpoint);
+}
+
+/** The source account of the cross-account jobs the worker may run, if it was given one. */
+export async function sourceAccountFromEnvironment(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<AccountConnection | undefined> {
+  const endpoint = env[workerSourceEnvironment.endpoint];
+  return endpoint ? connectionIn(env, workerSourceEnvironment, endpoint) : undefined;
+}
+
 export async function runWorkerFromEnvironment(): Promise<void> {
   const idle = Number(process.env[workerEnvironment.idleTimeoutMs]);
   const worker = new CopyWorker({
     connection: await connectionFromEnvironment(),
+    sourceAccount: await sourceAccountFromEnvironment(),
     workerId: process.env[workerEnvironment.workerId] || undefined,
     idleTimeoutMs: Number.isFinite(idle) && idle > 0 ? idle : undefined,
     log: (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`),

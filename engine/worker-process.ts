@@ -2,8 +2,9 @@ import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { canReadSource, noWorkerForSource } from "./source-account";
 import type { StateStore } from "./state-store";
-import type { AccountConnection } from "./types";
+import type { AccountConnection, JobRecord } from "./types";
 import { liveWithin } from "./worker";
 
 /**
@@ -11,6 +12,8 @@ import { liveWithin } from "./worker";
  * wants), the tests and the bench: `worker-main.js` with the connection in its environment. The key
  * reaches it that way, never on its command line, which every user of the machine can read.
  */
+type ConnectionVariables = Record<"endpoint" | "key" | "caCertificate" | "insecureTls", string>;
+
 export const workerEnvironment = {
   endpoint: "COSMOS_ENDPOINT",
   key: "COSMOS_KEY",
@@ -19,10 +22,24 @@ export const workerEnvironment = {
   idleTimeoutMs: "COSMOS_COPY_IDLE_TIMEOUT_MS",
   /** A restarted worker that keeps its id takes its unexpired leases back at once. */
   workerId: "COSMOS_COPY_WORKER_ID",
-} as const;
+} as const satisfies ConnectionVariables & Record<string, string>;
+
+/**
+ * The other account a worker can read the source of cross-account jobs from (see `SourceAccountRecord`),
+ * given like its own account's connection. Not the CLI's COSMOS_SOURCE_KEY: a worker reads another account
+ * only when whoever starts it says so.
+ */
+export const workerSourceEnvironment = {
+  endpoint: "COSMOS_COPY_SOURCE_ENDPOINT",
+  key: "COSMOS_COPY_SOURCE_KEY",
+  caCertificate: "COSMOS_COPY_SOURCE_CA_CERT",
+  insecureTls: "COSMOS_COPY_SOURCE_INSECURE_TLS",
+} as const satisfies ConnectionVariables;
 
 export interface WorkerProcessOptions {
   workerId?: string;
+  /** The source account of the cross-account jobs it may run; without it, it runs same-account jobs only. */
+  sourceAccount?: AccountConnection;
   idleTimeoutMs?: number;
   /**
    * "background": detached, outliving whoever started it, output to a log file under
@@ -59,12 +76,24 @@ export function workerLogDirectory(): string {
   return path.join(os.tmpdir(), "cosmos-copy");
 }
 
+/** Puts `connection` in `env` under `names`, replacing whatever this process inherited there. */
+function setConnection(
+  env: NodeJS.ProcessEnv,
+  names: ConnectionVariables,
+  connection: AccountConnection | undefined,
+): void {
+  for (const name of Object.values(names)) delete env[name];
+  if (!connection) return;
+  env[names.endpoint] = connection.endpoint;
+  if (connection.key !== undefined) env[names.key] = connection.key;
+  if (connection.caCertificate) env[names.caCertificate] = connection.caCertificate;
+  if (connection.insecureTls) env[names.insecureTls] = "1";
+}
+
 function environmentFor(connection: AccountConnection, options: WorkerProcessOptions): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, [workerEnvironment.endpoint]: connection.endpoint };
-  if (connection.key !== undefined) env[workerEnvironment.key] = connection.key;
-  else delete env[workerEnvironment.key];
-  if (connection.caCertificate) env[workerEnvironment.caCertificate] = connection.caCertificate;
-  if (connection.insecureTls) env[workerEnvironment.insecureTls] = "1";
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  setConnection(env, workerEnvironment, connection);
+  setConnection(env, workerSourceEnvironment, options.sourceAccount);
   if (options.workerId) env[workerEnvironment.workerId] = options.workerId;
   if (options.idleTimeoutMs) env[workerEnvironment.idleTimeoutMs] = String(options.idleTimeoutMs);
   return env;
@@ -116,15 +145,27 @@ export function startWorkerProcess(
   };
 }
 
-/** Starts background workers until `wanted` are alive in the account; returns the pids it started. */
+/**
+ * Starts background workers until as many as `job` wants are alive in the account and able to run it (for a
+ * cross-account job: able to read its source, so they get `sourceAccount`); returns the pids it started.
+ * Refused when a cross-account job needs workers and there is no `sourceAccount` to give them.
+ */
 export async function ensureWorkers(
   store: StateStore,
   connection: AccountConnection,
-  wanted: number,
+  job: Pick<JobRecord, "name" | "status" | "sourceAccount" | "options">,
+  sourceAccount?: AccountConnection,
 ): Promise<number[]> {
-  const alive = (await store.liveWorkers(Date.now() - liveWithin(heartbeatIntervalMs))).length;
+  const live = await store.liveWorkers(Date.now() - liveWithin(heartbeatIntervalMs));
+  const able = live.filter((worker) => canReadSource(worker.sourceAccounts, job)).length;
+  const missing = Math.max(0, job.options.workerCount - able);
+  if (missing > 0 && job.sourceAccount && !sourceAccount) throw noWorkerForSource(job);
   return Array.from(
-    { length: Math.max(0, wanted - alive) },
-    () => startWorkerProcess(connection, { mode: "background" }).pid as number,
+    { length: missing },
+    () =>
+      startWorkerProcess(connection, {
+        mode: "background",
+        ...(job.sourceAccount ? { sourceAccount } : {}),
+      }).pid as number,
   );
 }

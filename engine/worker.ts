@@ -7,6 +7,7 @@ import { createCosmosClient, readWriteRegion } from "./connection";
 import { claimJob } from "./job-lifecycle";
 import { runJob, type JobRunSettings } from "./job-run";
 import { withRetries } from "./retry";
+import { canReadSource, readableSources } from "./source-account";
 import { CosmosStateStore, type StateStore } from "./state-store";
 import { countItems } from "./verification";
 import type { AccountConnection, JobRecord } from "./types";
@@ -18,6 +19,11 @@ import type { AccountConnection, JobRecord } from "./types";
  */
 export interface WorkerOptions {
   connection: AccountConnection;
+  /**
+   * Another account it may read sources from: it then also runs the cross-account jobs that copy from it
+   * (their state and targets are in `connection`'s account). Without it, it runs same-account jobs only.
+   */
+  sourceAccount?: AccountConnection;
   workerId?: string;
   /** How long to wait for work before exiting (default 15 minutes). */
   idleTimeoutMs?: number;
@@ -75,6 +81,9 @@ export class CopyWorker {
   readonly id: string;
   private readonly options: typeof defaults & WorkerOptions;
   private readonly client: CosmosClient;
+  /** The client of `sourceAccount`, and the endpoints it reaches (one, or none without it). */
+  private readonly sourceClient: CosmosClient | undefined;
+  private readonly readableSources: string[];
   private readonly clock: Clock;
   private readonly stopping = new AbortController();
   private lastHeartbeat = -Infinity;
@@ -83,6 +92,8 @@ export class CopyWorker {
     this.options = { ...defaults, ...options };
     this.id = options.workerId ?? `${os.hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
     this.client = createCosmosClient(options.connection);
+    this.readableSources = readableSources(options.sourceAccount);
+    this.sourceClient = options.sourceAccount && createCosmosClient(options.sourceAccount, "sourceAccount");
     this.clock = options.clock ?? systemClock;
   }
 
@@ -103,10 +114,14 @@ export class CopyWorker {
     try {
       while (!this.stopping.signal.aborted) {
         await this.heartbeat(store);
-        const job = await claimJob(store, (pending) => this.startingFields(pending));
+        const job = await claimJob(
+          store,
+          (pending) => this.startingFields(pending),
+          (candidate) => this.canRun(candidate),
+        );
         if (job) {
           this.log(`started job ${job.name}`);
-          await runJob(this.jobRunContext(store), job);
+          await runJob(this.jobRunContext(store, job), job);
           idleSince = this.clock.now();
           continue;
         }
@@ -114,7 +129,8 @@ export class CopyWorker {
           // Leave the live set first, then look once more: a job created in between would otherwise see
           // this worker alive, start none, and wait for a worker that is about to exit.
           await store.removeHeartbeat(this.id);
-          if (!(await store.listJobs()).some((pending) => pending.status === "Pending")) {
+          const jobs = await store.listJobs();
+          if (!jobs.some((pending) => pending.status === "Pending" && this.canRun(pending))) {
             this.log(`idle for ${Math.round((this.clock.now() - idleSince) / 1000)} s, exiting`);
             return "idle";
           }
@@ -131,10 +147,20 @@ export class CopyWorker {
       clearInterval(heartbeats);
       await store.removeHeartbeat(this.id).catch(() => undefined);
       this.client.dispose();
+      this.sourceClient?.dispose();
     }
   }
 
-  private jobRunContext(store: StateStore) {
+  private canRun(job: JobRecord): boolean {
+    return canReadSource(this.readableSources, job);
+  }
+
+  /** The client that reads the job's source: the source account's for a cross-account job (see `canRun`). */
+  private sourceClientOf(job: JobRecord): CosmosClient {
+    return job.sourceAccount ? (this.sourceClient as CosmosClient) : this.client;
+  }
+
+  private jobRunContext(store: StateStore, job: JobRecord) {
     const settings: JobRunSettings = {
       leaseDurationMs: this.options.leaseDurationMs,
       pollIntervalMs: this.options.pollIntervalMs,
@@ -146,6 +172,7 @@ export class CopyWorker {
     };
     return {
       client: this.client,
+      sourceClient: this.sourceClientOf(job),
       store,
       workerId: this.id,
       settings,
@@ -164,12 +191,20 @@ export class CopyWorker {
     const now = this.clock.now();
     if (!force && now - this.lastHeartbeat < this.options.heartbeatIntervalMs) return;
     this.lastHeartbeat = now;
-    await store.beat({ workerId: this.id, host: os.hostname(), pid: process.pid, lastSeen: now });
+    await store.beat({
+      workerId: this.id,
+      host: os.hostname(),
+      pid: process.pid,
+      lastSeen: now,
+      ...(this.readableSources.length > 0 ? { sourceAccounts: this.readableSources } : {}),
+    });
   }
 
   /** What a job records as it starts running: the write region and the source's item count. */
   private async startingFields(pending: JobRecord): Promise<Partial<JobRecord>> {
-    const source = this.client.database(pending.source.database).container(pending.source.container);
+    const source = this.sourceClientOf(pending)
+      .database(pending.source.database)
+      .container(pending.source.container);
     const [writeRegion, totalCount] = await Promise.all([
       withRetries(() => readWriteRegion(this.client)),
       countItems(source),

@@ -4,7 +4,7 @@ import { CopyJobError, describePlan, jobSpecProblems } from "../engine";
 import { withJobs } from "./connect";
 import { diffInputs } from "./diff";
 import { engineLog } from "./engine-log";
-import { isUnknown, specOf, type AccountInputs, type JobInputs } from "./inputs";
+import { isUnknown, specOf, specShapeOf, type AccountInputs, type JobInputs } from "./inputs";
 
 /**
  * The provider's `check`: what `pulumi preview` catches before anything is copied. Every failure is put
@@ -28,22 +28,25 @@ function failureOf(error: unknown): Failure {
 const booleanInputs = ["waitForCompletion", "paused", "completed"] as const;
 const authentications = ["key", "azure-credential"];
 
-/** The account's own fields: problems found here are the `account` property's. */
-function accountProblems(account: AccountInputs | undefined): string[] {
+/** An account's own fields (`account`'s, or `sourceAccount`'s): problems found here are that property's. */
+function accountProblems(
+  property: "account" | "sourceAccount",
+  account: AccountInputs | undefined,
+): string[] {
   if (!account?.endpoint) {
     return [
-      "account.endpoint is required: give the account's URI, e.g. https://myaccount.documents.azure.com:443/.",
+      `${property}.endpoint is required: give the account's URI, e.g. https://myaccount.documents.azure.com:443/.`,
     ];
   }
   const problems: string[] = [];
   if (account.authentication !== undefined && !authentications.includes(account.authentication)) {
     problems.push(
-      `account authentication ${JSON.stringify(account.authentication)} is not valid: use "key" or "azure-credential".`,
+      `${property} authentication ${JSON.stringify(account.authentication)} is not valid: use "key" or "azure-credential".`,
     );
   }
   if (account.insecureTls !== undefined && typeof account.insecureTls !== "boolean") {
     problems.push(
-      `account.insecureTls ${JSON.stringify(account.insecureTls)} is not valid: use true or false.`,
+      `${property}.insecureTls ${JSON.stringify(account.insecureTls)} is not valid: use true or false.`,
     );
   }
   if (account.caCertificate) {
@@ -51,7 +54,7 @@ function accountProblems(account: AccountInputs | undefined): string[] {
       new X509Certificate(account.caCertificate);
     } catch {
       problems.push(
-        "account.caCertificate is not a PEM certificate: give the certificate's text, from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----.",
+        `${property}.caCertificate is not a PEM certificate: give the certificate's text, from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----.`,
       );
     }
   }
@@ -60,11 +63,22 @@ function accountProblems(account: AccountInputs | undefined): string[] {
 
 /** Problems found without reaching the account; inputs not known yet (during preview) are not judged. */
 export function inputProblems(news: JobInputs): Failure[] {
-  const failures: Failure[] = jobSpecProblems(specOf(news)).map((problem) => ({
+  const failures: Failure[] = jobSpecProblems(specShapeOf(news), news.account?.endpoint).map((problem) => ({
     property: propertyOfField(problem.field),
     reason: problem.message,
   }));
-  failures.push(...accountProblems(news.account).map((reason) => ({ property: "account", reason })));
+  failures.push(
+    ...accountProblems("account", news.account).map((reason) => ({ property: "account", reason })),
+  );
+  // The endpoint's form is the spec's check (above); the rest of the source account's fields are these.
+  if (news.sourceAccount?.endpoint) {
+    failures.push(
+      ...accountProblems("sourceAccount", news.sourceAccount).map((reason) => ({
+        property: "sourceAccount",
+        reason,
+      })),
+    );
+  }
   const { timeoutMinutes } = news;
   if (timeoutMinutes !== undefined && !(typeof timeoutMinutes === "number" && timeoutMinutes > 0)) {
     failures.push({
@@ -95,7 +109,14 @@ export function inputProblems(news: JobInputs): Failure[] {
  * deployment is not known until it exists, and the source side is checked and planned without it.
  */
 function accountChecksPossible(news: JobInputs): boolean {
-  return ![news.account, news.accountKey, news.source, news.jobName].some(isUnknown);
+  return ![
+    news.account,
+    news.accountKey,
+    news.sourceAccount,
+    news.sourceAccountKey,
+    news.source,
+    news.jobName,
+  ].some(isUnknown);
 }
 
 /**
@@ -110,7 +131,7 @@ const plannedCopies = new Set<string>();
  * destination not known yet, the source side only, and a plan whose time assumes a rate.
  */
 async function checkAgainstAccount(olds: JobInputs | Record<string, never>, news: JobInputs): Promise<void> {
-  const spec = specOf(news);
+  const spec = await specOf(news);
   const options = { owner: news.resourceUrn };
   const targetPending = isUnknown(news.destination);
   const planKey = JSON.stringify([news.resourceUrn, spec]);
@@ -120,7 +141,10 @@ async function checkAgainstAccount(olds: JobInputs | Record<string, never>, news
       return;
     }
     const plan = targetPending
-      ? await jobs.planBeforeTarget({ name: spec.name, source: spec.source, options: spec.options }, options)
+      ? await jobs.planBeforeTarget(
+          { name: spec.name, source: spec.source, sourceAccount: spec.sourceAccount, options: spec.options },
+          options,
+        )
       : await jobs.plan(spec, options);
     plannedCopies.add(planKey);
     await engineLog.info(news.resourceUrn, `plan: ${describePlan(plan)}`);

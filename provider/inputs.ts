@@ -7,6 +7,7 @@ import type {
   JobRecord,
   JobSpec,
   OnlinePhase,
+  SpecShape,
   ThroughputLimit,
   VerificationMode,
 } from "../engine";
@@ -14,7 +15,8 @@ import type {
 /**
  * The property bag the dynamic resource stores: the SDK's arguments in the SDK's shape (so `pulumi preview
  * --diff` and check failures name what the user wrote), plus the job's reported state as outputs. The key
- * travels apart from `account` as `accountKey`, which the SDK marks secret.
+ * travels apart from `account` as `accountKey`, which the SDK marks secret; a cross-account job's source
+ * account likewise as `sourceAccount` and `sourceAccountKey`.
  */
 export interface AccountInputs {
   endpoint: string;
@@ -27,6 +29,9 @@ export interface AccountInputs {
 export interface JobInputs {
   account: AccountInputs;
   accountKey?: string;
+  /** The account the source is in, when it is not `account` (which keeps the job and the destination). */
+  sourceAccount?: AccountInputs;
+  sourceAccountKey?: string;
   source: ContainerRef;
   destination: ContainerRef;
   jobName: string;
@@ -73,8 +78,10 @@ export interface JobOutputs extends JobInputs {
  */
 export type InputChange = "replace" | "update" | "store";
 
-/** Every input, as a path into `JobInputs`; the account's fields one by one, since they differ. */
-export type InputPath = Exclude<keyof JobInputs, "account"> | `account.${keyof AccountInputs}`;
+/** Every input, as a path into `JobInputs`; the accounts' fields one by one, since they differ. */
+export type InputPath =
+  | Exclude<keyof JobInputs, "account" | "sourceAccount">
+  | `${"account" | "sourceAccount"}.${keyof AccountInputs}`;
 
 /** The one table `diff` and `update` read. Typed over every path, so a new input cannot be left out. */
 export const inputChanges: Readonly<Record<InputPath, InputChange>> = {
@@ -83,6 +90,12 @@ export const inputChanges: Readonly<Record<InputPath, InputChange>> = {
   "account.caCertificate": "store",
   "account.insecureTls": "store",
   accountKey: "store",
+  // Another source account is another copy, even of containers with the same names.
+  "sourceAccount.endpoint": "replace",
+  "sourceAccount.authentication": "store",
+  "sourceAccount.caCertificate": "store",
+  "sourceAccount.insecureTls": "store",
+  sourceAccountKey: "store",
   source: "replace",
   destination: "replace",
   jobName: "replace",
@@ -179,22 +192,42 @@ export function optionsOf(inputs: JobInputs): Partial<CopyOptions> {
   return Object.fromEntries(jobOptionNames.map((name) => [name, inputs[name]]));
 }
 
-export function specOf(inputs: JobInputs): JobSpec {
+/** The spec as validation sees it: of the source account, its endpoint (see `SpecShape`). */
+export function specShapeOf(inputs: JobInputs): SpecShape {
   return {
     name: inputs.jobName,
     source: inputs.source,
     destination: inputs.destination,
+    ...(inputs.sourceAccount ? { sourceAccount: { endpoint: inputs.sourceAccount.endpoint } } : {}),
     mode: inputs.mode,
     options: optionsOf(inputs),
   };
 }
 
-export async function connectionOf(inputs: JobInputs): Promise<AccountConnection> {
-  const { endpoint, authentication, caCertificate, insecureTls } = inputs.account;
+async function accountConnection(
+  account: AccountInputs,
+  key: string | undefined,
+): Promise<AccountConnection> {
+  const { endpoint, authentication, caCertificate, insecureTls } = account;
   const tls = { caCertificate: caCertificate || undefined, insecureTls };
   if (authentication === "azure-credential") {
     const { DefaultAzureCredential } = await import("@azure/identity");
     return { endpoint, credential: new DefaultAzureCredential(), ...tls };
   }
-  return { endpoint, key: inputs.accountKey ?? "", ...tls };
+  return { endpoint, key: key ?? "", ...tls };
+}
+
+export function connectionOf(inputs: JobInputs): Promise<AccountConnection> {
+  return accountConnection(inputs.account, inputs.accountKey);
+}
+
+/** A cross-account job's source account connection; undefined for a source in `account`. */
+export async function sourceConnectionOf(inputs: JobInputs): Promise<AccountConnection | undefined> {
+  return inputs.sourceAccount && accountConnection(inputs.sourceAccount, inputs.sourceAccountKey);
+}
+
+/** The spec the engine creates and checks, with the source account's connection when there is one. */
+export async function specOf(inputs: JobInputs): Promise<JobSpec> {
+  const sourceAccount = await sourceConnectionOf(inputs);
+  return { ...specShapeOf(inputs), sourceAccount };
 }

@@ -1,5 +1,5 @@
 import type * as pulumi from "@pulumi/pulumi";
-import { describeProgress, isTailing, type CopyJobs, type JobRecord } from "../engine";
+import { describeProgress, isTailing, type CopyJobs, type JobRecord, type SourceAccess } from "../engine";
 import { countItems } from "../engine/verification";
 import { withJobs } from "./connect";
 import { diffInputs } from "./diff";
@@ -67,7 +67,12 @@ function notCompletedMessage(job: JobRecord): string {
  * Waits for the job to end, showing its progress on the resource's line; anything but Completed fails. An
  * online job not asked to complete never ends alone: it is waited for until it tails the source's changes.
  */
-async function waitToEnd(jobs: CopyJobs, inputs: JobInputs, job: JobRecord): Promise<JobRecord> {
+async function waitToEnd(
+  jobs: CopyJobs,
+  inputs: JobInputs,
+  job: JobRecord,
+  access: SourceAccess,
+): Promise<JobRecord> {
   if (inputs.waitForCompletion === false || job.status === "Paused") return job;
   let shownAt = 0;
   let ended: JobRecord;
@@ -76,6 +81,7 @@ async function waitToEnd(jobs: CopyJobs, inputs: JobInputs, job: JobRecord): Pro
       timeoutMs: inputs.timeoutMinutes === undefined ? undefined : inputs.timeoutMinutes * 60_000,
       pollIntervalMs: 1000,
       startWorkerIfNone: true,
+      ...access,
       until: isTailing,
       onProgress: (current) => {
         if (Date.now() - shownAt < progressIntervalMs) return;
@@ -100,21 +106,27 @@ async function waitToEnd(jobs: CopyJobs, inputs: JobInputs, job: JobRecord): Pro
  * Runs the job the inputs describe to its end (or to Paused, or an online one to tailing): starts it, or
  * takes it up where it is; `completed` cuts an online job over (asking again keeps the first cutover).
  */
-async function runToEnd(jobs: CopyJobs, inputs: JobInputs, job: JobRecord): Promise<JobRecord> {
+async function runToEnd(
+  jobs: CopyJobs,
+  inputs: JobInputs,
+  job: JobRecord,
+  access: SourceAccess,
+): Promise<JobRecord> {
   const going = (current: JobRecord) => current.status === "Pending" || current.status === "Running";
   if (inputs.paused) return going(job) ? jobs.pause(job.name) : job;
-  if (job.status === "Paused" || job.status === "Failed") job = await jobs.resume(job.name);
-  if (inputs.completed && job.mode === "Online" && going(job)) job = await jobs.complete(job.name);
-  return waitToEnd(jobs, inputs, job);
+  if (job.status === "Paused" || job.status === "Failed") job = await jobs.resume(job.name, access);
+  if (inputs.completed && job.mode === "Online" && going(job)) job = await jobs.complete(job.name, access);
+  return waitToEnd(jobs, inputs, job, access);
 }
 
 export async function create(inputs: JobInputs): Promise<pulumi.dynamic.CreateResult<JobOutputs>> {
-  return withJobs(inputs, async (jobs) => {
+  return withJobs(inputs, async (jobs, access) => {
     // A job of this name copying these containers is adopted (idempotent by name), whatever its status.
     const job = await runToEnd(
       jobs,
       inputs,
-      await jobs.create(specOf(inputs), { owner: inputs.resourceUrn }),
+      await jobs.create(await specOf(inputs), { owner: inputs.resourceUrn }),
+      access,
     );
     return { id: job.name, outs: outputsOf(inputs, job) };
   });
@@ -131,12 +143,12 @@ export async function update(
   news: JobInputs,
 ): Promise<pulumi.dynamic.UpdateResult<JobOutputs>> {
   const { changed } = diffInputs(olds, news);
-  return withJobs(news, async (jobs) => {
+  return withJobs(news, async (jobs, access) => {
     let job = await jobs.get(news.jobName);
     if (changed.some((path) => (jobOptionNames as readonly string[]).includes(path))) {
-      job = await jobs.updateOptions(news.jobName, optionsOf(news));
+      job = await jobs.updateOptions(news.jobName, optionsOf(news), access);
     }
-    return { outs: outputsOf(news, await runToEnd(jobs, news, job)) };
+    return { outs: outputsOf(news, await runToEnd(jobs, news, job, access)) };
   });
 }
 

@@ -41,8 +41,17 @@ export interface ContainerArgs {
 }
 
 export interface ContainerCopyJobArgs {
-  /** The account holding both containers; job state lives in its `__datatransferstate` database. */
+  /**
+   * The account holding the destination (and the source, unless `sourceAccount` names another); the job
+   * and its state live in its `__datatransferstate` database.
+   */
   account: pulumi.Input<AccountArgs>;
+  /**
+   * The account the source container is in, when it is another than `account` (a cross-account copy). Its
+   * key is stored as a Pulumi secret, as `account.key` is, and handed to the job's workers, never to the job
+   * record. Another endpoint replaces the job.
+   */
+  sourceAccount?: pulumi.Input<AccountArgs>;
   /** The container to copy from. It is read, never written. */
   source: pulumi.Input<ContainerArgs>;
   /**
@@ -108,6 +117,23 @@ function accountField<K extends keyof AccountArgs>(
   return account[field];
 }
 
+/** An account argument as the provider stores it: its fields, and its key apart and secret. */
+function accountInputs(account: pulumi.Input<AccountArgs>) {
+  const field = <K extends keyof AccountArgs>(name: K) => accountField(account, name);
+  const key = field("key");
+  return {
+    fields: {
+      endpoint: field("endpoint"),
+      authentication: pulumi
+        .output(field("useAzureCredential"))
+        .apply((useAzureCredential) => (useAzureCredential ? "azure-credential" : "key")),
+      caCertificate: field("caCertificate"),
+      insecureTls: field("insecureTls"),
+    },
+    key: key === undefined ? undefined : pulumi.secret(key),
+  };
+}
+
 /**
  * A container copy job: copies every item of a source container into a new target container (to change a
  * partition key, unique keys, throughput mode or name), offline or online, like Azure's `az cosmosdb copy`.
@@ -152,17 +178,13 @@ export class ContainerCopyJob extends pulumi.dynamic.Resource {
   declare readonly preflightWarnings: pulumi.Output<string[] | undefined>;
 
   constructor(name: string, args: ContainerCopyJobArgs, opts?: pulumi.CustomResourceOptions) {
-    const account = <K extends keyof AccountArgs>(field: K) => accountField(args.account, field);
+    const account = accountInputs(args.account);
+    const sourceAccount = args.sourceAccount === undefined ? undefined : accountInputs(args.sourceAccount);
     const inputs: Record<keyof JobInputs, pulumi.Input<unknown>> = {
-      account: {
-        endpoint: account("endpoint"),
-        authentication: pulumi
-          .output(account("useAzureCredential"))
-          .apply((useAzureCredential) => (useAzureCredential ? "azure-credential" : "key")),
-        caCertificate: account("caCertificate"),
-        insecureTls: account("insecureTls"),
-      },
-      accountKey: account("key") === undefined ? undefined : pulumi.secret(account("key")),
+      account: account.fields,
+      accountKey: account.key,
+      sourceAccount: sourceAccount?.fields,
+      sourceAccountKey: sourceAccount?.key,
       source: args.source,
       destination: args.destination,
       jobName: args.jobName ?? name,
@@ -202,7 +224,7 @@ export class ContainerCopyJob extends pulumi.dynamic.Resource {
         // Stacks deployed before the type had a name hold the job as a plain dynamic resource: the alias makes
         // `up` update it in place instead of replacing (deleting and recopying) it.
         aliases: [...(opts?.aliases ?? []), { type: legacyType }],
-        additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "accountKey"],
+        additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "accountKey", "sourceAccountKey"],
       },
       typeModule,
       typeName,

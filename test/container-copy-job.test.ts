@@ -2,10 +2,6 @@ import { ChangeFeedPolicy, ChangeFeedRetentionTimeSpan } from "@azure/cosmos";
 import * as pulumi from "@pulumi/pulumi";
 import type { Stack } from "@pulumi/pulumi/automation";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import * as fs from "node:fs";
-import * as path from "node:path";
-import { promisify } from "node:util";
 import { CopyJobs, stateDatabaseId, type AccountConnection } from "../engine";
 import type { JobOutputs } from "../provider/inputs";
 import { exampleProgram } from "../scripts/example-program";
@@ -13,7 +9,9 @@ import { ContainerCopyJob, containerCopyJobType, type ContainerCopyJobArgs } fro
 import { openEndpoint, usingExternalEndpoint, type TestEndpoint } from "./support/cosmos-endpoint";
 import {
   PULUMI_TOOLCHAIN_BUILD_TIMEOUT_MS,
+  backendFiles as backendFilesOf,
   createPulumiTestEnvironment,
+  exportedState as exportedStateOf,
   stackRunningItsProgram,
   type PulumiTestEnvironment,
 } from "./support/pulumi-toolchain";
@@ -28,7 +26,6 @@ import { until } from "./support/until";
  * state in the account and the target's data.
  */
 const projectName = "container-copy-job-test";
-const execFileAsync = promisify(execFile);
 const onlineSeeded = 1000;
 
 describe("ContainerCopyJob through a real Pulumi engine", function () {
@@ -127,29 +124,8 @@ describe("ContainerCopyJob through a real Pulumi engine", function () {
 
   const onOutput = (line: string) => captured.push(line);
 
-  /** `pulumi stack export` as a user runs it (the Automation API's exportStack adds --show-secrets). */
-  async function exportedState(stackName: string): Promise<string> {
-    const { workDir, envVars } = environment.workspaceOptions;
-    const { stdout } = await execFileAsync(
-      path.join(environment.binDir, "pulumi"),
-      ["stack", "export", "--stack", stackName],
-      {
-        cwd: workDir,
-        env: { ...process.env, ...envVars },
-        maxBuffer: 64 * 1024 * 1024,
-      },
-    );
-    return stdout;
-  }
-
-  /** Every file the file backend wrote: checkpoints, history and backups. */
-  function backendFiles(): string[] {
-    const root = new URL(environment.workspaceOptions.envVars.PULUMI_BACKEND_URL).pathname;
-    return fs
-      .readdirSync(root, { recursive: true, withFileTypes: true })
-      .filter((entry) => entry.isFile())
-      .map((entry) => fs.readFileSync(path.join(entry.parentPath, entry.name), "utf8"));
-  }
+  const exportedState = (stackName: string) => exportedStateOf(environment, stackName);
+  const backendFiles = () => backendFilesOf(environment);
 
   it("up copies every item and reports processedCount == source count", async function () {
     const deployed = await stack("copy", () => {
@@ -170,7 +146,7 @@ describe("ContainerCopyJob through a real Pulumi engine", function () {
     const job = await jobs.get("orders-migration");
     assert.equal(job.status, "Completed");
 
-    const exported = await exportedState("copy");
+    const exported = exportedState("copy");
     assert.ok(exported.includes("orders-migration"));
     assert.ok(!exported.includes(cosmos.key), "`pulumi stack export` holds no plaintext key");
     assert.ok(!backendFiles().some((text) => text.includes(cosmos.key)), "no state file holds the key");

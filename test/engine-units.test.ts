@@ -12,6 +12,7 @@ import {
 } from "../engine/job-lifecycle";
 import { reopenRanges } from "../engine/job-ranges";
 import { LeaseManager } from "../engine/lease-manager";
+import { canReadSource } from "../engine/source-account";
 import { ThroughputPacer } from "../engine/throughput-pacer";
 import { validateJobSpec } from "../engine/validation";
 import { describeProgress } from "../engine/progress";
@@ -108,6 +109,25 @@ describe("engine units", function () {
       assert.equal((await store.getJob("first"))?.status, "Failed");
       assert.equal((await store.getJobSlot()).runningJob, undefined, "ending a job frees the slot");
       assert.equal((await claimJob(store, starting))?.name, "second");
+    });
+
+    it("leaves a cross-account job to workers that can read its source: it keeps its turn, and later jobs wait", async function () {
+      const store = new MemoryStateStore();
+      const remote = {
+        ...jobNamed("remote", "2026-01-01T00:00:00Z"),
+        sourceAccount: { endpoint: "https://a/" },
+      };
+      await store.insertJob(remote);
+      await store.insertJob(jobNamed("local", "2026-01-02T00:00:00Z"));
+      const readsNothing = (job: JobRecord) => canReadSource([], job);
+      const readsA = (job: JobRecord) => canReadSource(["https://a/"], job);
+
+      assert.equal(await claimJob(store, starting, readsNothing), undefined);
+      assert.equal((await store.getJobSlot()).runningJob, "remote", "the job whose turn it is keeps it");
+      assert.equal((await store.getJob("remote"))?.status, "Pending");
+      assert.equal(await claimJob(store, starting, readsNothing), undefined, "the later job waits its turn");
+      assert.equal((await claimJob(store, starting, readsA))?.name, "remote");
+      assert.equal(await claimJob(store, starting, readsNothing), undefined, "nor does it join it running");
     });
 
     it("lets two workers racing for the slot agree on one job", async function () {

@@ -65,6 +65,11 @@ const changedValue: Record<InputPath, unknown> = {
   "account.caCertificate": certificate,
   "account.insecureTls": true,
   accountKey: "b3RoZXI=",
+  "sourceAccount.endpoint": "https://oldaccount.documents.azure.com:443/",
+  "sourceAccount.authentication": "azure-credential",
+  "sourceAccount.caCertificate": certificate,
+  "sourceAccount.insecureTls": true,
+  sourceAccountKey: "c291cmNl",
   source: { database: "shop", container: "orders-old" },
   destination: { database: "shop", container: "orders-v3" },
   jobName: "orders-migration-2",
@@ -81,9 +86,21 @@ const changedValue: Record<InputPath, unknown> = {
   resourceUrn: "urn:pulumi:dev::shop::pulumi-nodejs:dynamic/pulumi-cosmos-copy:ContainerCopyJob::renamed",
 };
 
-/** A bad value for each input that `check` judges without the account, and the property it must name. */
-const badValue: Record<Exclude<InputPath, "accountKey" | "resourceUrn">, [unknown, string, RegExp]> = {
+/**
+ * A bad value for each input that `check` judges without the account, and the property it must name. The
+ * source account's other fields are judged as the account's are, with its endpoint (see below).
+ */
+type SourceAccountField = Exclude<Extract<InputPath, `sourceAccount.${string}`>, "sourceAccount.endpoint">;
+const badValue: Record<
+  Exclude<InputPath, "accountKey" | "sourceAccountKey" | "resourceUrn" | SourceAccountField>,
+  [unknown, string, RegExp]
+> = {
   "account.endpoint": ["", "account", /account\.endpoint is required/],
+  "sourceAccount.endpoint": [
+    "not a url",
+    "sourceAccount",
+    /sourceAccount\.endpoint "not a url" is not valid/,
+  ],
   "account.authentication": ["password", "account", /authentication "password" is not valid/],
   "account.caCertificate": ["not a certificate", "account", /not a PEM certificate/],
   "account.insecureTls": ["yes", "account", /insecureTls "yes" is not valid/],
@@ -197,6 +214,29 @@ describe("provider: check, input by input", function () {
       assert.match(failures[0].reason, reason);
     });
   }
+
+  it("judges the source account's fields as the account's, on 'sourceAccount'; its containers may have the destination's names", function () {
+    const inOtherAccount = withValue(
+      deployed,
+      "sourceAccount.endpoint",
+      changedValue["sourceAccount.endpoint"],
+    );
+    const sameNames = withValue(inOtherAccount, "destination", deployed.source);
+    assert.deepEqual(inputProblems(sameNames), [], "another account's shop/orders is another container");
+    for (const field of ["authentication", "caCertificate", "insecureTls"] as const) {
+      const [value, , reason] = badValue[`account.${field}`];
+      const failures = inputProblems(withValue(inOtherAccount, `sourceAccount.${field}`, value));
+      assert.equal(failures.length, 1, JSON.stringify(failures));
+      assert.equal(failures[0].property, "sourceAccount");
+      assert.match(failures[0].reason, new RegExp(reason.source.replace(/^account/, "sourceAccount")));
+    }
+    const sameAccount = withValue(deployed, "sourceAccount.endpoint", deployed.account.endpoint);
+    assert.match(
+      inputProblems(withValue(sameAccount, "destination", deployed.source))[0]?.reason ?? "",
+      /is the source container/,
+      "a source account with the account's endpoint is the account",
+    );
+  });
 
   it("refuses completed on an offline job, naming it and the fix; takes it on an online one", function () {
     for (const job of [deployed, withValue(deployed, "mode", "Offline")]) {

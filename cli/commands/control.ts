@@ -1,46 +1,51 @@
 import type { Command } from "commander";
-import type { CopyJobs, JobRecord } from "../../engine";
+import type { JobRecord } from "../../engine";
 import { jobNameOption } from "../arguments";
+import { addSourceAccountOptions } from "../connection";
 import { followJob, requireCompleted } from "../follow";
 import { examples } from "../help";
 import { formatJobs } from "../output";
-import { withSession } from "../session";
+import { withSession, type Session } from "../session";
 
 /** The commands that change a job's state, each printing the job as it is afterwards (as az does). */
 const transitions: {
   name: string;
   summary: string;
   description: string;
-  run: (jobs: CopyJobs, name: string) => Promise<JobRecord>;
+  run: (session: Session, name: string) => Promise<JobRecord>;
   /** What `--wait` waits for, when the command offers it: the transition only starts the job's way there. */
   wait?: string;
+  /** It may start workers: a cross-account job's need the source account's flags. */
+  startsWorkers?: boolean;
 }[] = [
   {
     name: "pause",
     summary: "pause a pending or running job",
     description:
       "Pause a pending or running job; its checkpoints are kept, so `resume` continues where it stopped.",
-    run: (jobs, name) => jobs.pause(name),
+    run: (session, name) => session.jobs.pause(name),
   },
   {
     name: "resume",
     summary: "resume a paused or failed job",
     description:
       "Resume a paused job, or a failed one once its cause is fixed: it queues again, carries on from its checkpoints, and runs when the account's earlier jobs are done. A failed job is refused while a container is missing, when the target holds fewer items than were copied into it (it was deleted and created again), or after the write region changed (then delete it and create it again). Starts a background worker if none is running.",
-    run: (jobs, name) => jobs.resume(name),
+    run: (session, name) => session.jobs.resume(name, { sourceAccount: session.sourceAccount }),
+    startsWorkers: true,
   },
   {
     name: "cancel",
     summary: "cancel a job",
     description: "Cancel a pending, running or paused job. Items already copied stay in the destination.",
-    run: (jobs, name) => jobs.cancel(name),
+    run: (session, name) => session.jobs.cancel(name),
   },
   {
     name: "complete",
     summary: "complete an online job",
     description:
       "Cut an online job over: stop the application's writes to the source first. The job applies every change the source logged before this command, verifies the destination against the source, and ends Completed (or Failed on a mismatch); a change made after it is not copied. Offline jobs complete on their own, so for them this is an error.",
-    run: (jobs, name) => jobs.complete(name),
+    run: (session, name) => session.jobs.complete(name, { sourceAccount: session.sourceAccount }),
+    startsWorkers: true,
     wait: "wait for the job to end, showing its progress; exit 0 if it completes, 1 if not",
   },
 ];
@@ -56,7 +61,7 @@ export function registerControl(program: Command): void {
       .addHelpText("after", examples(example, ...(transition.wait ? [`${example} --wait`] : [])))
       .action((options: { jobName: string; wait?: boolean }, command: Command) =>
         withSession(command, async (session) => {
-          const job = await transition.run(session.jobs, options.jobName);
+          const job = await transition.run(session, options.jobName);
           if (!options.wait) {
             process.stdout.write(formatJobs(job, session.output));
             return;
@@ -67,6 +72,7 @@ export function registerControl(program: Command): void {
         }),
       );
     if (transition.wait) registered.option("--wait", transition.wait);
+    if (transition.startsWorkers) addSourceAccountOptions(registered);
   }
 
   program

@@ -99,7 +99,7 @@ export function registerCopyDatabase(program: Command): void {
           source: { database: srcDatabase, container },
           destination: { database: destDatabase, container },
         }));
-        const problems = specs.flatMap(jobSpecProblems);
+        const problems = specs.flatMap((spec) => jobSpecProblems(spec));
         if (problems.length > 0) throw specProblemsError(problems);
         const existing = new Map((await session.jobs.list()).map((job) => [job.name, job]));
         const taken = specs.filter((spec) => {

@@ -21,13 +21,17 @@ import {
   throughputLimitArgument,
   wholeNumberIn,
 } from "../arguments";
+import { addSourceAccountOptions } from "../connection";
 import { followJob, requireCompleted } from "../follow";
 import { examples } from "../help";
 import { formatJobs } from "../output";
 import { formatPlan } from "../plan-output";
 import { withSession, type Session } from "../session";
 
-/** `create`: like `az cosmosdb copy create`, for containers in one account. */
+/**
+ * `create`: like `az cosmosdb copy create`: the job belongs to the destination's account (--endpoint), the
+ * source is in it too unless --src-endpoint names another.
+ */
 interface CreateOptions {
   jobName: string;
   srcNosql: Partial<ContainerRef>;
@@ -43,7 +47,7 @@ interface CreateOptions {
 }
 
 export function registerCreate(program: Command): void {
-  program
+  const create = program
     .command("create")
     .summary("create a container copy job")
     .description(
@@ -51,7 +55,9 @@ export function registerCreate(program: Command): void {
         "container must already exist. Offline (the default): do not write to the source while the job runs; " +
         "it completes on its own. Online: the application keeps writing; the job copies what the source holds, " +
         "then applies its changes (creates, replaces, deletes) until you run `complete`. The source needs a " +
-        "change feed policy (on Azure, an account with continuous backup).",
+        "change feed policy (on Azure, an account with continuous backup). With --src-endpoint the source is in " +
+        "another account: the job and its state stay in the destination's (--endpoint), and its workers get " +
+        "the source account's key too.",
     )
     .addOption(jobNameOption())
     .requiredOption("--src-nosql <database=D container=C...>", "source container", containerRefPairs)
@@ -107,46 +113,43 @@ export function registerCreate(program: Command): void {
         "cosmos-copy create --job-name orders-v3 --src-nosql database=shop container=orders --dest-nosql database=shop container=orders-v3 --worker-count 2 --target-throughput-limit 50% --source-throughput-limit 2000",
         "cosmos-copy create --job-name orders-v3 --src-nosql database=shop container=orders --dest-nosql database=shop container=orders-v3 --target-throughput-limit 50% --dry-run",
         "cosmos-copy create --job-name orders-v4 --src-nosql database=shop container=orders --dest-nosql database=shop container=orders-v4 --mode Online --wait",
+        "cosmos-copy create --job-name orders-moved --src-endpoint https://oldaccount.documents.azure.com:443/ --src-key-file ~/.cosmos/oldaccount.key --src-nosql database=shop container=orders --dest-nosql database=shop container=orders --wait",
       ),
-    )
-    .action((options: CreateOptions, command: Command) =>
-      withSession(command, async (session) => {
-        const spec: JobSpec = {
-          name: options.jobName,
-          source: requireContainerRef("--src-nosql", options.srcNosql),
-          destination: requireContainerRef("--dest-nosql", options.destNosql),
-          mode: options.mode,
-          options: {
-            ...(options.pageSize !== undefined ? { pageSize: options.pageSize } : {}),
-            ...(options.workerCount !== undefined ? { workerCount: options.workerCount } : {}),
-            ...(options.targetThroughputLimit
-              ? { targetThroughputLimit: options.targetThroughputLimit }
-              : {}),
-            ...(options.sourceThroughputLimit
-              ? { sourceThroughputLimit: options.sourceThroughputLimit }
-              : {}),
-            ...(options.verificationMode ? { verificationMode: options.verificationMode } : {}),
-          },
-        };
-        const problems = jobSpecProblems(spec);
-        if (problems.length > 0) throw specProblemsError(problems);
-        if (options.dryRun) {
-          process.stdout.write(formatPlan(await session.jobs.plan(spec), session.output));
-          return;
-        }
-        const created = await session.jobs.create(spec);
-        for (const warning of created.preflight?.warnings ?? [])
-          process.stderr.write(`warning: ${warning}\n`);
-        if (!options.wait) {
-          process.stdout.write(formatJobs(created, session.output));
-          return;
-        }
-        const followed = await followJob(session, created.name, isTailing);
-        process.stdout.write(formatJobs(followed, session.output));
-        if (isTailing(followed)) reportTailing(session, followed);
-        else requireCompleted([followed]);
-      }),
     );
+  addSourceAccountOptions(create).action((options: CreateOptions, command: Command) =>
+    withSession(command, async (session) => {
+      const spec: JobSpec = {
+        name: options.jobName,
+        source: requireContainerRef("--src-nosql", options.srcNosql),
+        destination: requireContainerRef("--dest-nosql", options.destNosql),
+        ...(session.sourceAccount ? { sourceAccount: session.sourceAccount } : {}),
+        mode: options.mode,
+        options: {
+          ...(options.pageSize !== undefined ? { pageSize: options.pageSize } : {}),
+          ...(options.workerCount !== undefined ? { workerCount: options.workerCount } : {}),
+          ...(options.targetThroughputLimit ? { targetThroughputLimit: options.targetThroughputLimit } : {}),
+          ...(options.sourceThroughputLimit ? { sourceThroughputLimit: options.sourceThroughputLimit } : {}),
+          ...(options.verificationMode ? { verificationMode: options.verificationMode } : {}),
+        },
+      };
+      const problems = jobSpecProblems(spec);
+      if (problems.length > 0) throw specProblemsError(problems);
+      if (options.dryRun) {
+        process.stdout.write(formatPlan(await session.jobs.plan(spec), session.output));
+        return;
+      }
+      const created = await session.jobs.create(spec);
+      for (const warning of created.preflight?.warnings ?? []) process.stderr.write(`warning: ${warning}\n`);
+      if (!options.wait) {
+        process.stdout.write(formatJobs(created, session.output));
+        return;
+      }
+      const followed = await followJob(session, created.name, isTailing);
+      process.stdout.write(formatJobs(followed, session.output));
+      if (isTailing(followed)) reportTailing(session, followed);
+      else requireCompleted([followed]);
+    }),
+  );
 }
 
 /** An online job waited for until it tails: say that it goes on, and how to end it. */

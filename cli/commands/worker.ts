@@ -1,7 +1,13 @@
 import type { Command } from "commander";
 import { CopyWorker } from "../../engine";
 import { positiveNumber } from "../arguments";
-import { connectionFrom, type ConnectionOptions } from "../connection";
+import {
+  addSourceAccountOptions,
+  connectionFrom,
+  sourceConnectionFrom,
+  type ConnectionOptions,
+  type SourceConnectionOptions,
+} from "../connection";
 import { examples } from "../help";
 
 /**
@@ -13,23 +19,34 @@ function log(line: string): void {
 }
 
 export function registerWorker(program: Command): void {
-  program
+  const workerCommand = program
     .command("worker")
     .summary("run a copy worker in the foreground")
     .description(
       "Run a copy worker in the foreground: it runs the account's jobs one at a time, sharing each with any " +
         "other workers, and exits once it has been idle for --idle-timeout-minutes. Ctrl-C stops it after " +
-        "the pages in flight are checkpointed.",
+        "the pages in flight are checkpointed. With --src-endpoint it also runs the cross-account jobs whose " +
+        "source is in that account (it reads it with the --src-* credentials); without it, it leaves them to " +
+        "workers that can.",
     )
     .option(
       "--idle-timeout-minutes <minutes>",
       "exit after this long without work (default 15)",
       positiveNumber,
     )
-    .addHelpText("after", examples("cosmos-copy worker --idle-timeout-minutes 5"))
-    .action(async (options: { idleTimeoutMinutes?: number }, command: Command) => {
+    .addHelpText(
+      "after",
+      examples(
+        "cosmos-copy worker --idle-timeout-minutes 5",
+        "cosmos-copy worker --src-endpoint https://oldaccount.documents.azure.com:443/ --src-key-file ~/.cosmos/oldaccount.key",
+      ),
+    );
+  addSourceAccountOptions(workerCommand).action(
+    async (options: { idleTimeoutMinutes?: number } & SourceConnectionOptions, command: Command) => {
+      const connections = command.optsWithGlobals<ConnectionOptions>();
       const worker = new CopyWorker({
-        connection: await connectionFrom(command.optsWithGlobals<ConnectionOptions>()),
+        connection: await connectionFrom(connections),
+        sourceAccount: await sourceConnectionFrom(options),
         idleTimeoutMs:
           options.idleTimeoutMinutes !== undefined ? options.idleTimeoutMinutes * 60_000 : undefined,
         log,
@@ -43,5 +60,6 @@ export function registerWorker(program: Command): void {
       log(`worker ${worker.id} started`);
       const exit = await worker.run();
       log(`worker ${worker.id} exited (${exit})`);
-    });
+    },
+  );
 }

@@ -61,13 +61,16 @@ export async function stopBackgroundWorkers(client: CosmosClient): Promise<void>
   )
     .liveWorkers(Date.now() - 60_000)
     .catch(() => []);
-  for (const { pid, host } of workers) {
-    const ours = host === os.hostname() && fs.existsSync(`/proc/${pid}/cmdline`);
-    if (ours && fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("worker-main.js")) {
-      process.kill(pid, "SIGTERM");
-    }
-  }
-  const alive = () => workers.filter(({ pid }) => fs.existsSync(`/proc/${pid}`));
+  // Only worker processes of this machine: a heartbeat may also name an in-process worker of the suite
+  // itself (its pid is this process's), which must not be signalled, let alone waited for.
+  const ours = workers.filter(
+    ({ pid, host }) =>
+      host === os.hostname() &&
+      fs.existsSync(`/proc/${pid}/cmdline`) &&
+      fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("worker-main.js"),
+  );
+  for (const { pid } of ours) process.kill(pid, "SIGTERM");
+  const alive = () => ours.filter(({ pid }) => fs.existsSync(`/proc/${pid}`));
   await until(
     async () => alive().length,
     (count) => count === 0,

@@ -161,3 +161,23 @@ export async function stackRunningItsProgram(
   stack.preview = (opts) => untilProgramRan(() => preview(opts));
   return stack;
 }
+
+/** `pulumi stack export` as a user runs it (the Automation API's exportStack adds --show-secrets). */
+export function exportedState(environment: PulumiTestEnvironment, stackName: string): string {
+  const { workDir, envVars } = environment.workspaceOptions;
+  return execFileSync(path.join(environment.binDir, "pulumi"), ["stack", "export", "--stack", stackName], {
+    cwd: workDir,
+    env: { ...process.env, ...envVars },
+    maxBuffer: 64 * 1024 * 1024,
+    encoding: "utf8",
+  });
+}
+
+/** Every file the environment's file backend wrote: checkpoints, history and backups. */
+export function backendFiles(environment: PulumiTestEnvironment): string[] {
+  const root = new URL(environment.workspaceOptions.envVars.PULUMI_BACKEND_URL).pathname;
+  return fs
+    .readdirSync(root, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => fs.readFileSync(path.join(entry.parentPath, entry.name), "utf8"));
+}

@@ -7,6 +7,7 @@ import { BulkWriter } from "./bulk-writer";
 import type { Clock } from "./clock";
 import { readWriteRegion } from "./connection";
 import { describeError } from "./errors";
+import { guardTransform, loadTransform, type ItemTransform } from "./item-transform";
 import { failJob, finishJob } from "./job-lifecycle";
 import { feedRangeOf, rangeFinished, syncRangeRecords, type FeedRanges } from "./job-ranges";
 import { LeaseManager } from "./lease-manager";
@@ -112,15 +113,20 @@ export async function runJob(ctx: JobRunContext, started: JobRecord): Promise<vo
   let targetRanges: TargetRanges;
   // The target's key comes with its ranges; an online job's changes name items by the source's.
   let sourceKey: PartitionKeyDefinition;
+  // The job's transform, loaded once per run (refused if its module file changed since the job was created).
+  let transform: ItemTransform | undefined;
   // Online jobs: when `complete` was called, as of the last poll of the job's record.
   let cutover = started.online?.completeRequestedAt;
   try {
-    [feedRanges, pacers, targetRanges, sourceKey] = await Promise.all([
+    let loaded: ItemTransform | undefined;
+    [feedRanges, pacers, targetRanges, sourceKey, loaded] = await Promise.all([
       syncRangeRecords(store, started, source, ctx.clock.now()),
       pacersFor(started, source, target),
       TargetRanges.load(target),
       partitionKeyDefinitionOf(source),
+      started.transform && loadTransform(started.transform, started.name),
     ]);
+    transform = loaded && guardTransform(loaded, sourceKey);
   } catch (error) {
     await failJob(store, started.name, describeError(error));
     return;
@@ -157,6 +163,7 @@ export async function runJob(ctx: JobRunContext, started: JobRecord): Promise<vo
             writer,
             leases,
             pageSize: started.options.pageSize,
+            transform,
             readPacer: pacers.read,
             cutover: () => cutover,
             idleMs: settings.changesPollIntervalMs,
@@ -177,6 +184,7 @@ export async function runJob(ctx: JobRunContext, started: JobRecord): Promise<vo
                 settings.pagesInFlight,
                 Math.floor(settings.pagesPerWorker / Math.max(1, running.size)),
               ),
+            transform,
             checksums: started.options.verificationMode === "full",
             pageSlots,
             readPacer: pacers.read,
@@ -277,7 +285,7 @@ export async function runJob(ctx: JobRunContext, started: JobRecord): Promise<vo
           // The closing reads of the target count against the job's cap too, at the whole of it now (a pacer
           // of their own: the writers' may still be backed off from a 429, or hold a worker's small share).
           const reads = new ThroughputPacer(pacers.writeCeiling);
-          await complete(ctx, job.name, source, target, reads);
+          await complete(ctx, job.name, { source, target, transform }, reads);
           break;
         }
         await nextPoll();
@@ -329,18 +337,28 @@ async function recordProgress(
     }
   }
   const processedCount = ranges.reduce((sum, range) => sum + range.processedCount, 0);
+  const skippedCount = ranges.reduce((sum, range) => sum + (range.skippedCount ?? 0), 0);
   const workerCount = Object.values(processedByWorker).filter((count) => count > 0).length;
   return updateJob(store, name, (job) => {
     const durationMs = runningTime(job);
     const online = job.mode === "Online" ? onlineProgress(job, ranges) : undefined;
     const unchanged =
       job.processedCount === processedCount &&
+      (job.skippedCount ?? 0) === skippedCount &&
       job.workerCount === workerCount &&
       isDeepStrictEqual(job.online, online) &&
       durationMs - job.durationMs < durationRefreshMs;
     return unchanged
       ? undefined
-      : { ...job, processedCount, processedByWorker, workerCount, durationMs, ...(online ? { online } : {}) };
+      : {
+          ...job,
+          processedCount,
+          skippedCount,
+          processedByWorker,
+          workerCount,
+          durationMs,
+          ...(online ? { online } : {}),
+        };
   });
 }
 
@@ -362,12 +380,11 @@ async function claimVerification(ctx: JobRunContext, job: JobRecord): Promise<bo
   return claimed?.verifyingWorker === ctx.workerId;
 }
 
-/** Every range finished: verify, then complete (or fail on a mismatch). */
+/** Every range finished: verify (the target against the source through the transform), then complete (or fail on a mismatch). */
 async function complete(
   ctx: JobRunContext,
   name: string,
-  source: Container,
-  target: Container,
+  { source, target, transform }: { source: Container; target: Container; transform?: ItemTransform },
   targetPacer: ThroughputPacer,
 ) {
   const ranges = await ctx.store.listRanges(name);
@@ -382,6 +399,7 @@ async function complete(
     pageSize,
     targetPacer,
     job.mode,
+    transform,
   );
   await finishJob(ctx.store, name, verification);
   ctx.log(`job ${name} ${verification.matched ? "completed" : "failed verification"}`);

@@ -4,6 +4,7 @@ import { isDeepStrictEqual } from "node:util";
 import { createCosmosClient } from "./connection";
 import { planCopy, type CopyPlan } from "./copy-plan";
 import { CopyJobError, explainConnectionError, ownerResourceMissing, serviceStatus } from "./errors";
+import { resolveTransform, type TransformRecord } from "./item-transform";
 import { removeJob, requestTransition, resumeRefusal } from "./job-lifecycle";
 import { reopenRanges, restartRanges } from "./job-ranges";
 import { CosmosStateStore, updateJob, type StateStore } from "./state-store";
@@ -16,7 +17,7 @@ import {
   type JobRecord,
   type JobSpec,
 } from "./types";
-import { validateJobSpec, validateSourceSide } from "./validation";
+import { validateJobSpec, validateSourceSide, type ValidJobSpec } from "./validation";
 import { countItems } from "./verification";
 import { ensureWorkers } from "./worker-process";
 
@@ -53,25 +54,44 @@ function sameContainer(a: ContainerRef, b: ContainerRef): boolean {
   return a.database === b.database && a.container === b.container;
 }
 
+/** The same module file (by its content) and export, or no transform on either side. */
+function sameTransform(a: TransformRecord | undefined, b: TransformRecord | undefined): boolean {
+  return a?.module === b?.module && a?.exportName === b?.exportName && a?.sha256 === b?.sha256;
+}
+
+/** A spec as `preflight` passes it: checked, its transform loaded and recorded. */
+export type PreflightedSpec = Omit<ValidJobSpec, "transform"> & { transform?: TransformRecord };
+
+/** The spec with its transform, if any, checked by loading it, as the job would record it. */
+async function withTransform<Spec extends Pick<JobSpec, "transform">>(
+  spec: Spec,
+): Promise<Omit<Spec, "transform"> & { transform?: TransformRecord }> {
+  return { ...spec, transform: spec.transform && (await resolveTransform(spec.transform)) };
+}
+
 /**
- * A job name is one copy: the same name for other containers, or in the other mode, is refused (the same
- * spec is idempotent).
+ * A job name is one copy: the same name for other containers, in the other mode, or through another
+ * transform, is refused (the same spec is idempotent).
  */
 function refuseOtherCopy(
   existing: JobRecord,
-  wanted: Pick<JobSpec, "source" | "mode"> & { destination?: ContainerRef },
+  wanted: Pick<JobSpec, "source" | "mode"> & { destination?: ContainerRef; transform?: TransformRecord },
 ): void {
   // Without a destination (not created yet) the existing job cannot be copying into it: another copy.
   if (
     wanted.destination &&
     sameContainer(existing.source, wanted.source) &&
     sameContainer(existing.destination, wanted.destination) &&
-    existing.mode === (wanted.mode ?? "Offline")
+    existing.mode === (wanted.mode ?? "Offline") &&
+    sameTransform(existing.transform, wanted.transform)
   )
     return;
+  const through = existing.transform
+    ? ` through the transform '${existing.transform.exportName}' of '${existing.transform.module}' (sha256 ${existing.transform.sha256})`
+    : "";
   throw new CopyJobError(
     "JobNameInUse",
-    `A job named '${existing.name}' already exists and copies ${existing.source.database}/${existing.source.container} → ${existing.destination.database}/${existing.destination.container} in ${existing.mode} mode.`,
+    `A job named '${existing.name}' already exists and copies ${existing.source.database}/${existing.source.container} → ${existing.destination.database}/${existing.destination.container} in ${existing.mode} mode${through}.`,
     "Choose another job name, or delete the existing job first.",
     { field: "name" },
   );
@@ -135,7 +155,7 @@ export class CopyJobs {
   }
 
   /** A cap given as a share of provisioned throughput needs a container that has some. */
-  private async checkThroughputLimits(spec: ReturnType<typeof validateJobSpec>): Promise<void> {
+  private async checkThroughputLimits(spec: ValidJobSpec): Promise<void> {
     const sides = [
       ["targetThroughputLimit", spec.destination],
       ["sourceThroughputLimit", spec.source],
@@ -153,10 +173,7 @@ export class CopyJobs {
    * a container with a change feed policy (a retention): without one, no change made during the copy could
    * be replayed.
    */
-  private checkChangeFeedPolicy(
-    spec: ReturnType<typeof validateJobSpec>,
-    sourceDefinition: ContainerDefinition | undefined,
-  ): void {
+  private checkChangeFeedPolicy(spec: ValidJobSpec, sourceDefinition: ContainerDefinition | undefined): void {
     if (spec.mode !== "Online") return;
     const { source } = spec;
     const retention = sourceDefinition?.changeFeedPolicy?.retentionDuration;
@@ -170,14 +187,12 @@ export class CopyJobs {
   }
 
   /**
-   * Everything `create` checks before writing: the spec's shape, that both containers exist, the source's
-   * change feed policy for an online copy, the caps, the name.
+   * Everything `create` checks before writing: the spec's shape, the transform (its module loads and exports
+   * a function), that both containers exist, the source's change feed policy for an online copy, the caps,
+   * the name.
    */
-  async preflight(
-    spec: JobSpec,
-    options: PreflightOptions = {},
-  ): Promise<ReturnType<typeof validateJobSpec>> {
-    const valid = validateJobSpec(spec);
+  async preflight(spec: JobSpec, options: PreflightOptions = {}): Promise<PreflightedSpec> {
+    const valid = await withTransform(validateJobSpec(spec));
     try {
       const sourceDefinition = await this.requireContainer("source", valid.source);
       await this.requireContainer("destination", valid.destination);
@@ -192,7 +207,10 @@ export class CopyJobs {
 
   /** A name is one copy: taken by another copy, it is refused, unless its owner asks (see `owner`). */
   private async checkName(
-    wanted: Pick<JobSpec, "name" | "source" | "mode"> & { destination?: ContainerRef },
+    wanted: Pick<JobSpec, "name" | "source" | "mode"> & {
+      destination?: ContainerRef;
+      transform?: TransformRecord;
+    },
     options: PreflightOptions,
   ): Promise<void> {
     const existing = await (await this.existingState())?.getJob(wanted.name);
@@ -221,7 +239,7 @@ export class CopyJobs {
     spec: Omit<JobSpec, "destination">,
     options: PreflightOptions = {},
   ): Promise<CopyPlan> {
-    const valid = validateSourceSide(spec);
+    const valid = await withTransform(validateSourceSide(spec));
     try {
       await this.requireContainer("source", valid.source);
       await this.checkName(valid, options);
@@ -244,7 +262,9 @@ export class CopyJobs {
       ...(valid.mode === "Online" ? { online: { phase: "InitialCopy", appliedChanges: 0 } } : {}),
       status: "Pending",
       options: valid.options,
+      ...(valid.transform ? { transform: valid.transform } : {}),
       processedCount: 0,
+      skippedCount: 0,
       totalCount: 0,
       workerCount: 0,
       processedByWorker: {},
@@ -309,7 +329,12 @@ export class CopyJobs {
       if (from === "checkpoints" && job.mode === "Offline") await reopenRanges(store, name);
       else {
         await restartRanges(store, name);
-        await updateJob(store, name, (current) => ({ ...current, processedCount: 0, processedByWorker: {} }));
+        await updateJob(store, name, (current) => ({
+          ...current,
+          processedCount: 0,
+          skippedCount: 0,
+          processedByWorker: {},
+        }));
       }
     }
     const resumed = await requestTransition(store, name, "Pending");

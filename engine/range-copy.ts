@@ -3,13 +3,14 @@ import { ChangeFeedStartFrom, type Container, type FeedRange } from "@azure/cosm
 import type { AdaptiveConcurrency } from "./adaptive-concurrency";
 import type { BulkWriter } from "./bulk-writer";
 import { FeedRangeReader, type ChangePage } from "./change-feed-reader";
-import { BodyChecksum, withoutSystemProperties } from "./documents";
+import { BodyChecksum } from "./documents";
+import { transformAll, type ItemTransform } from "./item-transform";
 import type { Lease, LeaseManager } from "./lease-manager";
 import type { ThroughputPacer } from "./throughput-pacer";
 
 /**
- * The data path of one leased feed range: read change-feed pages → strip system properties → upsert each
- * page into the target → checkpoint. Reads run ahead of the writes and up to `pagesInFlight()` pages are
+ * The data path of one leased feed range: read change-feed pages → strip system properties → transform
+ * (when the job has one) → upsert each page into the target → checkpoint. Reads run ahead of the writes and up to `pagesInFlight()` pages are
  * written at once, but checkpoints advance strictly in feed order: a checkpoint covers a page only when it
  * and every page before it are written. A crash therefore re-copies at most that many pages of each range
  * it held (upserts make that harmless); the worker's page slots bound the memory of all its ranges.
@@ -22,6 +23,8 @@ export interface RangeCopyEnvironment {
   pageSize: number;
   /** The most pages of this range written or waiting for their checkpoint at once, asked before each read. */
   pagesInFlight(): number;
+  /** The job's transform: what each item is written as, or undefined to skip (and count) it. */
+  transform?: ItemTransform;
   /** Keep a checksum of the bodies with each checkpoint (what a "full" verification compares against). */
   checksums: boolean;
   /** Pages the whole worker may hold at once, across its ranges: memory stays bounded however many. */
@@ -52,7 +55,9 @@ interface PageInFlight {
   /** Where the page ends; its items live only in the write, so a written page holds no memory. */
   continuation: string;
   drained: boolean;
+  /** Items written, and items the transform skipped. */
   count: number;
+  skipped: number;
   checksum?: BodyChecksum;
   written: boolean;
   /** Settles when the page's write ends; rejects if it failed. */
@@ -72,6 +77,7 @@ export async function copyRange(
   // Absolute values, so a checkpoint retried after a reset cannot count twice.
   const totals = {
     processedCount: start.processedCount,
+    skippedCount: start.skippedCount ?? 0,
     mine: start.processedByWorker[env.workerId] ?? 0,
     checksum: BodyChecksum.from(start.checksum),
   };
@@ -84,6 +90,7 @@ export async function copyRange(
     while (window[0]?.written) {
       last = window.shift()!;
       totals.processedCount += last.count;
+      totals.skippedCount += last.skipped;
       totals.mine += last.count;
       if (last.checksum) totals.checksum.merge(last.checksum);
     }
@@ -92,25 +99,30 @@ export async function copyRange(
       continuation: last.continuation,
       drained: last.drained,
       processedCount: totals.processedCount,
+      skippedCount: totals.skippedCount,
       checksum: totals.checksum.value,
       processedByWorker: { ...start.processedByWorker, [env.workerId]: totals.mine },
     };
     checkpoints = checkpoints.then((ok) => ok && env.leases.checkpoint(lease.rangeId, fields));
   };
 
-  const write = (page: ChangePage, releaseSlot: () => void): PageInFlight => {
-    const documents = page.items.map(withoutSystemProperties);
+  const write = (
+    page: ChangePage,
+    documents: Record<string, unknown>[],
+    releaseSlot: () => void,
+  ): PageInFlight => {
     let checksum: BodyChecksum | undefined;
     if (env.checksums) {
       checksum = new BodyChecksum();
       for (const document of documents) checksum.add(document);
     }
-    const count = page.items.length;
+    const count = documents.length;
     const readCharge = page.requestCharge;
     const entry: PageInFlight = {
       continuation: page.continuation,
       drained: page.drained,
       count,
+      skipped: page.items.length - count,
       checksum,
       written: false,
       done: Promise.resolve(),
@@ -139,14 +151,16 @@ export async function copyRange(
       if (stop.aborted || env.handOver.aborted) break;
       const releaseSlot = await env.pageSlots.acquire();
       let page: ChangePage;
+      let documents: Record<string, unknown>[];
       try {
         const read = () => reader.next(stop);
         page = await (env.readPacer ? env.readPacer.spend(reader.expectedCharge, read, stop) : read());
+        documents = transformAll(page.items, env.transform);
       } catch (error) {
         releaseSlot();
         throw error;
       }
-      window.push(write(page, releaseSlot));
+      window.push(write(page, documents, releaseSlot));
       if (page.drained) break;
     }
     await Promise.all(window.map((entry) => entry.done));

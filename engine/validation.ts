@@ -178,16 +178,21 @@ function withDefaults(options: Partial<CopyOptions> | undefined): CopyOptions {
   return { ...defaultCopyOptions, ...Object.fromEntries(given) };
 }
 
+/**
+ * A spec whose shape is checked, with defaults filled in. Its transform (optional) is checked apart, by
+ * loading it (`resolveTransform`, in `CopyJobs.preflight`): that is no pure check.
+ */
+export type ValidJobSpec = Required<Omit<JobSpec, "transform">> &
+  Pick<JobSpec, "transform"> & { options: CopyOptions };
+
 /** Throws one error listing every problem; returns the spec with defaults filled in. */
-export function validateJobSpec(spec: JobSpec): Required<JobSpec> & { options: CopyOptions } {
+export function validateJobSpec(spec: JobSpec): ValidJobSpec {
   refuseProblems(jobSpecProblems(spec));
   return { ...spec, mode: spec.mode ?? "Offline", options: withDefaults(spec.options) };
 }
 
 /** As `validateJobSpec`, for a copy whose destination is not known yet (it does not exist yet). */
-export function validateSourceSide(
-  spec: Omit<JobSpec, "destination">,
-): Required<Omit<JobSpec, "destination">> & { options: CopyOptions } {
+export function validateSourceSide(spec: Omit<JobSpec, "destination">): Omit<ValidJobSpec, "destination"> {
   refuseProblems(sourceSideProblems(spec));
   return { ...spec, mode: spec.mode ?? "Offline", options: withDefaults(spec.options) };
 }

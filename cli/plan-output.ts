@@ -25,6 +25,10 @@ const rows: [label: string, value: (plan: CopyPlan) => string | number | undefin
   ["Total RU (estimate)", (p) => p.estimatedRequestUnits],
   ["Seconds (estimate)", (p) => p.estimatedSeconds],
   ["Plan cost (RU)", (p) => p.planRequestCharge],
+  ["Analysis: items read", (p) => p.analysis?.itemsRead],
+  ["Analysis: items skipped", (p) => p.analysis?.itemsSkipped],
+  ["Analysis: largest partition (bytes)", (p) => p.analysis?.largestPartitions[0]?.bytes],
+  ["Analysis cost (RU)", (p) => p.analysis?.requestCharge],
 ];
 
 const number = new Intl.NumberFormat("en-US", { maximumFractionDigits: 1 });
@@ -43,7 +47,10 @@ export function formatPlan(plan: CopyPlan, format: OutputFormat): string {
     case "table": {
       const width = Math.max(...rows.map(([label]) => label.length));
       const lines = rows.map(([label, value]) => `${label.padEnd(width)}  ${shown(value(plan))}`);
-      return [...lines, "", describePlan(plan), "Dry run: no job was created."].join("\n") + "\n";
+      const warnings = (plan.analysis?.warnings ?? []).map((warning) => `warning: ${warning}`);
+      return (
+        [...lines, "", describePlan(plan), ...warnings, "Dry run: no job was created."].join("\n") + "\n"
+      );
     }
   }
 }

@@ -1,4 +1,5 @@
 import type { CosmosClient } from "@azure/cosmos";
+import type { CopyAnalysis } from "./preflight-analysis";
 import { measureSource, type SourceMeasurement } from "./source-measurement";
 import { ceilingOf, jobThroughput } from "./throughput-budget";
 import type { ContainerRef, CopyOptions, JobSpec, VerificationMode } from "./types";
@@ -44,6 +45,8 @@ export interface CopyPlan {
   assumedRequestUnitsPerSecond?: number;
   /** What the plan's own data-plane reads cost (in the source; metadata reads are not billed to it). */
   planRequestCharge: number;
+  /** The preflight analysis (a full read of the source); absent while the target does not exist yet. */
+  analysis?: CopyAnalysis;
 }
 
 /**

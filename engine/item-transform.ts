@@ -148,6 +148,15 @@ export async function loadTransform(record: TransformRecord, jobName: string): P
   return functionOf(record);
 }
 
+/** A job's transform as its items go through it: loaded (see `loadTransform`) and guarded (`guardTransform`). */
+export async function runnableTransform(
+  record: TransformRecord,
+  jobName: string,
+  sourceKey: PartitionKeyDefinition | undefined,
+): Promise<ItemTransform> {
+  return guardTransform(await loadTransform(record, jobName), sourceKey as PartitionKeyDefinition);
+}
+
 function isItem(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
@@ -170,7 +179,8 @@ export function guardTransform(transform: ItemTransform, sourceKey: PartitionKey
     new CopyJobError(
       "TransformFailed",
       `The transform ${what} for the item with id ${JSON.stringify(item.id)} and source partition key ${JSON.stringify(extractPartitionKey(sourceKey, item))}.`,
-      "Fix the transform so that it returns the item to write (an object with a string id) or undefined to skip it, then delete the job and create it again (a job runs only the module file it was created with).",
+      "Fix the transform so that it returns the item to write (an object with a string id) or undefined to skip it. A job runs its module file as it was at create: delete a failed job and create it again.",
+      { field: "transform" },
     );
   return (item) => {
     let result: unknown;
@@ -188,16 +198,22 @@ export function guardTransform(transform: ItemTransform, sourceKey: PartitionKey
   };
 }
 
-/** Items as the target gets them: system properties stripped, then transformed; skipped ones left out. */
+/** An item as the target gets it: system properties stripped, then transformed (undefined: skipped). */
+export function targetDocument(
+  item: Record<string, unknown>,
+  transform: ItemTransform | undefined,
+): Record<string, unknown> | undefined {
+  const stripped = withoutSystemProperties(item);
+  return transform ? transform(stripped) : stripped;
+}
+
+/** Items as the target gets them (see `targetDocument`); skipped ones left out. */
 export function transformAll(
   items: readonly Record<string, unknown>[],
   transform: ItemTransform | undefined,
 ): Record<string, unknown>[] {
-  const documents: Record<string, unknown>[] = [];
-  for (const item of items) {
-    const stripped = withoutSystemProperties(item);
-    const document = transform ? transform(stripped) : stripped;
-    if (document !== undefined) documents.push(document);
-  }
-  return documents;
+  return items.flatMap((item): Record<string, unknown>[] => {
+    const document = targetDocument(item, transform);
+    return document ? [document] : [];
+  });
 }

@@ -7,7 +7,7 @@ import { BulkWriter } from "./bulk-writer";
 import type { Clock } from "./clock";
 import { readWriteRegion } from "./connection";
 import { describeError } from "./errors";
-import { guardTransform, loadTransform, type ItemTransform } from "./item-transform";
+import { runnableTransform, type ItemTransform } from "./item-transform";
 import { failJob, finishJob } from "./job-lifecycle";
 import { feedRangeOf, rangeFinished, syncRangeRecords, type FeedRanges } from "./job-ranges";
 import { LeaseManager } from "./lease-manager";
@@ -118,15 +118,13 @@ export async function runJob(ctx: JobRunContext, started: JobRecord): Promise<vo
   // Online jobs: when `complete` was called, as of the last poll of the job's record.
   let cutover = started.online?.completeRequestedAt;
   try {
-    let loaded: ItemTransform | undefined;
-    [feedRanges, pacers, targetRanges, sourceKey, loaded] = await Promise.all([
+    [feedRanges, pacers, targetRanges, sourceKey] = await Promise.all([
       syncRangeRecords(store, started, source, ctx.clock.now()),
       pacersFor(started, source, target),
       TargetRanges.load(target),
       partitionKeyDefinitionOf(source),
-      started.transform && loadTransform(started.transform, started.name),
     ]);
-    transform = loaded && guardTransform(loaded, sourceKey);
+    transform = started.transform && (await runnableTransform(started.transform, started.name, sourceKey));
   } catch (error) {
     await failJob(store, started.name, describeError(error));
     return;
@@ -176,6 +174,12 @@ export async function runJob(ctx: JobRunContext, started: JobRecord): Promise<vo
           {
             source,
             writer,
+            conflicts: {
+              target,
+              targetKey: targetRanges.definition as PartitionKeyDefinition,
+              sourceKey,
+              writer,
+            },
             leases,
             workerId,
             pageSize: started.options.pageSize,

@@ -4,11 +4,13 @@ import { isDeepStrictEqual } from "node:util";
 import { createCosmosClient } from "./connection";
 import { planCopy, type CopyPlan } from "./copy-plan";
 import { CopyJobError, explainConnectionError, ownerResourceMissing, serviceStatus } from "./errors";
-import { resolveTransform, type TransformRecord } from "./item-transform";
+import { resolveTransform, runnableTransform, type TransformRecord } from "./item-transform";
 import { removeJob, requestTransition, resumeRefusal } from "./job-lifecycle";
+import { analysisRefusal, analyzeCopy, summaryOf, type CopyAnalysis } from "./preflight-analysis";
 import { reopenRanges, restartRanges } from "./job-ranges";
 import { CosmosStateStore, updateJob, type StateStore } from "./state-store";
-import { provisionedThroughput, resolveLimit } from "./throughput-budget";
+import { jobThroughput, provisionedThroughput, resolveLimit } from "./throughput-budget";
+import { ThroughputPacer } from "./throughput-pacer";
 import {
   terminalStatuses,
   type AccountConnection,
@@ -31,6 +33,11 @@ export interface PreflightOptions {
    * taking the name, since only its owner replaces it (Pulumi checks a replacement before deleting the old).
    */
   owner?: string;
+  /**
+   * The size past which the analysis flags a logical partition of the target (default: the service's
+   * 20 GB). Lower it to see partitions approaching the limit.
+   */
+  logicalPartitionLimitBytes?: number;
 }
 
 export interface CreateOptions extends PreflightOptions {
@@ -50,6 +57,15 @@ export interface WaitOptions {
 
 const workerCheckIntervalMs = 5_000;
 
+/**
+ * A spec `preflight` has passed: its transform loaded and recorded as the job keeps it, with both
+ * containers' definitions as it read them.
+ */
+export type CheckedSpec = Omit<ValidJobSpec, "transform"> & {
+  transform?: TransformRecord;
+  definitions: { source: ContainerDefinition; destination: ContainerDefinition };
+};
+
 function sameContainer(a: ContainerRef, b: ContainerRef): boolean {
   return a.database === b.database && a.container === b.container;
 }
@@ -58,9 +74,6 @@ function sameContainer(a: ContainerRef, b: ContainerRef): boolean {
 function sameTransform(a: TransformRecord | undefined, b: TransformRecord | undefined): boolean {
   return a?.module === b?.module && a?.exportName === b?.exportName && a?.sha256 === b?.sha256;
 }
-
-/** A spec as `preflight` passes it: checked, its transform loaded and recorded. */
-export type PreflightedSpec = Omit<ValidJobSpec, "transform"> & { transform?: TransformRecord };
 
 /** The spec with its transform, if any, checked by loading it, as the job would record it. */
 async function withTransform<Spec extends Pick<JobSpec, "transform">>(
@@ -187,22 +200,57 @@ export class CopyJobs {
   }
 
   /**
-   * Everything `create` checks before writing: the spec's shape, the transform (its module loads and exports
-   * a function), that both containers exist, the source's change feed policy for an online copy, the caps,
-   * the name.
+   * Everything checked before the source is read: the spec's shape, the transform (its module loads and
+   * exports a function), that both containers exist, the source's change feed policy for an online copy,
+   * the caps, the name.
    */
-  async preflight(spec: JobSpec, options: PreflightOptions = {}): Promise<PreflightedSpec> {
+  async preflight(spec: JobSpec, options: PreflightOptions = {}): Promise<CheckedSpec> {
     const valid = await withTransform(validateJobSpec(spec));
+    let definitions: CheckedSpec["definitions"];
     try {
-      const sourceDefinition = await this.requireContainer("source", valid.source);
-      await this.requireContainer("destination", valid.destination);
-      this.checkChangeFeedPolicy(valid, sourceDefinition);
+      const source = await this.requireContainer("source", valid.source);
+      const destination = await this.requireContainer("destination", valid.destination);
+      definitions = {
+        source: source as ContainerDefinition,
+        destination: destination as ContainerDefinition,
+      };
+      this.checkChangeFeedPolicy(valid, source);
       await this.checkThroughputLimits(valid);
     } catch (error) {
       throw explainConnectionError(error, this.connection.endpoint);
     }
     await this.checkName(valid, options);
-    return valid;
+    return { ...valid, definitions };
+  }
+
+  /**
+   * Reads the source once to find what would break the copy under the target's settings (see
+   * preflight-analysis.ts), under the job's cap on source reads; blocking problems are thrown.
+   */
+  private async analyze(spec: CheckedSpec, options: PreflightOptions): Promise<CopyAnalysis> {
+    const container = (ref: ContainerRef) => this.client.database(ref.database).container(ref.container);
+    const [source, target] = [container(spec.source), container(spec.destination)];
+    let analysis: CopyAnalysis;
+    try {
+      const { readCap } = await jobThroughput(spec, source, target);
+      analysis = await analyzeCopy({
+        source,
+        sourceDefinition: spec.definitions.source,
+        target,
+        targetDefinition: spec.definitions.destination,
+        transform:
+          spec.transform &&
+          (await runnableTransform(spec.transform, spec.name, spec.definitions.source.partitionKey)),
+        pageSize: spec.options.pageSize,
+        readPacer: readCap === undefined ? undefined : new ThroughputPacer(readCap),
+        logicalPartitionLimitBytes: options.logicalPartitionLimitBytes,
+      });
+    } catch (error) {
+      throw explainConnectionError(error, this.connection.endpoint);
+    }
+    const refusal = analysisRefusal(analysis);
+    if (refusal) throw refusal;
+    return analysis;
   }
 
   /** A name is one copy: taken by another copy, it is refused, unless its owner asks (see `owner`). */
@@ -223,8 +271,9 @@ export class CopyJobs {
    */
   async plan(spec: JobSpec, options: PreflightOptions = {}): Promise<CopyPlan> {
     const valid = await this.preflight(spec, options);
+    const analysis = await this.analyze(valid, options);
     try {
-      return await planCopy(this.client, valid);
+      return { ...(await planCopy(this.client, valid)), analysis };
     } catch (error) {
       throw explainConnectionError(error, this.connection.endpoint);
     }
@@ -249,8 +298,16 @@ export class CopyJobs {
     }
   }
 
+  /**
+   * Checks the spec and analyses the copy (see `analyze`), then records the job, which the workers start
+   * from. Idempotent by name: the same spec again returns the existing job (without analysing it again).
+   * The analysis's warnings are kept on the job (`preflight`), where `show` and the Pulumi resource see them.
+   */
   async create(spec: JobSpec, options: CreateOptions = {}): Promise<JobRecord> {
     const valid = await this.preflight(spec, options);
+    const existing = await (await this.existingState())?.getJob(valid.name);
+    if (existing) refuseOtherCopy(existing, valid);
+    const analysis = existing ? undefined : await this.analyze(valid, options);
     const store = await this.state();
     const now = new Date().toISOString();
     const job: JobRecord = {
@@ -272,6 +329,7 @@ export class CopyJobs {
       lastUpdatedUtcTime: now,
       durationMs: 0,
       owner: options.owner,
+      ...(analysis ? { preflight: summaryOf(analysis, now) } : {}),
     };
     const created = (await store.insertJob(job)) ?? (await store.getJob(valid.name));
     if (!created) {

@@ -1,16 +1,19 @@
 import { setMaxListeners } from "node:events";
 import { ChangeFeedStartFrom, type Container, type FeedRange } from "@azure/cosmos";
 import type { AdaptiveConcurrency } from "./adaptive-concurrency";
-import type { BulkWriter } from "./bulk-writer";
+import { extractPartitionKey } from "../partitioning/effective-partition-key";
+import type { BulkWriter, InsertWrite, WriteResult } from "./bulk-writer";
 import { FeedRangeReader, type ChangePage } from "./change-feed-reader";
 import { BodyChecksum } from "./documents";
-import { transformAll, type ItemTransform } from "./item-transform";
+import { resolveInsertConflicts, type ConflictScope } from "./insert-conflicts";
+import { targetDocument, type ItemTransform } from "./item-transform";
 import type { Lease, LeaseManager } from "./lease-manager";
 import type { ThroughputPacer } from "./throughput-pacer";
 
 /**
  * The data path of one leased feed range: read change-feed pages → strip system properties → transform
- * (when the job has one) → upsert each page into the target → checkpoint. Reads run ahead of the writes and up to `pagesInFlight()` pages are
+ * (when the job has one; an item it skips is counted, not written) → insert each page into the target (an item already there is a replay, a newer version, or a collision: see
+ * insert-conflicts.ts) → checkpoint. Reads run ahead of the writes and up to `pagesInFlight()` pages are
  * written at once, but checkpoints advance strictly in feed order: a checkpoint covers a page only when it
  * and every page before it are written. A crash therefore re-copies at most that many pages of each range
  * it held (upserts make that harmless); the worker's page slots bound the memory of all its ranges.
@@ -18,6 +21,8 @@ import type { ThroughputPacer } from "./throughput-pacer";
 export interface RangeCopyEnvironment {
   source: Container;
   writer: BulkWriter;
+  /** Where inserts the target refuses are resolved: its writer, both partition keys. */
+  conflicts: ConflictScope;
   leases: LeaseManager;
   workerId: string;
   pageSize: number;
@@ -106,17 +111,23 @@ export async function copyRange(
     checkpoints = checkpoints.then((ok) => ok && env.leases.checkpoint(lease.rangeId, fields));
   };
 
-  const write = (
-    page: ChangePage,
-    documents: Record<string, unknown>[],
-    releaseSlot: () => void,
-  ): PageInFlight => {
+  /** The page's items as the target gets them, each with its source key; the transform's skipped left out. */
+  const insertsOf = (page: ChangePage): InsertWrite[] =>
+    page.items.flatMap((item): InsertWrite[] => {
+      const document = targetDocument(item, env.transform);
+      if (!document) return [];
+      return [
+        { kind: "insert", document, sourcePartitionKey: extractPartitionKey(env.conflicts.sourceKey, item) },
+      ];
+    });
+
+  const write = (page: ChangePage, inserts: InsertWrite[], releaseSlot: () => void): PageInFlight => {
     let checksum: BodyChecksum | undefined;
     if (env.checksums) {
       checksum = new BodyChecksum();
-      for (const document of documents) checksum.add(document);
+      for (const { document } of inserts) checksum.add(document);
     }
-    const count = documents.length;
+    const count = inserts.length;
     const readCharge = page.requestCharge;
     const entry: PageInFlight = {
       continuation: page.continuation,
@@ -127,13 +138,17 @@ export async function copyRange(
       written: false,
       done: Promise.resolve(),
     };
-    entry.done = env.writer.upsertAll(documents, stop).then((written) => {
+    entry.done = env.writer.writeAll(inserts, stop).then(async (written) => {
+      const resolved: WriteResult | undefined =
+        written.conflicts.length > 0
+          ? await resolveInsertConflicts(env.conflicts, written.conflicts, stop)
+          : undefined;
       entry.written = true;
       env.onPage?.({
         items: count,
         readCharge,
-        writeCharge: written.requestCharge,
-        throttled: written.throttledOperations,
+        writeCharge: written.requestCharge + (resolved?.requestCharge ?? 0),
+        throttled: written.throttledOperations + (resolved?.throttledOperations ?? 0),
       });
       advance();
     });
@@ -151,16 +166,16 @@ export async function copyRange(
       if (stop.aborted || env.handOver.aborted) break;
       const releaseSlot = await env.pageSlots.acquire();
       let page: ChangePage;
-      let documents: Record<string, unknown>[];
+      let inserts: InsertWrite[];
       try {
         const read = () => reader.next(stop);
         page = await (env.readPacer ? env.readPacer.spend(reader.expectedCharge, read, stop) : read());
-        documents = transformAll(page.items, env.transform);
+        inserts = insertsOf(page);
       } catch (error) {
         releaseSlot();
         throw error;
       }
-      window.push(write(page, documents, releaseSlot));
+      window.push(write(page, inserts, releaseSlot));
       if (page.drained) break;
     }
     await Promise.all(window.map((entry) => entry.done));

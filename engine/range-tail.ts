@@ -6,6 +6,7 @@ import {
   type PartitionKeyValue,
 } from "../partitioning/effective-partition-key";
 import { upsertOf, type BulkWriter, type TargetWrite } from "./bulk-writer";
+import { resolveInsertConflicts } from "./insert-conflicts";
 import { FeedRangeReader, type ChangePage } from "./change-feed-reader";
 import { CopyJobError, serviceStatus } from "./errors";
 import type { ItemTransform } from "./item-transform";
@@ -97,10 +98,17 @@ function targetImage(env: RangeTailEnvironment, image: Record<string, unknown>) 
   return env.transform ? env.transform(image) : image;
 }
 
+/**
+ * A create is inserted, so that a new source item whose id and target key another's copy holds is caught
+ * (see insert-conflicts.ts); a replace is an upsert of the item's newer version. A delete, or a change the
+ * transform skips, deletes the copy the target may hold of an earlier version.
+ */
 async function writeFor(env: RangeTailEnvironment, change: SourceChange): Promise<TargetWrite | undefined> {
   const current = change.current && targetImage(env, change.current);
+  if (current && change.operation === "create") {
+    return { kind: "insert", document: current, sourcePartitionKey: change.sourceKey };
+  }
   if (current) return upsertOf(current);
-  // Deleted, or skipped by the transform: the copy the target may hold of an earlier version goes.
   const image = change.previous ? targetImage(env, change.previous) : await findInTarget(env, change);
   if (!image) return undefined;
   const partitionKey: PartitionKey = partitionKeyOf(env.targetKey, image);
@@ -186,6 +194,15 @@ export async function tailRange(env: RangeTailEnvironment, lease: Lease): Promis
         writes.filter((write): write is TargetWrite => write !== undefined),
         stop,
       );
+      if (written.conflicts.length > 0) {
+        const { target, targetKey, sourceKey, writer } = env;
+        const resolved = await resolveInsertConflicts(
+          { target, targetKey, sourceKey, writer },
+          written.conflicts,
+          stop,
+        );
+        written.requestCharge += resolved.requestCharge;
+      }
       applied += changes.length;
       env.onPage?.({
         items: changes.length,

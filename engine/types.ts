@@ -143,6 +143,8 @@ export interface JobRecord {
    * replace it under the same name (the old record is deleted first); anyone else gets the name refused.
    */
   owner?: string;
+  /** What the analysis before the job was recorded found that did not stop it (see preflight-analysis.ts). */
+  preflight?: PreflightSummary;
   /** Online jobs: where the copy stands beside its status (absent for offline ones). */
   online?: OnlineProgress;
   /** The account's write region when the job started running. */
@@ -159,6 +161,17 @@ export interface JobRecord {
   /** Milliseconds spent Running so far (Azure reports it as a duration); its clock stops when the job does. */
   durationMs: number;
   _etag?: string;
+}
+
+/** The part of a copy's preflight analysis a job keeps. */
+export interface PreflightSummary {
+  itemsRead: number;
+  /** Items the job's transform skips. */
+  itemsSkipped: number;
+  /** Sentences naming what was found and what to do. */
+  warnings: string[];
+  requestCharge: number;
+  analyzedAt: string;
 }
 
 /**

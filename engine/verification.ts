@@ -60,8 +60,29 @@ async function readFromBeginning(
 }
 
 /**
- * Every item of the container once, through each feed range's change feed (current versions) at once; with
- * a transform, every item as the transform makes it, and the count of those it skips.
+ * Every item of the container once, page by page, through each feed range's change feed (current versions)
+ * at once, under `pacer` if there is one.
+ */
+export async function readWholeContainer(
+  container: Container,
+  pageSize: number,
+  pacer: ThroughputPacer | undefined,
+  onPage: (page: ChangePage) => void,
+): Promise<void> {
+  const ranges = await withRetries(() => container.getFeedRanges());
+  await Promise.all(
+    ranges.map((range) =>
+      readFromBeginning(container, range, pageSize, pacer, (page) => {
+        onPage(page);
+        return "more";
+      }),
+    ),
+  );
+}
+
+/**
+ * The count and checksum of every item of the container; with a transform, of every item as the transform
+ * makes it, and the count of those it skips.
  */
 async function transformedChecksum(
   container: Container,
@@ -69,22 +90,16 @@ async function transformedChecksum(
   pacer: ThroughputPacer | undefined,
   transform: ItemTransform | undefined,
 ): Promise<{ checksum: BodyChecksum; skipped: number }> {
-  const ranges = await withRetries(() => container.getFeedRanges());
   const total = { checksum: new BodyChecksum(), skipped: 0 };
-  await Promise.all(
-    ranges.map((range) =>
-      readFromBeginning(container, range, pageSize, pacer, ({ items }) => {
-        const documents = transformAll(items, transform);
-        for (const document of documents) total.checksum.add(document);
-        total.skipped += items.length - documents.length;
-        return "more";
-      }),
-    ),
-  );
+  await readWholeContainer(container, pageSize, pacer, ({ items }) => {
+    const documents = transformAll(items, transform);
+    for (const document of documents) total.checksum.add(document);
+    total.skipped += items.length - documents.length;
+  });
   return total;
 }
 
-/** Every item of the container once, through each feed range's change feed (current versions) at once. */
+/** The count and checksum of every item of the container. */
 export async function containerChecksum(
   container: Container,
   pageSize: number,

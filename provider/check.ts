@@ -124,6 +124,7 @@ async function checkAgainstAccount(olds: JobInputs | Record<string, never>, news
       : await jobs.plan(spec, options);
     plannedCopies.add(planKey);
     await engineLog.info(news.resourceUrn, `plan: ${describePlan(plan)}`);
+    for (const warning of plan.analysis?.warnings ?? []) await engineLog.warn(news.resourceUrn, warning);
   });
 }
 

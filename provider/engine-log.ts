@@ -12,7 +12,11 @@ import * as path from "node:path";
  */
 export interface EngineLog {
   info(urn: string | undefined, message: string, options?: { ephemeral?: boolean }): Promise<void>;
+  /** Shown among the resource's warnings, where `pulumi preview` and `up` summarise what needs attention. */
+  warn(urn: string | undefined, message: string): Promise<void>;
 }
+
+type Severity = "INFO" | "WARNING";
 
 interface EngineClient {
   log(request: unknown, done: (error: Error | null) => void): void;
@@ -27,7 +31,7 @@ function engineAddress(): string | undefined {
 
 function connect(address: string): {
   client: EngineClient;
-  request: (urn: string, message: string, ephemeral: boolean) => unknown;
+  request: (urn: string, message: string, ephemeral: boolean, severity: Severity) => unknown;
 } {
   // The SDK's generated gRPC modules and its copy of grpc-js, so messages are built by the same classes.
   const sdkRequire = createRequire(require.resolve("@pulumi/pulumi"));
@@ -37,9 +41,9 @@ function connect(address: string): {
   const client = new EngineClient(address, grpc.credentials.createInsecure()) as EngineClient;
   return {
     client,
-    request: (urn, message, ephemeral) => {
+    request: (urn, message, ephemeral, severity) => {
       const request = new LogRequest();
-      request.setSeverity(LogSeverity.INFO);
+      request.setSeverity(LogSeverity[severity]);
       request.setMessage(message);
       request.setUrn(urn);
       request.setEphemeral(ephemeral);
@@ -50,15 +54,18 @@ function connect(address: string): {
 
 let connection: ReturnType<typeof connect> | undefined;
 
+async function send(urn: string | undefined, message: string, ephemeral: boolean, severity: Severity) {
+  const address = engineAddress();
+  if (!address || !urn) return;
+  connection ??= connect(address);
+  const { client, request } = connection;
+  // A message that cannot be delivered is not worth failing the copy for.
+  await new Promise<void>((resolve) =>
+    client.log(request(urn, message, ephemeral, severity), () => resolve()),
+  );
+}
+
 export const engineLog: EngineLog = {
-  async info(urn, message, options = {}) {
-    const address = engineAddress();
-    if (!address || !urn) return;
-    connection ??= connect(address);
-    const { client, request } = connection;
-    // A message that cannot be delivered is not worth failing the copy for.
-    await new Promise<void>((resolve) =>
-      client.log(request(urn, message, options.ephemeral === true), () => resolve()),
-    );
-  },
+  info: (urn, message, options = {}) => send(urn, message, options.ephemeral === true, "INFO"),
+  warn: (urn, message) => send(urn, message, false, "WARNING"),
 };

@@ -61,6 +61,8 @@ export interface JobOutputs extends JobInputs {
   appliedChanges?: number;
   lagChanges?: number;
   lagSeconds?: number;
+  /** What the preflight analysis warned about when the job was created (settings not carried over, etc.). */
+  preflightWarnings?: string[];
 }
 
 /**

@@ -34,6 +34,7 @@ function outputsOf(inputs: JobInputs, job: JobRecord, targetItemCount?: number):
     appliedChanges: job.online?.appliedChanges,
     lagChanges: job.online?.lag?.changes,
     lagSeconds: job.online?.lag?.seconds,
+    preflightWarnings: job.preflight?.warnings,
   };
   return JSON.parse(JSON.stringify(outputs)) as JobOutputs;
 }

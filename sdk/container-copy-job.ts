@@ -145,6 +145,11 @@ export class ContainerCopyJob extends pulumi.dynamic.Resource {
   declare readonly lagChanges: pulumi.Output<number | undefined>;
   /** Online jobs, once tailing: the age in seconds of the oldest change not applied yet, at the last read. */
   declare readonly lagSeconds: pulumi.Output<number | undefined>;
+  /**
+   * What the analysis before the copy warned about and left to you: settings the copy does not carry over
+   * (TTL, indexing, unique keys), a target that held items already, items without the new key's value.
+   */
+  declare readonly preflightWarnings: pulumi.Output<string[] | undefined>;
 
   constructor(name: string, args: ContainerCopyJobArgs, opts?: pulumi.CustomResourceOptions) {
     const account = <K extends keyof AccountArgs>(field: K) => accountField(args.account, field);
@@ -186,6 +191,7 @@ export class ContainerCopyJob extends pulumi.dynamic.Resource {
       appliedChanges: undefined,
       lagChanges: undefined,
       lagSeconds: undefined,
+      preflightWarnings: undefined,
     };
     super(
       containerCopyJobProvider,

@@ -255,30 +255,54 @@ describe("copy engine: transform and filter", function () {
     });
   }
 
-  /** The message of the `TransformFailed` error a job through `moduleText` fails with. */
-  async function transformFailure(name: string, moduleText: string, items: number): Promise<string> {
+  /**
+   * The message of the `TransformFailed` error a job through `moduleText` fails with: the item it fails on
+   * (index 77) is written to the source after the job was created, so create's analysis did not see it.
+   */
+  async function transformFailure(name: string, moduleText: string): Promise<string> {
     const file = writeModule(`${name}.js`, moduleText);
-    await containers(name, "/tenantId", items);
-    startSuiteWorker();
+    const { source, target } = await containers(name, "/tenantId", 50);
     await jobs.create(specOf(name, { transform: { module: file } }), { startWorker: false });
+    await source.items.create(tenantItem(77));
+    startSuiteWorker();
     const job = await jobs.wait(name, { timeoutMs: 300_000, pollIntervalMs: 200 });
     assert.equal(job.status, "Failed");
     assert.equal(job.error?.code, "TransformFailed", job.error?.message);
+    assert.equal((await readAllItems(target)).has("item-77"), false);
     return job.error.message;
   }
 
+  /** What the transform's error names: the item by id and source partition key. */
+  const failingItem = `id "item-77" and source partition key ["${tenantItem(77).tenantId as string}"]`;
+
   it("fails the job on a transform that throws, naming the item, its source partition key and the error", async function () {
-    const message = await transformFailure("throwing", throwingModule, 500);
-    assert.match(message, /threw 'no region for this tenant'/);
-    const failing = tenantItem(77);
-    const named = `id "item-77" and source partition key ["${failing.tenantId as string}"]`;
-    assert.ok(message.includes(named), message);
+    const message = await transformFailure("throwing", throwingModule);
+    assert.ok(
+      message.includes(`threw 'no region for this tenant' for the item with ${failingItem}`),
+      message,
+    );
   });
 
   it("fails the job naming a transform that returns something other than an item", async function () {
-    const noId = "exports.transform = (item) => ({ ...item, id: item.index });\n";
-    const message = await transformFailure("no-id", noId, 50);
-    assert.match(message, /returned an object whose id is \d+ for the item with id "item-\d+"/);
+    const noId = "exports.transform = (item) => (item.index === 77 ? { ...item, id: 77 } : item);\n";
+    const message = await transformFailure("no-id", noId);
+    assert.ok(
+      message.includes(`returned an object whose id is 77 for the item with ${failingItem}`),
+      message,
+    );
+  });
+
+  it("refuses at create a transform that throws on an item the source holds, with nothing written", async function () {
+    const file = writeModule("throwing-at-create.js", throwingModule);
+    const { target } = await containers("throwing-at-create", "/tenantId", 100);
+    const error = await expectCopyJobError(
+      jobs.create(specOf("throwing-at-create", { transform: { module: file } }), { startWorker: false }),
+    );
+    assert.equal(error.code, "TransformFailed");
+    assert.equal(error.field, "transform");
+    assert.ok(error.message.includes(`threw 'no region for this tenant' for the item with ${failingItem}`));
+    assert.equal(await jobs.find("throwing-at-create"), undefined, "no job was recorded");
+    assert.equal((await readAllItems(target)).size, 0, "the target is empty");
   });
 
   it("refuses to run a transform whose module file changed since the job was created, naming the file", async function () {

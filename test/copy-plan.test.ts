@@ -139,7 +139,7 @@ describe("copy plan", function () {
         .reduce((sum, [, entry]) => sum + entry.requestUnits, 0);
     }
 
-    it("measures a seeded source: the exact count, a size near the true one, the target's throughput; writes nothing", async function () {
+    it("measures a seeded source: the exact count, a size near the true one, the target's throughput, its analysis and cost; writes nothing", async function () {
       // Other suites sharing an external account may have a state database; this one must not create it.
       const stateBefore = await stateDatabaseExists();
       await cosmos.admin?.resetStatistics();
@@ -173,12 +173,17 @@ describe("copy plan", function () {
       );
 
       assert.equal(await stateDatabaseExists(), stateBefore, "the state database was not created");
+      // The preflight analysis reads every source item once and counts the target.
+      const analysis = plan.analysis!;
+      assert.equal(analysis.itemsRead, seeded.count);
+      assert.deepEqual(analysis.problems, []);
       if (cosmos.admin) {
-        assert.equal(await chargedTo(target), 0, "no request reached the target's items");
-        const spent = await chargedTo(source);
+        const [toTarget, toSource] = [await chargedTo(target), await chargedTo(source)];
+        assert.ok(toTarget > 0 && toTarget < 10, `counting the target cost ${toTarget} RU`);
+        const reported = plan.planRequestCharge + analysis.requestCharge;
         assert.ok(
-          Math.abs(spent - plan.planRequestCharge) < 0.01,
-          `the plan reports ${plan.planRequestCharge} RU, the source was charged ${spent}`,
+          Math.abs(toSource + toTarget - reported) < 0.01,
+          `the plan reports ${reported} RU, the containers were charged ${toSource + toTarget}`,
         );
       }
       assert.equal(await countOf(target), 0);

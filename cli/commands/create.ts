@@ -135,6 +135,8 @@ export function registerCreate(program: Command): void {
           return;
         }
         const created = await session.jobs.create(spec);
+        for (const warning of created.preflight?.warnings ?? [])
+          process.stderr.write(`warning: ${warning}\n`);
         if (!options.wait) {
           process.stdout.write(formatJobs(created, session.output));
           return;

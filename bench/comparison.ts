@@ -43,6 +43,8 @@ export interface CopierResult {
 export interface EngineResult extends CopierResult {
   /** The job's own duration: from Running to verified Completed, without the workers' start-up. */
   jobSeconds: number;
+  /** `create` before it: the preflight analysis reads the whole source. */
+  createSeconds: number;
   /** How long the engine's closing verification took, by its own record, and which mode it ran. */
   checkSeconds: number;
   verificationMode: VerificationMode | undefined;
@@ -116,6 +118,7 @@ async function engine(scenario: Scenario, label: string, workers: number, log: L
     label,
     seconds: result.seconds,
     jobSeconds: result.job.durationMs / 1000,
+    createSeconds: result.createSeconds,
     checkSeconds: (result.job.verification?.durationMs ?? 0) / 1000,
     verificationMode: result.job.verification?.mode,
     processedByWorker: result.job.processedByWorker,

@@ -236,7 +236,8 @@ function engineDetail({ engine }: BenchResults): string {
   return (
     `engine (1 worker): ${engine.seconds.toFixed(1)} s = ${waited.toFixed(1)} s until the job ran + ` +
     `${engine.jobSeconds.toFixed(1)} s of job, whose closing verification (${engine.verificationMode ?? "none"}) took ` +
-    `${engine.checkSeconds.toFixed(2)} s: about ${copying.toFixed(0)} items/s while copying`
+    `${engine.checkSeconds.toFixed(2)} s: about ${copying.toFixed(0)} items/s while copying; before that, create ` +
+    `(its preflight analysis reads the whole source) took ${engine.createSeconds.toFixed(1)} s`
   );
 }
 

@@ -46,7 +46,8 @@ function listed(values: string[]): string {
 function indexingShape(policy: IndexingPolicy | undefined) {
   return {
     indexingMode: policy?.indexingMode ?? "consistent",
-    includedPaths: pathsOf(policy?.includedPaths),
+    // The service includes every path ("/*") unless told otherwise.
+    includedPaths: policy?.includedPaths?.length ? pathsOf(policy.includedPaths) : ["/*"],
     excludedPaths: pathsOf(policy?.excludedPaths).filter((path) => path !== '/"_etag"/?'),
     compositeIndexes: (policy?.compositeIndexes ?? [])
       .map((index) => index.map((part) => `${part.path} ${part.order ?? "ascending"}`).join(" + "))

@@ -16,7 +16,7 @@ import type { ThroughputPacer } from "./throughput-pacer";
  * insert-conflicts.ts) → checkpoint. Reads run ahead of the writes and up to `pagesInFlight()` pages are
  * written at once, but checkpoints advance strictly in feed order: a checkpoint covers a page only when it
  * and every page before it are written. A crash therefore re-copies at most that many pages of each range
- * it held (upserts make that harmless); the worker's page slots bound the memory of all its ranges.
+ * it held (an insert that finds its own earlier copy does nothing); the worker's page slots bound the memory of all its ranges.
  */
 export interface RangeCopyEnvironment {
   source: Container;

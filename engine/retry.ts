@@ -17,7 +17,7 @@ export const defaultRetryPolicy: RetryPolicy = { attempts: 12, startingDelayMs: 
 /**
  * For bulk writes: one `items.bulk` call fans out to every target partition it touches and fails if any of
  * them does, so under a throttling storm whole calls fail far more often than single requests. Many quick
- * attempts (re-sent upserts are harmless) ride that out where a few long ones would give up.
+ * attempts (re-sent writes are harmless: see insert-conflicts.ts) ride that out where a few long ones would give up.
  */
 export const bulkWriteRetryPolicy: RetryPolicy = { attempts: 60, startingDelayMs: 50, maxDelayMs: 2_000 };
 

@@ -8,11 +8,14 @@ import { startWorkerProcess } from "../worker-process";
  * would run it. Processes rather than in-process `CopyWorker`s: one event loop cannot show what a second
  * worker adds, and the memory figure must be the worker's alone. The time runs from starting the workers
  * to the time the job's record says it completed, so it includes their start-up and the engine's closing
- * verification.
+ * verification. `create` runs the preflight analysis (a full read of the source) before that: it is timed
+ * apart (`createSeconds`), as a user waits for it before the copy starts.
  * A job that fails, never starts, or loses a worker process ends the run with an error.
  */
 export interface EngineRun {
   seconds: number;
+  /** How long `create` took: the preflight analysis, and recording the job. */
+  createSeconds: number;
   job: JobRecord;
   /** The largest peak RSS among the workers, in MB. */
   workerPeakRssMb: number | undefined;
@@ -29,7 +32,9 @@ export async function copyWithEngine(
   workers: number,
   startTimeoutMs = 180_000,
 ): Promise<EngineRun> {
+  const createStarted = performance.now();
   await jobs.create(spec, { startWorker: false });
+  const createSeconds = (performance.now() - createStarted) / 1000;
   const watcher = new JobWatcher(bench.client, spec.name);
   const startedAt = Date.now();
   const processes = Array.from({ length: workers }, (_, i) =>
@@ -57,6 +62,7 @@ export async function copyWithEngine(
     stopped = true;
     return {
       seconds,
+      createSeconds,
       job,
       workerPeakRssMb: peaks.length > 0 ? Math.max(...peaks) : undefined,
       workerCpuSeconds: cpu.some((s) => s === undefined)

@@ -1,13 +1,6 @@
-import {
-  ChangeFeedPolicy,
-  ChangeFeedRetentionTimeSpan,
-  type Container,
-  type Database,
-  type JSONObject,
-} from "@azure/cosmos";
+import { ChangeFeedPolicy, ChangeFeedRetentionTimeSpan, type Database } from "@azure/cosmos";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import { createRequire } from "node:module";
 import * as path from "node:path";
 import {
   CopyJobError,
@@ -19,9 +12,10 @@ import {
   type JobRecord,
   type JobSpec,
 } from "../engine";
-import type { ItemTransform } from "../engine/item-transform";
 import { openEndpoint, tempDir, uniqueName, type TestEndpoint } from "./support/cosmos-endpoint";
-import { readAllItems, upsertBatch } from "./support/seed";
+import { assertTransformedItems, referenceTransform } from "./support/same-items";
+import { readAllItems } from "./support/seed";
+import { seedTenants, syntheticKeyModule, tenantItem } from "./support/tenants";
 import { until } from "./support/until";
 import { startWorkerProcess, suiteWorker } from "./support/worker-process";
 
@@ -31,14 +25,6 @@ import { startWorkerProcess, suiteWorker } from "./support/worker-process";
  * failures a transform can cause, each naming what to fix: a transform that throws, a module file changed
  * after the job was created, and a module that is missing or exports no function (refused at create).
  */
-const syntheticKeyModule = `
-// The target's partition key, derived from two source fields; a field the target does not need dropped.
-exports.transform = (item) => {
-  const { legacy, ...rest } = item;
-  return { ...rest, tenantUser: item.tenantId + "-" + item.userId };
-};
-`;
-
 const filterModule = `
 // Every third item stays behind; the others are copied with a flag.
 exports.keepActive = (item) => (item.index % 3 === 0 ? undefined : { ...item, copied: true });
@@ -50,58 +36,6 @@ exports.transform = (item) => {
   return item;
 };
 `;
-
-function tenantItem(index: number): JSONObject {
-  return {
-    id: `item-${index}`,
-    tenantId: `tenant-${index % 40}`,
-    userId: `user-${(index * 7919) % 500}`,
-    index,
-    legacy: `old-${index}`,
-    payload: "x".repeat(200),
-  };
-}
-
-async function seedTenants(container: Container, count: number): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < count) {
-      const start = next;
-      next = Math.min(count, next + 100);
-      const items: JSONObject[] = [];
-      for (let i = start; i < next; i++) items.push(tenantItem(i));
-      await upsertBatch(container, items);
-    }
-  };
-  await Promise.all(Array.from({ length: 8 }, worker));
-}
-
-/** The module's export, loaded here as the test's own reference of what the copy must write. */
-function referenceTransform(file: string, exportName = "transform"): ItemTransform {
-  return (createRequire(file)(file) as Record<string, ItemTransform>)[exportName];
-}
-
-/**
- * The target holds exactly the source's items through `transform`: every item it writes, by id with the
- * same body, and none it skips. Returns how many it writes and skips.
- */
-async function assertTransformedCopy(
-  source: Container,
-  target: Container,
-  transform: ItemTransform,
-): Promise<{ written: number; skipped: number }> {
-  const [sourceItems, targetItems] = await Promise.all([readAllItems(source), readAllItems(target)]);
-  const expected = new Map<string, Record<string, unknown>>();
-  for (const item of sourceItems.values()) {
-    const transformed = transform(item);
-    if (transformed) expected.set(String(transformed.id), transformed);
-  }
-  const missing = [...expected.keys()].filter((id) => !targetItems.has(id));
-  const extra = [...targetItems.keys()].filter((id) => !expected.has(id));
-  assert.deepEqual({ missing, extra }, { missing: [], extra: [] }, "the same ids as the transformed source");
-  for (const [id, body] of expected) assert.deepEqual(targetItems.get(id), body, `item ${id}`);
-  return { written: expected.size, skipped: sourceItems.size - expected.size };
-}
 
 async function expectCopyJobError(promise: Promise<unknown>): Promise<CopyJobError> {
   try {
@@ -214,7 +148,7 @@ describe("copy engine: transform and filter", function () {
     assert.equal(job.skippedCount, 0);
     assert.equal(job.verification?.matched, true, JSON.stringify(job.verification));
 
-    const counts = await assertTransformedCopy(source, target, referenceTransform(file));
+    const counts = await assertTransformedItems(source, target, referenceTransform(file));
     assert.deepEqual(counts, { written: 20000, skipped: 0 });
     // Each item sits under the key the transform derived, without the dropped field.
     const sample = tenantItem(123);
@@ -240,7 +174,7 @@ describe("copy engine: transform and filter", function () {
       const job = await jobs.wait(name, { timeoutMs: 300_000, pollIntervalMs: 200 });
       assert.equal(job.status, "Completed", JSON.stringify(job.error));
 
-      const counts = await assertTransformedCopy(source, target, referenceTransform(file, "keepActive"));
+      const counts = await assertTransformedItems(source, target, referenceTransform(file, "keepActive"));
       assert.deepEqual(counts, { written: 2000, skipped: 1000 });
       assert.equal(job.processedCount, counts.written);
       assert.equal(job.skippedCount, counts.skipped);
@@ -406,7 +340,7 @@ describe("copy engine: transform and filter", function () {
     const job = await jobs.wait("online", { timeoutMs: 300_000, pollIntervalMs: 200 });
     assert.equal(job.status, "Completed", JSON.stringify(job.error));
     assert.equal(job.verification?.matched, true, JSON.stringify(job.verification));
-    const counts = await assertTransformedCopy(source, target, referenceTransform(file, "keepActive"));
+    const counts = await assertTransformedItems(source, target, referenceTransform(file, "keepActive"));
     assert.equal(job.verification?.targetCount, counts.written);
     assert.equal(job.verification?.skippedCount, counts.skipped);
   });

@@ -24,6 +24,17 @@ export interface AccountInputs {
   insecureTls?: boolean;
 }
 
+/**
+ * The job's transform as the SDK passes it: the module's absolute path (resolved against the program's
+ * directory), the export, and the file's hash when the program ran, so that editing the module is a change
+ * that replaces the job.
+ */
+export interface TransformInputs {
+  module: string;
+  exportName?: string;
+  sha256?: string;
+}
+
 export interface JobInputs {
   account: AccountInputs;
   accountKey?: string;
@@ -41,6 +52,7 @@ export interface JobInputs {
   targetThroughputLimit?: ThroughputLimit;
   sourceThroughputLimit?: ThroughputLimit;
   verificationMode?: VerificationMode;
+  transform?: TransformInputs;
   paused?: boolean;
   /** The resource's own URN, computed by the SDK: where the provider attaches its plan and progress messages. */
   resourceUrn?: string;
@@ -49,6 +61,8 @@ export interface JobInputs {
 export interface JobOutputs extends JobInputs {
   status: string;
   processedCount: number;
+  /** Items the job's transform skipped (not written, not in processedCount). */
+  skippedCount?: number;
   totalCount: number;
   error?: { code: string; message: string };
   verification?: JobRecord["verification"];
@@ -95,6 +109,7 @@ export const inputChanges: Readonly<Record<InputPath, InputChange>> = {
   targetThroughputLimit: "update",
   sourceThroughputLimit: "update",
   verificationMode: "update",
+  transform: "replace",
   paused: "update",
   resourceUrn: "store",
 };
@@ -186,6 +201,9 @@ export function specOf(inputs: JobInputs): JobSpec {
     destination: inputs.destination,
     mode: inputs.mode,
     options: optionsOf(inputs),
+    ...(inputs.transform
+      ? { transform: { module: inputs.transform.module, exportName: inputs.transform.exportName } }
+      : {}),
   };
 }
 

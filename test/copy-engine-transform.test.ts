@@ -209,6 +209,30 @@ describe("copy engine: transform and filter", function () {
   /** What the transform's error names: the item by id and source partition key. */
   const failingItem = `id "item-77" and source partition key ["${tenantItem(77).tenantId as string}"]`;
 
+  it("copies through an ES module (.mjs) transform, as edited: each content loaded afresh", async function () {
+    const { source, target } = await containers("esm", "/tenantId", 300);
+    startSuiteWorker();
+    for (const [round, flag] of ["first", "second"].entries()) {
+      // The same path with new content: a worker that ran the first must not reuse it for the second.
+      const file = writeModule(
+        "esm-filter.mjs",
+        `export const keep = (item) => (item.index % 2 ? { ...item, flag: "${flag}" } : undefined);\n`,
+      );
+      const name = `esm-${round}`;
+      await jobs.create(
+        { ...specOf("esm"), name, transform: { module: file, exportName: "keep" } },
+        { startWorker: false },
+      );
+      const job = await jobs.wait(name, { timeoutMs: 300_000, pollIntervalMs: 200 });
+      assert.equal(job.status, "Completed", JSON.stringify(job.error));
+      assert.deepEqual([job.processedCount, job.skippedCount], [150, 150]);
+      const items = [...(await readAllItems(target)).values()];
+      assert.deepEqual(new Set(items.map((item) => item.flag)), new Set([flag]));
+      assert.equal(items.length, 150);
+    }
+    assert.equal((await readAllItems(source)).size, 300);
+  });
+
   it("fails the job on a transform that throws, naming the item, its source partition key and the error", async function () {
     const message = await transformFailure("throwing", throwingModule);
     assert.ok(

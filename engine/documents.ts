@@ -28,6 +28,11 @@ export function canonicalBody(item: Record<string, unknown>): string {
   return canonicalJson(withoutSystemProperties(item));
 }
 
+/** A 64-bit hash of an item's body (the first 8 bytes of its canonical form's SHA-256). */
+export function bodyHash(item: Record<string, unknown>): bigint {
+  return createHash("sha256").update(canonicalBody(item)).digest().readBigUInt64BE(0);
+}
+
 /**
  * An order-independent checksum of a set of item bodies: the sum, modulo 2^64, of the first 8 bytes of each
  * body's SHA-256. Summing (not XOR) keeps duplicates visible; order of reading does not matter.
@@ -44,8 +49,7 @@ export class BodyChecksum {
   }
 
   add(item: Record<string, unknown>): void {
-    const digest = createHash("sha256").update(canonicalBody(item)).digest();
-    this.sum = (this.sum + digest.readBigUInt64BE(0)) & 0xffffffffffffffffn;
+    this.sum = (this.sum + bodyHash(item)) & 0xffffffffffffffffn;
     this.count += 1;
   }
 

@@ -1,13 +1,7 @@
 import { CopyJobError } from "./errors";
+import { mismatchMessage } from "./mismatch-message";
 import { EtagConflict, updateJob, type StateStore } from "./state-store";
-import {
-  runningTime,
-  type JobError,
-  type JobMode,
-  type JobRecord,
-  type JobStatus,
-  type Verification,
-} from "./types";
+import { runningTime, type JobError, type JobRecord, type JobStatus, type Verification } from "./types";
 
 /**
  * Every change of a job's status, and the account's job slot that goes with it, in one place. Jobs in one
@@ -132,25 +126,6 @@ export async function requestTransition(
 /** Running → Failed with the reason (a job already ended or paused is left as it is). */
 export async function failJob(store: StateStore, name: string, error: JobError): Promise<void> {
   await transitionJob(store, name, "Failed", () => ({ error }));
-}
-
-/** What differed, in the words of the mode that checked, and what usually causes it in the job's mode. */
-function mismatchMessage(verification: Verification, mode: JobMode): string {
-  const { sourceCount, copiedCount, targetCount, sourceChecksum, targetChecksum } = verification;
-  const full = verification.mode === "full";
-  // An online check compares the two sides as they are: what the first pass read is no part of it.
-  const source = `the source has ${sourceCount} items${full && mode === "Online" ? ` (checksum ${sourceChecksum})` : ""}`;
-  const read =
-    mode === "Online" ? "" : `, the copy read ${copiedCount}${full ? ` (checksum ${sourceChecksum})` : ""}`;
-  const counts = `${source}${read}, the target has ${targetCount}${full ? ` (checksum ${targetChecksum})` : ""}`;
-  const sample = verification.sampleMismatches?.length
-    ? `; of ${verification.sampledItems} sampled items the target lacks or differs on ${verification.sampleMismatches.map((id) => `'${id}'`).join(", ")}`
-    : "";
-  const cause =
-    mode === "Online"
-      ? "Did writes to the source go on after `complete`, or did an item's value of the target's partition key change during the copy (the feed cannot show where its old copy went), or was the target not empty?"
-      : "Was the source written to during an offline copy, or the target not empty?";
-  return `The target does not match the source after the copy: ${counts}${sample}. ${cause}`;
 }
 
 /** Running → Completed or Failed, by the closing verification. */

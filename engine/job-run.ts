@@ -11,6 +11,7 @@ import { runnableTransform, type ItemTransform } from "./item-transform";
 import { failJob, finishJob } from "./job-lifecycle";
 import { feedRangeOf, rangeFinished, syncRangeRecords, type FeedRanges } from "./job-ranges";
 import { LeaseManager } from "./lease-manager";
+import { diagnoseMismatch, type DiagnosisInput } from "./mismatch-diagnosis";
 import { copyRange, startOf } from "./range-copy";
 import { tailRange } from "./range-tail";
 import { withRetries } from "./retry";
@@ -19,7 +20,13 @@ import { jobThroughput } from "./throughput-budget";
 import { TargetRanges } from "./target-ranges";
 import { ThroughputPacer } from "./throughput-pacer";
 import type { PartitionKeyDefinition } from "../partitioning/effective-partition-key";
-import { runningTime, type JobRecord, type OnlineProgress, type RangeRecord } from "./types";
+import {
+  runningTime,
+  type JobRecord,
+  type OnlineProgress,
+  type RangeRecord,
+  type Verification,
+} from "./types";
 import { verifyCopy } from "./verification";
 
 /**
@@ -289,7 +296,16 @@ export async function runJob(ctx: JobRunContext, started: JobRecord): Promise<vo
           // The closing reads of the target count against the job's cap too, at the whole of it now (a pacer
           // of their own: the writers' may still be backed off from a 429, or hold a worker's small share).
           const reads = new ThroughputPacer(pacers.writeCeiling);
-          await complete(ctx, job.name, { source, target, transform }, reads);
+          const sourceReads =
+            pacers.readCeiling === undefined ? undefined : new ThroughputPacer(pacers.readCeiling);
+          await complete(ctx, job.name, {
+            source,
+            target,
+            targetKey: targetRanges.definition as PartitionKeyDefinition,
+            sourcePacer: sourceReads,
+            targetPacer: reads,
+            transform,
+          });
           break;
         }
         await nextPoll();
@@ -384,18 +400,20 @@ async function claimVerification(ctx: JobRunContext, job: JobRecord): Promise<bo
   return claimed?.verifyingWorker === ctx.workerId;
 }
 
-/** Every range finished: verify (the target against the source through the transform), then complete (or fail on a mismatch). */
-async function complete(
-  ctx: JobRunContext,
-  name: string,
-  { source, target, transform }: { source: Container; target: Container; transform?: ItemTransform },
-  targetPacer: ThroughputPacer,
-) {
+/** What the closing check and, if it fails, its diagnosis read, under which pacers, through which transform. */
+type ClosingReads = Omit<DiagnosisInput, "pageSize">;
+
+/**
+ * Every range finished: verify (the target against the source through the job's transform), then complete
+ * (or fail on a mismatch, naming what differs).
+ */
+async function complete(ctx: JobRunContext, name: string, reads: ClosingReads) {
   const ranges = await ctx.store.listRanges(name);
   const job = await recordProgress(ctx.store, name, ranges);
   if (job?.status !== "Running") return;
   const { verificationMode, pageSize } = job.options;
-  const verification = await verifyCopy(
+  const { source, target, targetPacer, transform } = reads;
+  const checked = await verifyCopy(
     verificationMode,
     source,
     target,
@@ -405,6 +423,28 @@ async function complete(
     job.mode,
     transform,
   );
+  const verification = checked.matched
+    ? checked
+    : await withDifferences(ctx, checked, { ...reads, pageSize });
   await finishJob(ctx.store, name, verification);
   ctx.log(`job ${name} ${verification.matched ? "completed" : "failed verification"}`);
+}
+
+/**
+ * A failed check with what differs item by item. Finding it reads both sides whole; if that fails the check
+ * is kept as it was (its message then gives the counts only).
+ */
+async function withDifferences(
+  ctx: JobRunContext,
+  verification: Verification,
+  input: DiagnosisInput,
+): Promise<Verification> {
+  try {
+    const differences = await diagnoseMismatch(input);
+    ctx.log(`found what differs in ${differences.requestCharge} RU`);
+    return { ...verification, differences };
+  } catch (error) {
+    ctx.log(`could not find what differs: ${describeError(error).message}`);
+    return verification;
+  }
 }

@@ -86,9 +86,40 @@ export interface JobError {
   message: string;
 }
 
+/** An item named by its id and its partition key value (an array of values for a hierarchical key). */
+export interface ItemKey {
+  id: string;
+  partitionKey: unknown;
+}
+
+/** How many items differ in one way, and a few of them. */
+export interface DifferenceCount {
+  count: number;
+  /** At most `differenceSampleSize` of them. */
+  sample: ItemKey[];
+}
+
 /**
- * The end-of-copy check; what it proves depends on its mode (see `VerificationMode`). The source is never
- * read a second time in full: it is counted (an aggregate the endpoint answers from its index).
+ * What differs between the target and the source as the target should hold it, found by reading both whole
+ * after a check that did not match. Items are keyed by the target's partition key and id.
+ */
+export interface Differences {
+  /** Source items the target lacks. */
+  missing: DifferenceCount;
+  /** Target items no source item becomes. */
+  extra: DifferenceCount;
+  /** Items on both sides whose bodies differ. */
+  changed: DifferenceCount;
+  /** Target keys that several source items become (same id, same value of the target's partition key). */
+  collisions: DifferenceCount;
+  /** What reading both sides cost, in request units. */
+  requestCharge: number;
+}
+
+/**
+ * The end-of-copy check; what it proves depends on its mode (see `VerificationMode`). The check never reads
+ * the source a second time in full: it is counted (an aggregate the endpoint answers from its index). Only a
+ * check that did not match is followed by reading both sides whole, to find its `differences`.
  */
 export interface Verification {
   mode: VerificationMode;
@@ -110,6 +141,8 @@ export interface Verification {
   /** Ids of the sampled items the target lacks or holds with another body (at most a few). */
   sampleMismatches?: string[];
   matched: boolean;
+  /** When the check did not match: what differs, item by item (absent if finding it failed). */
+  differences?: Differences;
   /** How long the check took. */
   durationMs: number;
   verifiedAt: string;

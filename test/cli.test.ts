@@ -510,6 +510,12 @@ describe("cosmos-copy CLI", function () {
     );
     const table = await cli(["show", "--job-name", "tampered"]);
     assert.match(table.stdout, /\ntampered: VerificationMismatch: The target does not match the source/);
+    assert.match(table.stdout, /holds 1 item \('not-from-the-source' \[pk "x"\]\) it should not/);
+    const shown = JSON.parse((await cli(["show", "--job-name", "tampered", "-o", "json"])).stdout);
+    assert.deepEqual(shown.properties.verification.differences.extra, {
+      count: 1,
+      sample: [{ id: "not-from-the-source", partitionKey: "x" }],
+    });
   });
 
   it("resume takes a job failed by its target's deletion up again once the target is created again, and it ends exact", async function () {

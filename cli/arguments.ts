@@ -1,8 +1,10 @@
 import { InvalidArgumentError, Option } from "commander";
 import {
+  defaultTransformExport,
   parseThroughputLimit,
   type ContainerRef,
   type ThroughputLimit,
+  type TransformSpec,
   type ValidationProblem,
 } from "../engine";
 import { UsageError } from "./usage-error";
@@ -56,6 +58,21 @@ export function throughputLimitArgument(value: string): ThroughputLimit {
   } catch (error) {
     throw new InvalidArgumentError((error as Error).message);
   }
+}
+
+/**
+ * `--transform ./file.js#exportName`: a module path (resolved against the current directory when the job is
+ * checked) and, after the last '#', the export to call (default `transform`).
+ */
+export function transformArgument(value: string): TransformSpec {
+  const hash = value.lastIndexOf("#");
+  const [module, exportName] = hash < 0 ? [value, undefined] : [value.slice(0, hash), value.slice(hash + 1)];
+  if (module === "" || exportName === "") {
+    throw new InvalidArgumentError(
+      `Give the module's path and, optionally, '#' and the export to call, e.g. ./transform.js or ./transform.js#${defaultTransformExport}.`,
+    );
+  }
+  return exportName === undefined ? { module } : { module, exportName };
 }
 
 export function positiveNumber(value: string): number {

@@ -5,6 +5,7 @@ import {
   type OnlineProgress,
   type SourceAccountRecord,
   type ThroughputLimit,
+  type TransformRecord,
   type Verification,
   type VerificationMode,
 } from "../engine";
@@ -47,6 +48,12 @@ export interface DataTransferJobResource {
     /** This project's addition: the RU/s caps the job keeps under. */
     targetThroughputLimit?: ThroughputLimit;
     sourceThroughputLimit?: ThroughputLimit;
+    /**
+     * This project's addition, for jobs with a transform: the module each item goes through, as recorded
+     * when the job was created, and the items it skipped (not in processedCount).
+     */
+    transform?: TransformRecord;
+    skippedCount?: number;
     /** This project's addition: how the copy is checked at the end, and what the check found. */
     verificationMode: VerificationMode;
     verification?: Verification;
@@ -94,6 +101,7 @@ export function toDataTransferJob(job: JobRecord): DataTransferJobResource {
       ...(job.options.sourceThroughputLimit
         ? { sourceThroughputLimit: job.options.sourceThroughputLimit }
         : {}),
+      ...(job.transform ? { transform: job.transform, skippedCount: job.skippedCount ?? 0 } : {}),
       verificationMode: job.options.verificationMode,
       ...(job.verification ? { verification: job.verification } : {}),
       ...(job.online ? { online: job.online } : {}),

@@ -21,4 +21,10 @@ export {
 export { describeLimit } from "./throughput-budget";
 export { describeOnline, describeProgress, formatDuration, jobProgress, type JobProgress } from "./progress";
 export { stateDatabaseId } from "./state-store";
+export {
+  defaultTransformExport,
+  type ItemTransform,
+  type TransformRecord,
+  type TransformSpec,
+} from "./item-transform";
 export * from "./types";

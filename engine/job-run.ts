@@ -7,6 +7,7 @@ import { BulkWriter } from "./bulk-writer";
 import type { Clock } from "./clock";
 import { readWriteRegion } from "./connection";
 import { describeError } from "./errors";
+import { runnableTransform, type ItemTransform } from "./item-transform";
 import { failJob, finishJob } from "./job-lifecycle";
 import { feedRangeOf, rangeFinished, syncRangeRecords, type FeedRanges } from "./job-ranges";
 import { LeaseManager } from "./lease-manager";
@@ -123,6 +124,8 @@ export async function runJob(ctx: JobRunContext, started: JobRecord): Promise<vo
   let targetRanges: TargetRanges;
   // The target's key comes with its ranges; an online job's changes name items by the source's.
   let sourceKey: PartitionKeyDefinition;
+  // The job's transform, loaded once per run (refused if its module file changed since the job was created).
+  let transform: ItemTransform | undefined;
   // Online jobs: when `complete` was called, as of the last poll of the job's record.
   let cutover = started.online?.completeRequestedAt;
   try {
@@ -132,6 +135,7 @@ export async function runJob(ctx: JobRunContext, started: JobRecord): Promise<vo
       TargetRanges.load(target),
       partitionKeyDefinitionOf(source),
     ]);
+    transform = started.transform && (await runnableTransform(started.transform, started.name, sourceKey));
   } catch (error) {
     await failJob(store, started.name, describeError(error));
     return;
@@ -168,6 +172,7 @@ export async function runJob(ctx: JobRunContext, started: JobRecord): Promise<vo
             writer,
             leases,
             pageSize: started.options.pageSize,
+            transform,
             readPacer: pacers.read,
             cutover: () => cutover,
             idleMs: settings.changesPollIntervalMs,
@@ -194,6 +199,7 @@ export async function runJob(ctx: JobRunContext, started: JobRecord): Promise<vo
                 settings.pagesInFlight,
                 Math.floor(settings.pagesPerWorker / Math.max(1, running.size)),
               ),
+            transform,
             checksums: started.options.verificationMode === "full",
             pageSlots,
             readPacer: pacers.read,
@@ -308,6 +314,7 @@ export async function runJob(ctx: JobRunContext, started: JobRecord): Promise<vo
             targetKey: targetRanges.definition as PartitionKeyDefinition,
             sourcePacer: sourceReads,
             targetPacer: reads,
+            transform,
           });
           break;
         }
@@ -360,18 +367,28 @@ async function recordProgress(
     }
   }
   const processedCount = ranges.reduce((sum, range) => sum + range.processedCount, 0);
+  const skippedCount = ranges.reduce((sum, range) => sum + (range.skippedCount ?? 0), 0);
   const workerCount = Object.values(processedByWorker).filter((count) => count > 0).length;
   return updateJob(store, name, (job) => {
     const durationMs = runningTime(job);
     const online = job.mode === "Online" ? onlineProgress(job, ranges) : undefined;
     const unchanged =
       job.processedCount === processedCount &&
+      (job.skippedCount ?? 0) === skippedCount &&
       job.workerCount === workerCount &&
       isDeepStrictEqual(job.online, online) &&
       durationMs - job.durationMs < durationRefreshMs;
     return unchanged
       ? undefined
-      : { ...job, processedCount, processedByWorker, workerCount, durationMs, ...(online ? { online } : {}) };
+      : {
+          ...job,
+          processedCount,
+          skippedCount,
+          processedByWorker,
+          workerCount,
+          durationMs,
+          ...(online ? { online } : {}),
+        };
   });
 }
 
@@ -393,17 +410,29 @@ async function claimVerification(ctx: JobRunContext, job: JobRecord): Promise<bo
   return claimed?.verifyingWorker === ctx.workerId;
 }
 
-/** What the closing check and, if it fails, its diagnosis read, and under which pacers. */
-type ClosingReads = Omit<DiagnosisInput, "pageSize" | "transform">;
+/** What the closing check and, if it fails, its diagnosis read, under which pacers, through which transform. */
+type ClosingReads = Omit<DiagnosisInput, "pageSize">;
 
-/** Every range finished: verify, then complete (or fail on a mismatch, naming what differs). */
+/**
+ * Every range finished: verify (the target against the source through the job's transform), then complete
+ * (or fail on a mismatch, naming what differs).
+ */
 async function complete(ctx: JobRunContext, name: string, reads: ClosingReads) {
   const ranges = await ctx.store.listRanges(name);
   const job = await recordProgress(ctx.store, name, ranges);
   if (job?.status !== "Running") return;
   const { verificationMode, pageSize } = job.options;
-  const { source, target, targetPacer } = reads;
-  const checked = await verifyCopy(verificationMode, source, target, ranges, pageSize, targetPacer, job.mode);
+  const { source, target, targetPacer, transform } = reads;
+  const checked = await verifyCopy(
+    verificationMode,
+    source,
+    target,
+    ranges,
+    pageSize,
+    targetPacer,
+    job.mode,
+    transform,
+  );
   const verification = checked.matched
     ? checked
     : await withDifferences(ctx, checked, { ...reads, pageSize });

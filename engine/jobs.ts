@@ -10,6 +10,7 @@ import {
   serviceStatus,
   type AccountRole,
 } from "./errors";
+import { resolveTransform, runnableTransform, type TransformRecord } from "./item-transform";
 import { removeJob, requestTransition, resumeRefusal } from "./job-lifecycle";
 import { analysisRefusal, analyzeCopy, summaryOf, type CopyAnalysis } from "./preflight-analysis";
 import { reopenRanges, restartRanges } from "./job-ranges";
@@ -77,8 +78,12 @@ export interface WaitOptions extends SourceAccess {
 
 const workerCheckIntervalMs = 5_000;
 
-/** A spec `preflight` has passed, with both containers' definitions as it read them. */
-export type CheckedSpec = ValidSpec<JobSpec> & {
+/**
+ * A spec `preflight` has passed: its transform loaded and recorded as the job keeps it, with both
+ * containers' definitions as it read them.
+ */
+export type CheckedSpec = Omit<ValidSpec<JobSpec>, "transform"> & {
+  transform?: TransformRecord;
   definitions: { source: ContainerDefinition; destination: ContainerDefinition };
 };
 
@@ -86,18 +91,31 @@ function sameContainer(a: ContainerRef, b: ContainerRef): boolean {
   return a.database === b.database && a.container === b.container;
 }
 
-/** What makes a job one copy: its containers, its source's account and its mode. */
+/** What makes a job one copy: its containers, its source's account, its mode and its transform. */
 interface CopyIdentity {
   source: ContainerRef;
   /** Undefined: not created yet, so no existing job copies into it. */
   destination?: ContainerRef;
   sourceAccount?: SourceAccountRecord;
   mode: JobMode;
+  transform?: TransformRecord;
+}
+
+/** The same module file (by its content) and export, or no transform on either side. */
+function sameTransform(a: TransformRecord | undefined, b: TransformRecord | undefined): boolean {
+  return a?.module === b?.module && a?.exportName === b?.exportName && a?.sha256 === b?.sha256;
+}
+
+/** The spec with its transform, if any, checked by loading it, as the job would record it. */
+async function withTransform<Spec extends Pick<JobSpec, "transform">>(
+  spec: Spec,
+): Promise<Omit<Spec, "transform"> & { transform?: TransformRecord }> {
+  return { ...spec, transform: spec.transform && (await resolveTransform(spec.transform)) };
 }
 
 /**
- * A job name is one copy: the same name for other containers, another source account, or in the other
- * mode, is refused (the same spec is idempotent).
+ * A job name is one copy: the same name for other containers, another source account, in the other mode,
+ * or through another transform, is refused (the same spec is idempotent).
  */
 function refuseOtherCopy(existing: JobRecord, wanted: CopyIdentity): void {
   if (
@@ -105,13 +123,17 @@ function refuseOtherCopy(existing: JobRecord, wanted: CopyIdentity): void {
     sameContainer(existing.source, wanted.source) &&
     sameContainer(existing.destination, wanted.destination) &&
     existing.sourceAccount?.endpoint === wanted.sourceAccount?.endpoint &&
-    existing.mode === wanted.mode
+    existing.mode === wanted.mode &&
+    sameTransform(existing.transform, wanted.transform)
   )
     return;
   const from = existing.sourceAccount ? ` from the account at '${existing.sourceAccount.endpoint}'` : "";
+  const through = existing.transform
+    ? ` through the transform '${existing.transform.exportName}' of '${existing.transform.module}' (sha256 ${existing.transform.sha256})`
+    : "";
   throw new CopyJobError(
     "JobNameInUse",
-    `A job named '${existing.name}' already exists and copies ${existing.source.database}/${existing.source.container}${from} → ${existing.destination.database}/${existing.destination.container} in ${existing.mode} mode.`,
+    `A job named '${existing.name}' already exists and copies ${existing.source.database}/${existing.source.container}${from} → ${existing.destination.database}/${existing.destination.container} in ${existing.mode} mode${through}.`,
     "Choose another job name, or delete the existing job first.",
     { field: "name" },
   );
@@ -272,13 +294,14 @@ export class CopyJobs {
   }
 
   /**
-   * Everything checked before the source is read: the spec's shape, that both containers exist (the source
+   * Everything checked before the source is read: the spec's shape, the transform (its module loads and
+   * exports a function), that both containers exist (the source
    * in its own account when it is another), the source's change feed policy for an online copy, the caps
    * (each against its side's account), the name. The spec comes back with defaults filled in, the
    * containers' definitions, and without a `sourceAccount` that is this account.
    */
   async preflight(spec: JobSpec, options: PreflightOptions = {}): Promise<CheckedSpec> {
-    const valid = validateJobSpec(spec, this.connection.endpoint);
+    const valid = await withTransform(validateJobSpec(spec, this.connection.endpoint));
     const sourceAccount = this.otherAccount(valid.sourceAccount);
     const source = await this.onSourceAccount(sourceAccount, (client) =>
       requireContainer(client, "source", valid.source),
@@ -314,6 +337,9 @@ export class CopyJobs {
         sourceDefinition: spec.definitions.source,
         target,
         targetDefinition: spec.definitions.destination,
+        transform:
+          spec.transform &&
+          (await runnableTransform(spec.transform, spec.name, spec.definitions.source.partitionKey)),
         pageSize: spec.options.pageSize,
         readPacer: readCap === undefined ? undefined : new ThroughputPacer(readCap),
         logicalPartitionLimitBytes: options.logicalPartitionLimitBytes,
@@ -352,7 +378,7 @@ export class CopyJobs {
     spec: Omit<JobSpec, "destination">,
     options: PreflightOptions = {},
   ): Promise<CopyPlan> {
-    const valid = validateSourceSide(spec);
+    const valid = await withTransform(validateSourceSide(spec));
     const sourceAccount = this.otherAccount(valid.sourceAccount);
     await this.onSourceAccount(sourceAccount, (client) => requireContainer(client, "source", valid.source));
     await this.checkName({ ...valid, sourceAccount: this.sourceRecord(sourceAccount) }, options);
@@ -384,7 +410,9 @@ export class CopyJobs {
       ...(valid.mode === "Online" ? { online: { phase: "InitialCopy", appliedChanges: 0 } } : {}),
       status: "Pending",
       options: valid.options,
+      ...(valid.transform ? { transform: valid.transform } : {}),
       processedCount: 0,
+      skippedCount: 0,
       totalCount: 0,
       workerCount: 0,
       processedByWorker: {},
@@ -451,7 +479,12 @@ export class CopyJobs {
       if (from === "checkpoints" && job.mode === "Offline") await reopenRanges(store, name);
       else {
         await restartRanges(store, name);
-        await updateJob(store, name, (current) => ({ ...current, processedCount: 0, processedByWorker: {} }));
+        await updateJob(store, name, (current) => ({
+          ...current,
+          processedCount: 0,
+          skippedCount: 0,
+          processedByWorker: {},
+        }));
       }
     }
     const resumed = await requestTransition(store, name, "Pending");

@@ -22,7 +22,10 @@ export interface Lease {
 
 /** What a first-pass page, or (online jobs) a page of changes applied, moves forward. */
 export type CheckpointFields =
-  | Pick<RangeRecord, "continuation" | "processedCount" | "checksum" | "processedByWorker" | "drained">
+  | Pick<
+      RangeRecord,
+      "continuation" | "processedCount" | "skippedCount" | "checksum" | "processedByWorker" | "drained"
+    >
   | Pick<RangeRecord, "changesContinuation" | "appliedChanges" | "caughtUpAt" | "lag">;
 
 interface HeldLease extends Lease {

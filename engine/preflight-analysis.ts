@@ -6,9 +6,8 @@ import {
   type PartitionKeyValue,
 } from "../partitioning/effective-partition-key";
 import { containerDifferences } from "./container-differences";
-import { withoutSystemProperties } from "./documents";
 import { CopyJobError } from "./errors";
-import type { ItemTransform } from "./item-transform";
+import { targetDocument, type ItemTransform } from "./item-transform";
 import type { PreflightSummary } from "./types";
 import type { ThroughputPacer } from "./throughput-pacer";
 import { measureCount, readWholeContainer } from "./verification";
@@ -86,6 +85,7 @@ export interface AnalysisInput {
   sourceDefinition: ContainerDefinition;
   target: Container;
   targetDefinition: ContainerDefinition;
+  /** The job's transform, guarded (see `guardTransform`): a throw fails the analysis, naming the item. */
   transform?: ItemTransform;
   pageSize: number;
   /** Paces the source reads under the job's `sourceThroughputLimit`. */
@@ -131,25 +131,6 @@ class FindingList<T> implements Findings<T> {
   }
 }
 
-/** Applies the transform to one item; a throw is the job's failure, naming the item. */
-function transformed(
-  transform: ItemTransform | undefined,
-  item: Record<string, unknown>,
-  sourceKey: PartitionKeyValue[],
-): Record<string, unknown> | undefined {
-  if (!transform) return item;
-  try {
-    return transform(item);
-  } catch (error) {
-    throw new CopyJobError(
-      "TransformFailed",
-      `The transform threw on item '${String(item.id)}' (source partition key ${describeKey(sourceKey)}): ${error instanceof Error ? error.message : String(error)}.`,
-      "Fix the transform so that it handles this item (or skips it by returning undefined).",
-      { field: "transform" },
-    );
-  }
-}
-
 /** The running tallies of one pass over the source. */
 class Tally {
   itemsRead = 0;
@@ -174,7 +155,8 @@ class Tally {
   add(item: Record<string, unknown>): void {
     this.itemsRead++;
     const sourceKey = extractPartitionKey(this.sourceKey, item);
-    const document = transformed(this.transform, withoutSystemProperties(item), sourceKey);
+    // A transform that throws, or returns no item, fails the analysis naming the item (see guardTransform).
+    const document = targetDocument(item, this.transform);
     if (document === undefined) {
       this.itemsSkipped++;
       return;

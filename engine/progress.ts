@@ -25,11 +25,13 @@ export function formatDuration(milliseconds: number): string {
 }
 
 export function jobProgress(job: JobRecord): JobProgress {
-  const itemsPerSecond = job.durationMs > 0 ? job.processedCount / (job.durationMs / 1000) : 0;
-  const remaining = Math.max(0, job.totalCount - job.processedCount);
+  // Items a transform skipped were read as much as those written: both are behind the job.
+  const read = job.processedCount + (job.skippedCount ?? 0);
+  const itemsPerSecond = job.durationMs > 0 ? read / (job.durationMs / 1000) : 0;
+  const remaining = Math.max(0, job.totalCount - read);
   const done = job.status === "Completed" || (job.totalCount > 0 && remaining === 0);
   return {
-    percent: job.totalCount > 0 ? Math.min(100, Math.floor((job.processedCount / job.totalCount) * 100)) : 0,
+    percent: job.totalCount > 0 ? Math.min(100, Math.floor((read / job.totalCount) * 100)) : 0,
     itemsPerSecond: Math.round(itemsPerSecond),
     eta: done
       ? formatDuration(0)
@@ -57,13 +59,15 @@ export function describeOnline(job: JobRecord): string | undefined {
 /**
  * One line: `Running 5000/20000 items (25%), 3100 items/s, ETA 00:00:05`. An online job adds where it
  * stands (`describeOnline`); past its first pass, speed and ETA mean nothing and make way for its lag:
- * `Running 20000/20000 items (100%), Tailing, 42 changes applied, lag 3 changes / 1 s`.
+ * `Running 20000/20000 items (100%), Tailing, 42 changes applied, lag 3 changes / 1 s`. Items a transform
+ * skipped are counted apart and done as much as those written: `Running 3000/9000 items, 1500 skipped (50%)`.
  */
 export function describeProgress(job: JobRecord): string {
   const { percent, itemsPerSecond, eta } = jobProgress(job);
   const pastFirstPass = job.online !== undefined && job.online.phase !== "InitialCopy";
+  const skipped = job.skippedCount ? `, ${job.skippedCount} skipped` : "";
   return [
-    `${job.status} ${job.processedCount}/${job.totalCount} items (${percent}%)`,
+    `${job.status} ${job.processedCount}/${job.totalCount} items${skipped} (${percent}%)`,
     describeOnline(job),
     pastFirstPass ? undefined : `${itemsPerSecond} items/s, ETA ${eta}`,
   ]

@@ -4,14 +4,15 @@ import type { AdaptiveConcurrency } from "./adaptive-concurrency";
 import { extractPartitionKey } from "../partitioning/effective-partition-key";
 import type { BulkWriter, InsertWrite, WriteResult } from "./bulk-writer";
 import { FeedRangeReader, type ChangePage } from "./change-feed-reader";
-import { BodyChecksum, withoutSystemProperties } from "./documents";
+import { BodyChecksum } from "./documents";
 import { resolveInsertConflicts, type ConflictScope } from "./insert-conflicts";
+import { targetDocument, type ItemTransform } from "./item-transform";
 import type { Lease, LeaseManager } from "./lease-manager";
 import type { ThroughputPacer } from "./throughput-pacer";
 
 /**
- * The data path of one leased feed range: read change-feed pages → strip system properties → insert each
- * page into the target (an item already there is a replay, a newer version, or a collision: see
+ * The data path of one leased feed range: read change-feed pages → strip system properties → transform
+ * (when the job has one; an item it skips is counted, not written) → insert each page into the target (an item already there is a replay, a newer version, or a collision: see
  * insert-conflicts.ts) → checkpoint. Reads run ahead of the writes and up to `pagesInFlight()` pages are
  * written at once, but checkpoints advance strictly in feed order: a checkpoint covers a page only when it
  * and every page before it are written. A crash therefore re-copies at most that many pages of each range
@@ -27,6 +28,8 @@ export interface RangeCopyEnvironment {
   pageSize: number;
   /** The most pages of this range written or waiting for their checkpoint at once, asked before each read. */
   pagesInFlight(): number;
+  /** The job's transform: what each item is written as, or undefined to skip (and count) it. */
+  transform?: ItemTransform;
   /** Keep a checksum of the bodies with each checkpoint (what a "full" verification compares against). */
   checksums: boolean;
   /** Pages the whole worker may hold at once, across its ranges: memory stays bounded however many. */
@@ -57,7 +60,9 @@ interface PageInFlight {
   /** Where the page ends; its items live only in the write, so a written page holds no memory. */
   continuation: string;
   drained: boolean;
+  /** Items written, and items the transform skipped. */
   count: number;
+  skipped: number;
   checksum?: BodyChecksum;
   written: boolean;
   /** Settles when the page's write ends; rejects if it failed. */
@@ -77,6 +82,7 @@ export async function copyRange(
   // Absolute values, so a checkpoint retried after a reset cannot count twice.
   const totals = {
     processedCount: start.processedCount,
+    skippedCount: start.skippedCount ?? 0,
     mine: start.processedByWorker[env.workerId] ?? 0,
     checksum: BodyChecksum.from(start.checksum),
   };
@@ -89,6 +95,7 @@ export async function copyRange(
     while (window[0]?.written) {
       last = window.shift()!;
       totals.processedCount += last.count;
+      totals.skippedCount += last.skipped;
       totals.mine += last.count;
       if (last.checksum) totals.checksum.merge(last.checksum);
     }
@@ -97,34 +104,40 @@ export async function copyRange(
       continuation: last.continuation,
       drained: last.drained,
       processedCount: totals.processedCount,
+      skippedCount: totals.skippedCount,
       checksum: totals.checksum.value,
       processedByWorker: { ...start.processedByWorker, [env.workerId]: totals.mine },
     };
     checkpoints = checkpoints.then((ok) => ok && env.leases.checkpoint(lease.rangeId, fields));
   };
 
-  const write = (page: ChangePage, releaseSlot: () => void): PageInFlight => {
-    const documents = page.items.map(withoutSystemProperties);
+  /** The page's items as the target gets them, each with its source key; the transform's skipped left out. */
+  const insertsOf = (page: ChangePage): InsertWrite[] =>
+    page.items.flatMap((item): InsertWrite[] => {
+      const document = targetDocument(item, env.transform);
+      if (!document) return [];
+      return [
+        { kind: "insert", document, sourcePartitionKey: extractPartitionKey(env.conflicts.sourceKey, item) },
+      ];
+    });
+
+  const write = (page: ChangePage, inserts: InsertWrite[], releaseSlot: () => void): PageInFlight => {
     let checksum: BodyChecksum | undefined;
     if (env.checksums) {
       checksum = new BodyChecksum();
-      for (const document of documents) checksum.add(document);
+      for (const { document } of inserts) checksum.add(document);
     }
-    const count = page.items.length;
+    const count = inserts.length;
     const readCharge = page.requestCharge;
     const entry: PageInFlight = {
       continuation: page.continuation,
       drained: page.drained,
       count,
+      skipped: page.items.length - count,
       checksum,
       written: false,
       done: Promise.resolve(),
     };
-    const inserts = page.items.map((item, index): InsertWrite => ({
-      kind: "insert",
-      document: documents[index],
-      sourcePartitionKey: extractPartitionKey(env.conflicts.sourceKey, item),
-    }));
     entry.done = env.writer.writeAll(inserts, stop).then(async (written) => {
       const resolved: WriteResult | undefined =
         written.conflicts.length > 0
@@ -153,14 +166,16 @@ export async function copyRange(
       if (stop.aborted || env.handOver.aborted) break;
       const releaseSlot = await env.pageSlots.acquire();
       let page: ChangePage;
+      let inserts: InsertWrite[];
       try {
         const read = () => reader.next(stop);
         page = await (env.readPacer ? env.readPacer.spend(reader.expectedCharge, read, stop) : read());
+        inserts = insertsOf(page);
       } catch (error) {
         releaseSlot();
         throw error;
       }
-      window.push(write(page, releaseSlot));
+      window.push(write(page, inserts, releaseSlot));
       if (page.drained) break;
     }
     await Promise.all(window.map((entry) => entry.done));

@@ -9,6 +9,7 @@ import { upsertOf, type BulkWriter, type TargetWrite } from "./bulk-writer";
 import { resolveInsertConflicts } from "./insert-conflicts";
 import { FeedRangeReader, type ChangePage } from "./change-feed-reader";
 import { CopyJobError, serviceStatus } from "./errors";
+import type { ItemTransform } from "./item-transform";
 import type { Lease, LeaseManager } from "./lease-manager";
 import { withRetries } from "./retry";
 import { lastChangePerItem, parseChange, type SourceChange } from "./source-changes";
@@ -27,6 +28,13 @@ import { partitionKeyOf } from "./verification";
  * (`caughtUpAt`, written when anything changed since the last such read). Once `complete` has been called,
  * the first such read sent after it ends the range's work: every change made before the cutover is in the
  * target.
+ *
+ * With a transform, a create or replace writes the transformed current image. One the transform skips may
+ * still have a copy in the target (an earlier version passed it, and the first pass or an earlier change
+ * copied it), so it is applied as a delete of that copy, as a delete is: the copy is found from the
+ * transformed previous image when the feed gives one, else in the target by id and the source key
+ * properties copied with it (a transform that drops or renames those leaves such a copy unfound; the closing
+ * check then reports it). A delete of an item the transform skipped deletes nothing.
  */
 export interface RangeTailEnvironment {
   source: Container;
@@ -36,6 +44,8 @@ export interface RangeTailEnvironment {
   writer: BulkWriter;
   leases: LeaseManager;
   pageSize: number;
+  /** The job's transform: what a changed item is written as, or undefined to skip it. */
+  transform?: ItemTransform;
   /** Paces change-feed reads when the job caps what they may spend in the source. */
   readPacer?: ThroughputPacer;
   /** When `complete` was called (ISO time), once it has been; asked after each read that found nothing. */
@@ -83,19 +93,26 @@ async function findInTarget(
   return resources[0];
 }
 
+/** The item as the target holds it: the source's image through the job's transform, if it has one. */
+function targetImage(env: RangeTailEnvironment, image: Record<string, unknown>) {
+  return env.transform ? env.transform(image) : image;
+}
+
 /**
  * A create is inserted, so that a new source item whose id and target key another's copy holds is caught
- * (see insert-conflicts.ts); a replace is an upsert of the item's newer version.
+ * (see insert-conflicts.ts); a replace is an upsert of the item's newer version. A delete, or a change the
+ * transform skips, deletes the copy the target may hold of an earlier version.
  */
 async function writeFor(env: RangeTailEnvironment, change: SourceChange): Promise<TargetWrite | undefined> {
-  if (change.current && change.operation === "create") {
-    return { kind: "insert", document: change.current, sourcePartitionKey: change.sourceKey };
+  const current = change.current && targetImage(env, change.current);
+  if (current && change.operation === "create") {
+    return { kind: "insert", document: current, sourcePartitionKey: change.sourceKey };
   }
-  if (change.current) return upsertOf(change.current);
-  const image = change.previous ?? (await findInTarget(env, change));
+  if (current) return upsertOf(current);
+  const image = change.previous ? targetImage(env, change.previous) : await findInTarget(env, change);
   if (!image) return undefined;
   const partitionKey: PartitionKey = partitionKeyOf(env.targetKey, image);
-  return { kind: "delete", id: change.id, partitionKey };
+  return { kind: "delete", id: String(image.id), partitionKey };
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { TokenCredential } from "@azure/identity";
+import type { TransformRecord, TransformSpec } from "./item-transform";
 
 /** Where a container lives. */
 export interface ContainerRef {
@@ -82,6 +83,8 @@ export interface JobSpec {
   /** Offline unless given. */
   mode?: JobMode;
   options?: Partial<CopyOptions>;
+  /** A function each source item goes through before it is written (see `ItemTransform`). */
+  transform?: TransformSpec;
 }
 
 export interface JobError {
@@ -130,6 +133,11 @@ export interface Verification {
   sourceCount: number;
   /** Items the copy read from the source's change feed and wrote. */
   copiedCount: number;
+  /**
+   * Jobs with a transform: source items it skipped, which the target is not expected to hold (offline: those
+   * the copy skipped; online: those of the source as it is at the end).
+   */
+  skippedCount?: number;
   targetCount: number;
   /** Full mode: the checksum of the bodies the copy read from the source, and of the target's. */
   sourceChecksum?: string;
@@ -166,7 +174,12 @@ export interface JobRecord {
   mode: JobMode;
   status: JobStatus;
   options: CopyOptions;
+  /** The job's transform, with the hash of its module file when the job was created. */
+  transform?: TransformRecord;
+  /** Items written to the target (a transform's skipped items are not among them). */
   processedCount: number;
+  /** Items the first pass read that the job's transform skipped (not written). */
+  skippedCount?: number;
   totalCount: number;
   workerCount: number;
   /** Items each worker copied (by worker id). */
@@ -258,6 +271,8 @@ export interface RangeRecord {
   /** The change-feed continuation after the last written page; undefined until the first checkpoint. */
   continuation?: string;
   processedCount: number;
+  /** Items the first pass read and the job's transform skipped (not written, not in `processedCount`). */
+  skippedCount?: number;
   /** Checksum (as `BodyChecksum`) of the bodies of the items counted in `processedCount`. */
   checksum: string;
   processedByWorker: Record<string, number>;

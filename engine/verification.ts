@@ -2,6 +2,7 @@ import { ChangeFeedStartFrom, type Container, type PartitionKey } from "@azure/c
 import { extractPartitionKey, type PartitionKeyDefinition } from "../partitioning/effective-partition-key";
 import { FeedRangeReader, type ChangePage } from "./change-feed-reader";
 import { BodyChecksum, canonicalBody } from "./documents";
+import { transformAll, type ItemTransform } from "./item-transform";
 import { withRetries } from "./retry";
 import type { ThroughputPacer } from "./throughput-pacer";
 import type { JobMode, RangeRecord, Verification, VerificationMode } from "./types";
@@ -22,6 +23,9 @@ import type { JobMode, RangeRecord, Verification, VerificationMode } from "./typ
  *
  * An online copy applied the source's changes on top of what it read, so its check compares the target
  * with the source as it is at the end: "full" reads the source whole too (see `verifyCopy`).
+ *
+ * With a transform, the target is compared with the transformed source: the sample is transformed (items it
+ * skips are not looked up), and the target is expected to hold the source's count less the items skipped.
  */
 export const verificationSampleSize = 200;
 const sampleReadsInFlight = 16;
@@ -76,17 +80,32 @@ export async function readWholeContainer(
   );
 }
 
+/**
+ * The count and checksum of every item of the container; with a transform, of every item as the transform
+ * makes it, and the count of those it skips.
+ */
+async function transformedChecksum(
+  container: Container,
+  pageSize: number,
+  pacer: ThroughputPacer | undefined,
+  transform: ItemTransform | undefined,
+): Promise<{ checksum: BodyChecksum; skipped: number }> {
+  const total = { checksum: new BodyChecksum(), skipped: 0 };
+  await readWholeContainer(container, pageSize, pacer, ({ items }) => {
+    const documents = transformAll(items, transform);
+    for (const document of documents) total.checksum.add(document);
+    total.skipped += items.length - documents.length;
+  });
+  return total;
+}
+
 /** The count and checksum of every item of the container. */
 export async function containerChecksum(
   container: Container,
   pageSize: number,
   pacer?: ThroughputPacer,
 ): Promise<BodyChecksum> {
-  const total = new BodyChecksum();
-  await readWholeContainer(container, pageSize, pacer, ({ items }) => {
-    for (const item of items) total.add(item);
-  });
-  return total;
+  return (await transformedChecksum(container, pageSize, pacer, undefined)).checksum;
 }
 
 /**
@@ -120,16 +139,21 @@ export function partitionKeyOf(
   return (values.length === 1 ? values[0] : values) as PartitionKey;
 }
 
-/** Ids of the sampled source items the target lacks or holds with another body. */
+/**
+ * Ids of the sampled source items the target lacks or holds with another body: with a transform, the items
+ * it writes, looked up by their own id and target key and compared with what it makes of them.
+ */
 async function sampleMismatches(
   source: Container,
   target: Container,
   targetPacer: ThroughputPacer | undefined,
+  transform: ItemTransform | undefined,
 ): Promise<{ sampled: number; mismatches: string[] }> {
-  const [{ items: sample }, { resource }] = await Promise.all([
+  const [read, { resource }] = await Promise.all([
     sampleOf(source, verificationSampleSize),
     withRetries(() => target.read()),
   ]);
+  const sample = transformAll(read.items, transform);
   const definition = resource?.partitionKey as PartitionKeyDefinition;
   const mismatches: string[] = [];
   let next = 0;
@@ -148,11 +172,16 @@ async function sampleMismatches(
 }
 
 /** Both sides counted, and a sample of source items looked up in the target (at most 5 mismatches named). */
-async function sampledCheck(source: Container, target: Container, targetPacer: ThroughputPacer | undefined) {
+async function sampledCheck(
+  source: Container,
+  target: Container,
+  targetPacer: ThroughputPacer | undefined,
+  transform: ItemTransform | undefined,
+) {
   const [sourceCount, targetCount, sample] = await Promise.all([
     countItems(source),
     countItems(target),
-    sampleMismatches(source, target, targetPacer),
+    sampleMismatches(source, target, targetPacer, transform),
   ]);
   return {
     sourceCount,
@@ -187,13 +216,37 @@ function finisher(mode: VerificationMode, copiedCount: number) {
   });
 }
 
+/** What the target must hold: this many bodies (with this checksum, when known), and the source these plus `skipped`. */
+interface Expected {
+  written: number;
+  skipped: number;
+  checksum?: BodyChecksum;
+}
+
+/** What an offline copy wrote and skipped, from its checkpoints: the target must hold exactly that. */
+function copiedExpectation(ranges: readonly RangeRecord[]): Required<Expected> {
+  const checksum = copiedChecksum(ranges);
+  const skipped = ranges.reduce((sum, range) => sum + (range.skippedCount ?? 0), 0);
+  return { written: checksum.count, skipped, checksum };
+}
+
+/** The source as it is now, read whole through the transform: what an online copy's target must hold. */
+async function sourceExpectation(
+  source: Container,
+  pageSize: number,
+  transform: ItemTransform | undefined,
+): Promise<Required<Expected>> {
+  const { checksum, skipped } = await transformedChecksum(source, pageSize, undefined, transform);
+  return { written: checksum.count, skipped, checksum };
+}
+
 /**
  * The closing check. What the target must equal depends on the job's mode: for an offline copy, the bodies
- * the copy read (kept with the checkpoints); for an online one, the source as it is now, since changes were
- * applied on top of what the first pass read. "full" reads the target whole (and, online, the source too)
- * into counts and checksums; "sampled" compares counts and a sample of bodies. An online check fails if
- * writes to the source went on after `complete`. `targetPacer` keeps the target's reads under the job's
- * cap on what it spends there.
+ * the copy wrote (kept with the checkpoints); for an online one, the source as it is now (through the
+ * transform, if the job has one), since changes were applied on top of what the first pass read. "full"
+ * reads the target whole (and, online, the source too) into counts and checksums; "sampled" compares counts
+ * and a sample of bodies. An online check fails if writes to the source went on after `complete`.
+ * `targetPacer` keeps the target's reads under the job's cap on what it spends there.
  */
 export async function verifyCopy(
   mode: VerificationMode,
@@ -203,33 +256,44 @@ export async function verifyCopy(
   pageSize: number,
   targetPacer?: ThroughputPacer,
   jobMode: JobMode = "Offline",
+  transform?: ItemTransform,
 ): Promise<Verification> {
-  const copied = copiedChecksum(ranges);
-  const finish = finisher(mode, copied.count);
+  const copied = copiedExpectation(ranges);
+  const finish = finisher(mode, copied.written);
+  const counted = (sourceCount: number, targetCount: number, expected: Expected) => ({
+    ...(transform ? { skippedCount: expected.skipped } : {}),
+    countsMatch: sourceCount === expected.written + expected.skipped && targetCount === expected.written,
+  });
   if (mode === "full") {
     const [expected, sourceCount, targetSum] = await Promise.all([
-      jobMode === "Online" ? containerChecksum(source, pageSize) : copied,
+      jobMode === "Online" ? sourceExpectation(source, pageSize, transform) : copied,
       countItems(source),
       containerChecksum(target, pageSize, targetPacer),
     ]);
+    const { countsMatch, ...skipped } = counted(sourceCount, targetSum.count, expected);
     return finish({
       sourceCount,
       targetCount: targetSum.count,
-      sourceChecksum: expected.value,
+      ...skipped,
+      sourceChecksum: expected.checksum.value,
       targetChecksum: targetSum.value,
-      matched:
-        sourceCount === expected.count &&
-        targetSum.count === expected.count &&
-        targetSum.value === expected.value,
+      matched: countsMatch && targetSum.value === expected.checksum.value,
     });
   }
-  const sampled = await sampledCheck(source, target, targetPacer);
-  const expectedCount = jobMode === "Online" ? sampled.sourceCount : copied.count;
+  // Online, the source's count is what the target must hold, unless a transform skips some of it: then only
+  // reading the source through the transform tells how many it writes (a read of the whole source).
+  const [sampled, expected] = await Promise.all([
+    sampledCheck(source, target, targetPacer, transform),
+    jobMode === "Offline" ? copied : transform ? sourceExpectation(source, pageSize, transform) : undefined,
+  ]);
+  const { countsMatch, ...skipped } = counted(
+    sampled.sourceCount,
+    sampled.targetCount,
+    expected ?? { written: sampled.sourceCount, skipped: 0 },
+  );
   return finish({
     ...sampled,
-    matched:
-      sampled.sourceCount === expectedCount &&
-      sampled.targetCount === expectedCount &&
-      sampled.sampleMismatches.length === 0,
+    ...skipped,
+    matched: countsMatch && sampled.sampleMismatches.length === 0,
   });
 }

@@ -1,6 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { X509Certificate } from "node:crypto";
 import { CopyJobError, describePlan, jobSpecProblems } from "../engine";
+import { resolveTransform } from "../engine/item-transform";
 import { withJobs } from "./connect";
 import { diffInputs } from "./diff";
 import { engineLog } from "./engine-log";
@@ -152,11 +153,22 @@ async function checkAgainstAccount(olds: JobInputs | Record<string, never>, news
   });
 }
 
+/** The transform loads and exports a function (checked without the account, so even before it is known). */
+async function transformProblems(news: JobInputs): Promise<Failure[]> {
+  const { transform } = specShapeOf(news);
+  if (!transform || isUnknown(news.transform)) return [];
+  return resolveTransform(transform).then(
+    () => [],
+    (error: unknown) => [failureOf(error)],
+  );
+}
+
 export async function check(
   olds: JobInputs | Record<string, never>,
   news: JobInputs,
 ): Promise<pulumi.dynamic.CheckResult<JobInputs>> {
   const failures = inputProblems(news);
+  if (failures.length === 0) failures.push(...(await transformProblems(news)));
   if (failures.length === 0 && accountChecksPossible(news)) {
     try {
       await checkAgainstAccount(olds, news);

@@ -26,6 +26,17 @@ export interface AccountInputs {
   insecureTls?: boolean;
 }
 
+/**
+ * The job's transform as the SDK passes it: the module's absolute path (resolved against the program's
+ * directory), the export, and the file's hash when the program ran, so that editing the module is a change
+ * that replaces the job.
+ */
+export interface TransformInputs {
+  module: string;
+  exportName?: string;
+  sha256?: string;
+}
+
 export interface JobInputs {
   account: AccountInputs;
   accountKey?: string;
@@ -46,6 +57,7 @@ export interface JobInputs {
   targetThroughputLimit?: ThroughputLimit;
   sourceThroughputLimit?: ThroughputLimit;
   verificationMode?: VerificationMode;
+  transform?: TransformInputs;
   paused?: boolean;
   /** The resource's own URN, computed by the SDK: where the provider attaches its plan and progress messages. */
   resourceUrn?: string;
@@ -54,6 +66,8 @@ export interface JobInputs {
 export interface JobOutputs extends JobInputs {
   status: string;
   processedCount: number;
+  /** Items the job's transform skipped (not written, not in processedCount). */
+  skippedCount?: number;
   totalCount: number;
   error?: { code: string; message: string };
   verification?: JobRecord["verification"];
@@ -108,6 +122,7 @@ export const inputChanges: Readonly<Record<InputPath, InputChange>> = {
   targetThroughputLimit: "update",
   sourceThroughputLimit: "update",
   verificationMode: "update",
+  transform: "replace",
   paused: "update",
   resourceUrn: "store",
 };
@@ -201,6 +216,9 @@ export function specShapeOf(inputs: JobInputs): SpecShape {
     ...(inputs.sourceAccount ? { sourceAccount: { endpoint: inputs.sourceAccount.endpoint } } : {}),
     mode: inputs.mode,
     options: optionsOf(inputs),
+    ...(inputs.transform
+      ? { transform: { module: inputs.transform.module, exportName: inputs.transform.exportName } }
+      : {}),
   };
 }
 

@@ -23,6 +23,7 @@ function outputsOf(inputs: JobInputs, job: JobRecord, targetItemCount?: number):
     ...inputs,
     status: job.status,
     processedCount: job.processedCount,
+    skippedCount: job.skippedCount,
     totalCount: job.totalCount,
     error: job.error,
     verification: job.verification,

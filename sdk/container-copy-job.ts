@@ -1,11 +1,15 @@
 import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { containerCopyJobProvider } from "../provider/dynamic-provider";
-import type { JobInputs, JobOutputs } from "../provider/inputs";
+import type { JobInputs, JobOutputs, TransformInputs } from "../provider/inputs";
 import type {
   JobError,
   JobMode,
   OnlinePhase,
   ThroughputLimit,
+  TransformSpec,
   Verification,
   VerificationMode,
 } from "../engine";
@@ -98,8 +102,31 @@ export interface ContainerCopyJobArgs {
    * of every item, which costs the destination's size in reads.
    */
   verificationMode?: pulumi.Input<VerificationMode>;
+  /**
+   * A function each source item goes through before it is written: a module (CommonJS `.js`/`.cjs`, or
+   * `.mjs`) and its export (default `transform`), `(item) => item | undefined`, returning the item to write
+   * (e.g. with a derived synthetic partition key) or undefined to skip it. The path is resolved against the
+   * program's directory. A change, or an edit of the module file, replaces the job.
+   */
+  transform?: pulumi.Input<TransformSpec>;
   /** Pause the job (an in-place update); set back to false to resume it. */
   paused?: pulumi.Input<boolean>;
+}
+
+/**
+ * The transform as the provider gets it: an absolute path, and the file's hash so that an edited module is
+ * a change (none when it cannot be read: the provider's check then names the path).
+ */
+function transformInputs(transform: TransformSpec | undefined): TransformInputs | undefined {
+  if (!transform) return undefined;
+  const module = path.resolve(transform.module);
+  let sha256: string | undefined;
+  try {
+    sha256 = createHash("sha256").update(fs.readFileSync(module)).digest("hex");
+  } catch {
+    sha256 = undefined;
+  }
+  return { module, exportName: transform.exportName, sha256 };
 }
 
 /**
@@ -149,6 +176,8 @@ export class ContainerCopyJob extends pulumi.dynamic.Resource {
   declare readonly status: pulumi.Output<string>;
   /** Items copied so far. */
   declare readonly processedCount: pulumi.Output<number>;
+  /** Items the job's transform skipped (not written, not in processedCount). */
+  declare readonly skippedCount: pulumi.Output<number | undefined>;
   /** Items in the source when the job started. */
   declare readonly totalCount: pulumi.Output<number>;
   /** Why the job failed, if it did. */
@@ -197,12 +226,14 @@ export class ContainerCopyJob extends pulumi.dynamic.Resource {
       targetThroughputLimit: args.targetThroughputLimit,
       sourceThroughputLimit: args.sourceThroughputLimit,
       verificationMode: args.verificationMode,
+      transform: args.transform && pulumi.output(args.transform).apply(transformInputs),
       paused: args.paused,
       resourceUrn: pulumi.createUrn(name, containerCopyJobType, opts?.parent),
     };
     const outputs: Record<Exclude<keyof JobOutputs, keyof JobInputs>, undefined> = {
       status: undefined,
       processedCount: undefined,
+      skippedCount: undefined,
       totalCount: undefined,
       error: undefined,
       verification: undefined,

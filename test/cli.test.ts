@@ -9,6 +9,7 @@ import { CopyJobs, maxRecopiedItems } from "../engine";
 import { workerLogDirectory } from "../engine/worker-process";
 import {
   cliBin as bin,
+  cliEnvironment,
   runCli,
   startProcess,
   stopBackgroundWorkers,
@@ -76,13 +77,7 @@ describe("cosmos-copy CLI", function () {
 
   before(async function () {
     cosmos = await openEndpoint({ http: true, partitions: 2, key });
-    env = {
-      ...process.env,
-      COSMOS_ENDPOINT: cosmos.endpoint,
-      COSMOS_KEY: cosmos.key,
-      // The background workers `create` starts exit soon after the last job, so none outlives the suite.
-      COSMOS_COPY_IDLE_TIMEOUT_MS: "2000",
-    };
+    env = cliEnvironment(cosmos);
     ({ database: shop } = await cosmos.client.databases.create({ id: "shop" }));
     await seedContainer(await container(shop, "orders"), {
       count: sourceItems,

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import assert from "node:assert/strict";
 import { CopyJobError } from "../engine";
 import { ownerResourceMissing } from "../engine/errors";
-import { inputProblems, propertyOfField } from "../provider/check";
+import { check, inputProblems, propertyOfField } from "../provider/check";
 import { diffInputs, diffResult } from "../provider/diff";
 import {
   currentShape,
@@ -82,17 +82,19 @@ const changedValue: Record<InputPath, unknown> = {
   targetThroughputLimit: { requestUnitsPerSecond: 1500 },
   sourceThroughputLimit: { percentOfProvisioned: 25 },
   verificationMode: "full",
+  transform: { module: "/srv/migration/keys.js", exportName: "byUser", sha256: "0".repeat(64) },
   paused: true,
   resourceUrn: "urn:pulumi:dev::shop::pulumi-nodejs:dynamic/pulumi-cosmos-copy:ContainerCopyJob::renamed",
 };
 
 /**
  * A bad value for each input that `check` judges without the account, and the property it must name. The
- * source account's other fields are judged as the account's are, with its endpoint (see below).
+ * source account's other fields are judged as the account's are, with its endpoint (see below); the
+ * transform is judged by loading its module (see the transform's own case below).
  */
 type SourceAccountField = Exclude<Extract<InputPath, `sourceAccount.${string}`>, "sourceAccount.endpoint">;
 const badValue: Record<
-  Exclude<InputPath, "accountKey" | "sourceAccountKey" | "resourceUrn" | SourceAccountField>,
+  Exclude<InputPath, "accountKey" | "sourceAccountKey" | "resourceUrn" | "transform" | SourceAccountField>,
   [unknown, string, RegExp]
 > = {
   "account.endpoint": ["", "account", /account\.endpoint is required/],
@@ -250,6 +252,17 @@ describe("provider: check, input by input", function () {
     assert.deepEqual(inputProblems(withValue(online, "completed", true)), []);
     const modeUnknown = withValue(deployed, "mode", pulumi.runtime.unknownValue);
     assert.deepEqual(inputProblems(withValue(modeUnknown, "completed", true)), []);
+  });
+
+  it("transform: a module that cannot be loaded is reported on 'transform', before the account is asked", async function () {
+    const missing = "/nonexistent/keys.js";
+    const result = await check({}, withValue(deployed, "transform", { module: missing }));
+    assert.equal(result.failures?.length, 1, JSON.stringify(result.failures));
+    assert.equal(result.failures?.[0].property, "transform");
+    assert.match(
+      result.failures?.[0].reason ?? "",
+      /transform module '\/nonexistent\/keys\.js' cannot be read/,
+    );
   });
 
   it("does not judge a value not known yet", function () {

@@ -10,6 +10,7 @@ import {
   type JobRecord,
   type JobSpec,
   type ThroughputLimit,
+  type TransformSpec,
   type VerificationMode,
   verificationModes,
 } from "../../engine";
@@ -19,6 +20,7 @@ import {
   requireContainerRef,
   specProblemsError,
   throughputLimitArgument,
+  transformArgument,
   wholeNumberIn,
 } from "../arguments";
 import { addSourceAccountOptions } from "../connection";
@@ -42,6 +44,7 @@ interface CreateOptions {
   targetThroughputLimit?: ThroughputLimit;
   sourceThroughputLimit?: ThroughputLimit;
   verificationMode?: VerificationMode;
+  transform?: TransformSpec;
   wait?: boolean;
   dryRun?: boolean;
 }
@@ -97,6 +100,11 @@ export function registerCreate(program: Command): void {
       ).choices(verificationModes),
     )
     .option(
+      "--transform <module[#export]>",
+      "a JavaScript module (CommonJS .js/.cjs, or .mjs) whose export (default 'transform') each item goes through before it is written: it returns the item to write (e.g. with a derived partition key) or undefined to skip it; the path is resolved against the current directory",
+      transformArgument,
+    )
+    .option(
       "--wait",
       "wait, showing progress: an offline job until it ends, an online job until it tails the source's changes (it keeps running until `complete`); exit 0 if it got there, 1 if not",
     )
@@ -113,6 +121,7 @@ export function registerCreate(program: Command): void {
         "cosmos-copy create --job-name orders-v3 --src-nosql database=shop container=orders --dest-nosql database=shop container=orders-v3 --worker-count 2 --target-throughput-limit 50% --source-throughput-limit 2000",
         "cosmos-copy create --job-name orders-v3 --src-nosql database=shop container=orders --dest-nosql database=shop container=orders-v3 --target-throughput-limit 50% --dry-run",
         "cosmos-copy create --job-name orders-v4 --src-nosql database=shop container=orders --dest-nosql database=shop container=orders-v4 --mode Online --wait",
+        "cosmos-copy create --job-name orders-by-user --src-nosql database=shop container=orders --dest-nosql database=shop container=orders-by-user --transform ./synthetic-key.js#transform --wait",
         "cosmos-copy create --job-name orders-moved --src-endpoint https://oldaccount.documents.azure.com:443/ --src-key-file ~/.cosmos/oldaccount.key --src-nosql database=shop container=orders --dest-nosql database=shop container=orders --wait",
       ),
     );
@@ -124,6 +133,7 @@ export function registerCreate(program: Command): void {
         destination: requireContainerRef("--dest-nosql", options.destNosql),
         ...(session.sourceAccount ? { sourceAccount: session.sourceAccount } : {}),
         mode: options.mode,
+        ...(options.transform ? { transform: options.transform } : {}),
         options: {
           ...(options.pageSize !== undefined ? { pageSize: options.pageSize } : {}),
           ...(options.workerCount !== undefined ? { workerCount: options.workerCount } : {}),

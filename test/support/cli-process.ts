@@ -4,10 +4,22 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { CosmosStateStore } from "../../engine/state-store";
+import type { TestEndpoint } from "./cosmos-endpoint";
 import { until } from "./until";
 
 /** `bin/cosmos-copy.js`, run as users run it: a child process of node. */
 export const cliBin = path.join(__dirname, "..", "..", "..", "bin", "cosmos-copy.js");
+
+/** The environment `cosmos-copy` runs in against `cosmos`: its endpoint and key, as users give them. */
+export function cliEnvironment(cosmos: TestEndpoint): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    COSMOS_ENDPOINT: cosmos.endpoint,
+    COSMOS_KEY: cosmos.key,
+    // The background workers `create` starts exit soon after the last job, so none outlives the suite.
+    COSMOS_COPY_IDLE_TIMEOUT_MS: "2000",
+  };
+}
 
 export interface CliRun {
   code: number | null;
@@ -15,10 +27,18 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs `cosmos-copy args` to the end on pipes; what it printed is pushed to `printed` (for secret checks). */
-export function runCli(args: string[], env: NodeJS.ProcessEnv, printed: string[]): Promise<CliRun> {
+/**
+ * Runs `cosmos-copy args` to the end on pipes, in `cwd` (default this process's); what it printed is pushed
+ * to `printed` (for secret checks).
+ */
+export function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  printed: string[],
+  cwd?: string,
+): Promise<CliRun> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [cliBin, ...args], { env }, (error, stdout, stderr) => {
+    execFile(process.execPath, [cliBin, ...args], { env, cwd }, (error, stdout, stderr) => {
       printed.push(stdout, stderr);
       resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr });
     });

@@ -180,7 +180,8 @@ function timeOf(plan: CopyPlan): string {
 
 /**
  * One line for people, e.g. `orders-v2: shop/orders → shop/orders-v2, 2,000 items, ~392.6 KB (from a sample
- * of 50 items); ~11,353 RU (estimate); ~10.3 s at 1,000 RU/s (estimate); plan cost 79 RU`.
+ * of 50 items); ~11,353 RU (estimate); ~10.3 s at 1,000 RU/s (estimate); plan cost 79 RU; preflight
+ * analysis: 2,000 items read, 412 RU, 1 warning`.
  */
 export function describePlan(plan: CopyPlan): string {
   const where = (ref: ContainerRef) => `${ref.database}/${ref.container}`;
@@ -192,6 +193,18 @@ export function describePlan(plan: CopyPlan): string {
     `${plan.name}: ${where(plan.source)} → ${plan.destination ? where(plan.destination) : "a target this deployment creates"}, ` +
     `${count.format(plan.sourceItemCount)} items, ${size}; ` +
     `~${count.format(plan.estimatedRequestUnits)} RU (estimate); ${timeOf(plan)}; ` +
-    `plan cost ${count.format(Math.ceil(plan.planRequestCharge))} RU`
+    `plan cost ${count.format(Math.ceil(plan.planRequestCharge))} RU` +
+    (plan.analysis ? `; ${describeAnalysis(plan.analysis)}` : "")
+  );
+}
+
+function describeAnalysis(analysis: CopyAnalysis): string {
+  const skipped =
+    analysis.itemsSkipped > 0 ? ` (${count.format(analysis.itemsSkipped)} skipped by the transform)` : "";
+  const warnings = analysis.warnings.length;
+  return (
+    `preflight analysis: ${count.format(analysis.itemsRead)} items read${skipped}, ` +
+    `${count.format(Math.ceil(analysis.requestCharge))} RU` +
+    (warnings > 0 ? `, ${warnings} warning${warnings === 1 ? "" : "s"}` : "")
   );
 }

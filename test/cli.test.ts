@@ -293,7 +293,7 @@ describe("cosmos-copy CLI", function () {
     assert.match(table.stdout, /\nTarget RU\/s \(provisioned\) +1,000\n/);
     assert.match(
       table.stdout,
-      /\nplanned: shop\/orders → shop\/planned, 2,000 items, .*~[\d,]+ RU \(estimate\); ~[\d.]+ s at 1,000 RU\/s \(estimate\); plan cost \d+ RU\nDry run: no job was created\.\n$/,
+      /\nplanned: shop\/orders → shop\/planned, 2,000 items, .*~[\d,]+ RU \(estimate\); ~[\d.]+ s at 1,000 RU\/s \(estimate\); plan cost \d+ RU; preflight analysis: 2,000 items read, [\d,]+ RU\nDry run: no job was created\.\n$/,
     );
     const planned = JSON.parse(json.stdout);
     assert.equal(planned.sourceItemCount, sourceItems);

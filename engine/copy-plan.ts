@@ -151,7 +151,8 @@ export async function planCopy(
 const count = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
 const oneDecimal = new Intl.NumberFormat("en-US", { maximumFractionDigits: 1 });
 
-function bytes(value: number): string {
+/** A size as people read it: 392.6 KB. */
+export function formatBytes(value: number): string {
   const units = ["B", "KB", "MB", "GB", "TB"];
   let unit = 0;
   while (value >= 1024 && unit < units.length - 1) {
@@ -187,8 +188,8 @@ export function describePlan(plan: CopyPlan): string {
   const where = (ref: ContainerRef) => `${ref.database}/${ref.container}`;
   const size =
     plan.sizeFrom === "quota"
-      ? `${bytes(plan.sourceSizeBytes)} (the service's figure)`
-      : `~${bytes(plan.sourceSizeBytes)} (from a sample of ${count.format(plan.sampledItems)} items)`;
+      ? `${formatBytes(plan.sourceSizeBytes)} (the service's figure)`
+      : `~${formatBytes(plan.sourceSizeBytes)} (from a sample of ${count.format(plan.sampledItems)} items)`;
   return (
     `${plan.name}: ${where(plan.source)} → ${plan.destination ? where(plan.destination) : "a target this deployment creates"}, ` +
     `${count.format(plan.sourceItemCount)} items, ${size}; ` +

@@ -6,6 +6,7 @@ import {
   type PartitionKeyValue,
 } from "../partitioning/effective-partition-key";
 import { containerDifferences } from "./container-differences";
+import { formatBytes } from "./copy-plan";
 import { CopyJobError } from "./errors";
 import { targetDocument, type ItemTransform } from "./item-transform";
 import type { PreflightSummary } from "./types";
@@ -110,16 +111,6 @@ export function describeKey(values: PartitionKeyValue[]): string {
 function more(findings: Findings<unknown>): string {
   const left = findings.count - findings.sample.length;
   return left > 0 ? ` and ${left} more` : "";
-}
-
-function bytes(value: number): string {
-  const units = ["B", "KB", "MB", "GB", "TB"];
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${Math.round(value * 10) / 10} ${units[unit]}`;
 }
 
 class FindingList<T> implements Findings<T> {
@@ -260,10 +251,10 @@ function problemsOf(analysis: CopyAnalysis, targetKey: PartitionKeyDefinition): 
   }
   if (oversizePartitions.count > 0) {
     const named = oversizePartitions.sample.map(
-      (size) => `${describeKey(size.partitionKey)} (${bytes(size.bytes)}, ${size.items} items)`,
+      (size) => `${describeKey(size.partitionKey)} (${formatBytes(size.bytes)}, ${size.items} items)`,
     );
     problems.push(
-      `${oversizePartitions.count} logical partition(s) of the target would exceed the ${bytes(analysis.logicalPartitionLimitBytes)} limit under ${keyPaths}: ${named.join(", ")}${more(oversizePartitions)}. The service refuses writes past it (403). Choose a partition key with more distinct values, e.g. a synthetic key derived by a transform.`,
+      `${oversizePartitions.count} logical partition(s) of the target would exceed the ${formatBytes(analysis.logicalPartitionLimitBytes)} limit under ${keyPaths}: ${named.join(", ")}${more(oversizePartitions)}. The service refuses writes past it (403). Choose a partition key with more distinct values, e.g. a synthetic key derived by a transform.`,
     );
   }
   if (uniqueKeyViolations.count > 0) {

@@ -3,17 +3,13 @@ import assert from "node:assert/strict";
 import { CopyJobs, CopyWorker, stateDatabaseId, type AccountConnection, type JobRecord } from "../engine";
 import { CosmosStateStore } from "../engine/state-store";
 import { openEndpoint, uniqueName, type TestEndpoint } from "./support/cosmos-endpoint";
+import { connectionOf } from "./support/engine-suite";
 import { readAllItems, seedContainer } from "./support/seed";
 
 /**
  * The copy engine end to end against a Cosmos DB endpoint, through its public API: jobs created with
  * CopyJobs and run by in-process CopyWorkers (process-level crashes are in copy-engine-crash.test.ts).
  */
-function connectionOf(cosmos: TestEndpoint): AccountConnection {
-  const agentCa = (cosmos.clientOptions.agent as { options?: { ca?: string } } | undefined)?.options?.ca;
-  return { endpoint: cosmos.endpoint, key: cosmos.key, caCertificate: agentCa };
-}
-
 async function runUntilIdle(connection: AccountConnection, workers = 1): Promise<CopyWorker[]> {
   const started = Array.from(
     { length: workers },

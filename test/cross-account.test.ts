@@ -10,6 +10,7 @@ import { workerLogDirectory } from "../engine/worker-process";
 import { ContainerCopyJob } from "../sdk";
 import { runCli, stopBackgroundWorkers } from "./support/cli-process";
 import { openEndpoint, tempDir, usingExternalEndpoint, type TestEndpoint } from "./support/cosmos-endpoint";
+import { connectionOf } from "./support/engine-suite";
 import {
   PULUMI_TOOLCHAIN_BUILD_TIMEOUT_MS,
   backendFiles,
@@ -29,11 +30,6 @@ import { seedContainer } from "./support/seed";
  * and nothing printed, logged or stored may hold it.
  */
 const sourceItems = 3000;
-
-function connectionOf(cosmos: TestEndpoint): AccountConnection {
-  const agentCa = (cosmos.clientOptions.agent as { options?: { ca?: string } } | undefined)?.options?.ca;
-  return { endpoint: cosmos.endpoint, key: cosmos.key, caCertificate: agentCa };
-}
 
 function worker(connection: AccountConnection, workerId: string, sourceAccount?: AccountConnection) {
   return new CopyWorker({

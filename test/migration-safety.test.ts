@@ -1,19 +1,14 @@
 import type { Container, ContainerRequest, Database } from "@azure/cosmos";
 import assert from "node:assert/strict";
-import { CopyJobs, CopyWorker, stateDatabaseId, type AccountConnection, type JobSpec } from "../engine";
+import { CopyWorker, type AccountConnection, type CopyJobs, type JobSpec } from "../engine";
 import { withoutSystemProperties } from "../engine/documents";
-import { openEndpoint, uniqueName, type TestEndpoint } from "./support/cosmos-endpoint";
+import { openEngineSuite, type EngineSuite } from "./support/engine-suite";
 
 /**
  * What a partition-key migration can break that the copy cannot fix, caught before anything is copied (the
  * preflight analysis behind `plan` and `create`) or, when the source changes after it, while copying (no
  * silent overwrite).
  */
-function connectionOf(cosmos: TestEndpoint): AccountConnection {
-  const agentCa = (cosmos.clientOptions.agent as { options?: { ca?: string } } | undefined)?.options?.ca;
-  return { endpoint: cosmos.endpoint, key: cosmos.key, caCertificate: agentCa };
-}
-
 async function failureOf(promise: Promise<unknown>): Promise<Error & { code?: string; field?: string }> {
   try {
     await promise;
@@ -40,26 +35,18 @@ async function insertAll(container: Container, items: Record<string, unknown>[])
 }
 
 describe("migration safety", function () {
-  let cosmos: TestEndpoint;
+  let suite: EngineSuite | undefined;
   let jobs: CopyJobs;
   let connection: AccountConnection;
   let database: Database;
 
   before(async function () {
-    cosmos = await openEndpoint({ partitions: 2 });
-    connection = connectionOf(cosmos);
-    jobs = CopyJobs.connect(connection);
-    ({ database } = await cosmos.client.databases.create({ id: uniqueName("safety") }));
+    suite = await openEngineSuite("safety", { partitions: 2 });
+    ({ jobs, connection, database } = suite);
   });
 
   after(async function () {
-    jobs?.dispose();
-    await database?.delete().catch(() => undefined);
-    await cosmos?.client
-      .database(stateDatabaseId)
-      .delete()
-      .catch(() => undefined);
-    await cosmos?.stop();
+    await suite?.close();
   });
 
   async function container(id: string, path: string, settings: Partial<ContainerRequest> = {}) {

@@ -3,6 +3,7 @@ import {
   type ContainerRef,
   type JobRecord,
   type OnlineProgress,
+  type PreflightSummary,
   type SourceAccountRecord,
   type ThroughputLimit,
   type TransformRecord,
@@ -54,6 +55,11 @@ export interface DataTransferJobResource {
      */
     transform?: TransformRecord;
     skippedCount?: number;
+    /**
+     * This project's addition: what the analysis before the copy read, cost, and warned about (settings not
+     * carried over, a target that held items, items without the new key's value).
+     */
+    preflight?: PreflightSummary;
     /** This project's addition: how the copy is checked at the end, and what the check found. */
     verificationMode: VerificationMode;
     verification?: Verification;
@@ -102,6 +108,7 @@ export function toDataTransferJob(job: JobRecord): DataTransferJobResource {
         ? { sourceThroughputLimit: job.options.sourceThroughputLimit }
         : {}),
       ...(job.transform ? { transform: job.transform, skippedCount: job.skippedCount ?? 0 } : {}),
+      ...(job.preflight ? { preflight: job.preflight } : {}),
       verificationMode: job.options.verificationMode,
       ...(job.verification ? { verification: job.verification } : {}),
       ...(job.online ? { online: job.online } : {}),

@@ -354,6 +354,9 @@ describe("cosmos-copy CLI", function () {
       created.stderr,
       /^warning: Time to live differs: the source's defaultTtl is off, the target's is 60 s/m,
     );
+    const shown = JSON.parse((await cli(["show", "--job-name", "visits", "-o", "json"])).stdout);
+    assert.equal(shown.properties.preflight.itemsRead, 2);
+    assert.match(shown.properties.preflight.warnings.join("\n"), /^Time to live differs/m);
     await cli(["delete", "--job-name", "visits"]);
   });
 

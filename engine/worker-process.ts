@@ -12,7 +12,8 @@ import { liveWithin } from "./worker";
  * wants), the tests and the bench: `worker-main.js` with the connection in its environment. The key
  * reaches it that way, never on its command line, which every user of the machine can read.
  */
-type ConnectionVariables = Record<"endpoint" | "key" | "caCertificate" | "insecureTls", string>;
+const connectionFields = ["endpoint", "key", "caCertificate", "insecureTls"] as const;
+type ConnectionVariables = Record<(typeof connectionFields)[number], string>;
 
 export const workerEnvironment = {
   endpoint: "COSMOS_ENDPOINT",
@@ -82,7 +83,8 @@ function setConnection(
   names: ConnectionVariables,
   connection: AccountConnection | undefined,
 ): void {
-  for (const name of Object.values(names)) delete env[name];
+  // Only the connection's variables: `workerEnvironment` names the worker's other settings too.
+  for (const field of connectionFields) delete env[names[field]];
   if (!connection) return;
   env[names.endpoint] = connection.endpoint;
   if (connection.key !== undefined) env[names.key] = connection.key;

@@ -155,7 +155,7 @@ describe("cosmos-copy CLI", function () {
     ]);
     assert.equal(run.code, 0, run.stderr);
     const job = JSON.parse(run.stdout);
-    const { verification, ...properties } = job.properties;
+    const { verification, preflight, ...properties } = job.properties;
     assert.deepEqual(
       { ...job, properties: { ...properties, lastUpdatedUtcTime: undefined, duration: undefined } },
       {
@@ -185,6 +185,8 @@ describe("cosmos-copy CLI", function () {
       ],
       [true, sourceItems, sourceItems, []],
     );
+    // The analysis before the copy read every source item, and found nothing to warn of.
+    assert.deepEqual([preflight.itemsRead, preflight.warnings], [sourceItems, []]);
     assert.match(job.properties.duration, /^\d{2}:\d{2}:\d{2}$/);
     assert.ok(Date.parse(job.properties.lastUpdatedUtcTime) > Date.now() - 60_000);
     assert.equal(await countItems(target), sourceItems);

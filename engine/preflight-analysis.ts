@@ -21,8 +21,8 @@ import { measureCount, readWholeContainer } from "./verification";
  * unique keys. Warnings are what the user must decide about: a target that holds items already, items
  * without a value for the new key, and settings the copy does not carry over (TTL, indexing, unique keys).
  *
- * Memory: per item a 16-byte digest of its new key and id (and of each unique-key value), per logical
- * partition of the target its size; never bodies.
+ * Memory: per item a 128-bit digest of its new key and id with its source key's JSON (and a digest per
+ * unique-key value), per logical partition of the target its size; never bodies.
  */
 
 /** The service's limit on a logical partition's size (its storage, which the items' JSON approximates). */

@@ -60,6 +60,12 @@ export interface SourceAccess {
 export interface CreateOptions extends PreflightOptions {
   /** Start background worker processes until the job's `workerCount` are alive (default true). */
   startWorker?: boolean;
+  /**
+   * The analysis `plan` made of this same spec moments ago (the Pulumi provider's check plans a copy just
+   * before its create): kept instead of reading the whole source a second time. Its blocking problems still
+   * refuse; what changed in the source since is caught by the copy's inserts (see insert-conflicts.ts).
+   */
+  analysis?: CopyAnalysis;
 }
 
 export interface WaitOptions extends SourceAccess {
@@ -397,7 +403,9 @@ export class CopyJobs {
     const sourceAccount = this.sourceRecord(valid.sourceAccount);
     const existing = await (await this.existingState())?.getJob(valid.name);
     if (existing) refuseOtherCopy(existing, { ...valid, sourceAccount });
-    const analysis = existing ? undefined : await this.analyze(valid, options);
+    const analysis = existing ? undefined : (options.analysis ?? (await this.analyze(valid, options)));
+    const refusal = analysis && analysisRefusal(analysis);
+    if (refusal) throw refusal;
     const store = await this.state();
     const now = new Date().toISOString();
     const job: JobRecord = {

@@ -1,7 +1,8 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { X509Certificate } from "node:crypto";
-import { CopyJobError, describePlan, jobSpecProblems } from "../engine";
+import { CopyJobError, describePlan, jobSpecProblems, type CopyPlan, type JobSpec } from "../engine";
 import { resolveTransform } from "../engine/item-transform";
+import type { CopyAnalysis } from "../engine/preflight-analysis";
 import { withJobs } from "./connect";
 import { diffInputs } from "./diff";
 import { engineLog } from "./engine-log";
@@ -122,9 +123,19 @@ function accountChecksPossible(news: JobInputs): boolean {
 
 /**
  * Plans this provider process has shown, by resource and spec: Pulumi checks a replacement twice (with
- * the old inputs, then without), and one plan is enough.
+ * the old inputs, then without), and one plan is enough; and `create` then keeps the plan's analysis
+ * instead of reading the whole source again (see `plannedAnalysis`).
  */
-const plannedCopies = new Set<string>();
+const plannedCopies = new Map<string, CopyPlan>();
+
+function planKeyOf(resourceUrn: string | undefined, spec: JobSpec): string {
+  return JSON.stringify([resourceUrn, spec]);
+}
+
+/** The preflight analysis this process's check made of this resource's copy of `spec`, if it made one. */
+export function plannedAnalysis(resourceUrn: string | undefined, spec: JobSpec): CopyAnalysis | undefined {
+  return plannedCopies.get(planKeyOf(resourceUrn, spec))?.analysis;
+}
 
 /**
  * The checks that need the account: everything `create` checks, and for a new or replacing copy its plan
@@ -135,7 +146,7 @@ async function checkAgainstAccount(olds: JobInputs | Record<string, never>, news
   const spec = await specOf(news);
   const options = { owner: news.resourceUrn };
   const targetPending = isUnknown(news.destination);
-  const planKey = JSON.stringify([news.resourceUrn, spec]);
+  const planKey = planKeyOf(news.resourceUrn, spec);
   await withJobs(news, async (jobs) => {
     if (!isNewCopy(olds, news) || plannedCopies.has(planKey)) {
       if (!targetPending) await jobs.preflight(spec, options);
@@ -147,7 +158,7 @@ async function checkAgainstAccount(olds: JobInputs | Record<string, never>, news
           options,
         )
       : await jobs.plan(spec, options);
-    plannedCopies.add(planKey);
+    plannedCopies.set(planKey, plan);
     await engineLog.info(news.resourceUrn, `plan: ${describePlan(plan)}`);
     for (const warning of plan.analysis?.warnings ?? []) await engineLog.warn(news.resourceUrn, warning);
   });

@@ -1,6 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { describeProgress, isTailing, type CopyJobs, type JobRecord, type SourceAccess } from "../engine";
 import { countItems } from "../engine/verification";
+import { plannedAnalysis } from "./check";
 import { withJobs } from "./connect";
 import { diffInputs } from "./diff";
 import { engineLog } from "./engine-log";
@@ -123,12 +124,10 @@ async function runToEnd(
 export async function create(inputs: JobInputs): Promise<pulumi.dynamic.CreateResult<JobOutputs>> {
   return withJobs(inputs, async (jobs, access) => {
     // A job of this name copying these containers is adopted (idempotent by name), whatever its status.
-    const job = await runToEnd(
-      jobs,
-      inputs,
-      await jobs.create(await specOf(inputs), { owner: inputs.resourceUrn }),
-      access,
-    );
+    const spec = await specOf(inputs);
+    const { resourceUrn: owner } = inputs;
+    const created = await jobs.create(spec, { owner, analysis: plannedAnalysis(owner, spec) });
+    const job = await runToEnd(jobs, inputs, created, access);
     return { id: job.name, outs: outputsOf(inputs, job) };
   });
 }

@@ -186,6 +186,40 @@ describe("migration safety", function () {
     await jobs.delete("carts");
   });
 
+  it("create keeps an analysis plan made moments ago instead of reading the source again; its problems still refuse", async function () {
+    const { admin } = suite!.cosmos;
+    if (!admin) this.skip();
+    const source = await container("tickets", "/customer");
+    await container("tickets-by-region", "/region");
+    await insertAll(
+      source,
+      Array.from({ length: 120 }, (_, i) => order(`t-${i}`, `c-${i % 12}`, `r-${i % 3}`)),
+    );
+    const spec = specFor("tickets", "tickets", "tickets-by-region");
+    const { analysis } = await jobs.plan(spec);
+    const sourceLink = `dbs/${database.id}/colls/tickets`;
+    const readsOfSource = async () =>
+      Object.entries(await admin.statistics())
+        .filter(([path]) => path === sourceLink || path.startsWith(`${sourceLink}/`))
+        .reduce((sum, [, entry]) => sum + entry.requestUnits, 0);
+
+    await admin.resetStatistics();
+    const created = await jobs.create(spec, { startWorker: false, analysis });
+    assert.equal(await readsOfSource(), 0, "the source was not read again");
+    assert.equal(created.preflight?.itemsRead, 120);
+    assert.equal(created.preflight?.requestCharge, analysis!.requestCharge);
+    await jobs.delete("tickets");
+
+    const colliding = {
+      ...analysis!,
+      problems: ["1 id(s) would collide …"],
+      collisions: { count: 1, sample: [] },
+    };
+    const refused = await failureOf(jobs.create(spec, { startWorker: false, analysis: colliding }));
+    assert.equal(refused.code, "IdCollision");
+    assert.equal(await jobs.find("tickets"), undefined);
+  });
+
   it("fails a job whose source gained a colliding item after preflight, naming it, and overwrites nothing", async function () {
     const source = await container("orders-b", "/customer");
     const target = await container("orders-b-by-region", "/region");

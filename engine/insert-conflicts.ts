@@ -5,6 +5,7 @@ import { canonicalBody } from "./documents";
 import { CopyJobError } from "./errors";
 import { describeKey } from "./preflight-analysis";
 import { withRetries } from "./retry";
+import { forEachInFlight } from "./in-flight";
 import { partitionKeyOf } from "./verification";
 
 /**
@@ -41,25 +42,21 @@ export async function resolveInsertConflicts(
   const replace: InsertWrite[] = [];
   const collisions: Collision[] = [];
   let requestCharge = 0;
-  let next = 0;
-  const resolveNext = async (): Promise<void> => {
-    for (let write = conflicts[next++]; write !== undefined; write = conflicts[next++]) {
-      const { document } = write;
-      const read = await withRetries(() =>
-        scope.target
-          .item(String(document.id), partitionKeyOf(scope.targetKey, document))
-          .read<Record<string, unknown>>({ abortSignal: signal }),
-      );
-      requestCharge += read.requestCharge;
-      const existing = read.resource;
-      // Deleted since the insert was refused: nothing of another item's left to lose.
-      if (!existing) replace.push(write);
-      else if (canonicalBody(existing) === canonicalBody(document)) continue;
-      else if (sameSourceItem(scope.sourceKey, existing, write)) replace.push(write);
-      else collisions.push({ write, existing });
-    }
-  };
-  await Promise.all(Array.from({ length: readsInFlight }, resolveNext));
+  await forEachInFlight(conflicts, readsInFlight, async (write) => {
+    const { document } = write;
+    const read = await withRetries(() =>
+      scope.target
+        .item(String(document.id), partitionKeyOf(scope.targetKey, document))
+        .read<Record<string, unknown>>({ abortSignal: signal }),
+    );
+    requestCharge += read.requestCharge;
+    const existing = read.resource;
+    // Deleted since the insert was refused: nothing of another item's left to lose.
+    if (!existing) replace.push(write);
+    else if (canonicalBody(existing) === canonicalBody(document)) return;
+    else if (sameSourceItem(scope.sourceKey, existing, write)) replace.push(write);
+    else collisions.push({ write, existing });
+  });
   if (collisions.length > 0) throw collisionError(scope, collisions);
   const written = await scope.writer.writeAll(
     replace.map((write) => upsertOf(write.document)),

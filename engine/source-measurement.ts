@@ -2,6 +2,7 @@ import type { Container } from "@azure/cosmos";
 import type { PartitionKeyDefinition } from "../partitioning/effective-partition-key";
 import { withoutSystemProperties } from "./documents";
 import { withRetries } from "./retry";
+import { forEachInFlight } from "./in-flight";
 import { measureCount, partitionKeyOf, sampleOf } from "./verification";
 
 /**
@@ -61,18 +62,14 @@ async function pointReadCharges(
 ): Promise<{ found: number[]; requestCharge: number }> {
   const found: number[] = [];
   let requestCharge = 0;
-  let next = 0;
-  const readNext = async (): Promise<void> => {
-    for (let item = items[next++]; item !== undefined; item = items[next++]) {
-      // A missing item is a 404 response, not an error.
-      const response = await withRetries(() =>
-        source.item(String(item.id), partitionKeyOf(definition, item)).read(),
-      );
-      requestCharge += response.requestCharge;
-      if (response.resource) found.push(response.requestCharge);
-    }
-  };
-  await Promise.all(Array.from({ length: pointReadsInFlight }, readNext));
+  await forEachInFlight(items, pointReadsInFlight, async (item) => {
+    // A missing item is a 404 response, not an error.
+    const response = await withRetries(() =>
+      source.item(String(item.id), partitionKeyOf(definition, item)).read(),
+    );
+    requestCharge += response.requestCharge;
+    if (response.resource) found.push(response.requestCharge);
+  });
   return { found, requestCharge };
 }
 

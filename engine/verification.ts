@@ -4,6 +4,7 @@ import { FeedRangeReader, type ChangePage } from "./change-feed-reader";
 import { BodyChecksum, canonicalBody } from "./documents";
 import { transformAll, type ItemTransform } from "./item-transform";
 import { withRetries } from "./retry";
+import { forEachInFlight } from "./in-flight";
 import type { ThroughputPacer } from "./throughput-pacer";
 import type { JobMode, RangeRecord, Verification, VerificationMode } from "./types";
 
@@ -156,18 +157,14 @@ async function sampleMismatches(
   const sample = transformAll(read.items, transform);
   const definition = resource?.partitionKey as PartitionKeyDefinition;
   const mismatches: string[] = [];
-  let next = 0;
-  const compareNext = async (): Promise<void> => {
-    for (let item = sample[next++]; item !== undefined; item = sample[next++]) {
-      const id = String(item.id);
-      // A missing item is a 404 response, not an error.
-      const readItem = () =>
-        withRetries(() => target.item(id, partitionKeyOf(definition, item)).read<Record<string, unknown>>());
-      const read = await (targetPacer ? targetPacer.spend(pointReadCharge, readItem) : readItem());
-      if (!read.resource || canonicalBody(read.resource) !== canonicalBody(item)) mismatches.push(id);
-    }
-  };
-  await Promise.all(Array.from({ length: sampleReadsInFlight }, compareNext));
+  await forEachInFlight(sample, sampleReadsInFlight, async (item) => {
+    const id = String(item.id);
+    // A missing item is a 404 response, not an error.
+    const readItem = () =>
+      withRetries(() => target.item(id, partitionKeyOf(definition, item)).read<Record<string, unknown>>());
+    const read = await (targetPacer ? targetPacer.spend(pointReadCharge, readItem) : readItem());
+    if (!read.resource || canonicalBody(read.resource) !== canonicalBody(item)) mismatches.push(id);
+  });
   return { sampled: sample.length, mismatches };
 }
 

@@ -68,7 +68,7 @@ export interface RangeRunEnvironment {
   /** Aborted when the range is to be handed to another worker (see `copyRange`). */
   handOver: AbortSignal;
   /** Online jobs: when `complete` was called, as of the run's last look at the job. */
-  cutover(): string | undefined;
+  cutover: () => string | undefined;
 }
 
 /** How fast one worker's share of a job may spend; undefined ceilings mean no cap. */
@@ -100,7 +100,9 @@ export interface JobData {
 export interface JobDataContext {
   store: StateStore;
   clock: Clock;
-  log(line: string): void;
+  /** Online jobs: how long a range that found no new change waits before reading again. */
+  changesPollIntervalMs: number;
+  log: (line: string) => void;
 }
 
 /** One API's side of a worker: its state store, and its jobs' data. */

@@ -1,10 +1,5 @@
-export {
-  CopyJobs,
-  type CreateOptions,
-  type PreflightOptions,
-  type SourceAccess,
-  type WaitOptions,
-} from "./jobs";
+export { CopyJobs, type CreateOptions, type PreflightOptions } from "./jobs";
+export { JobControl, type SourceAccess, type StartOptions, type WaitOptions } from "./job-control";
 export { describePlan, type CopyPlan } from "./copy-plan";
 export { CopyWorker, maxRecopiedItems, type WorkerOptions, type WorkerExit } from "./worker";
 export { CopyJobError, classifyConnectionFailure, type ConnectionFailure } from "./errors";

@@ -1,34 +1,16 @@
-import type { Container, CosmosClient } from "@azure/cosmos";
 import { setTimeout as sleep } from "node:timers/promises";
 import { isDeepStrictEqual } from "node:util";
 import { AdaptiveConcurrency } from "./adaptive-concurrency";
 import { planBalance } from "./balancer";
-import { BulkWriter } from "./bulk-writer";
 import type { Clock } from "./clock";
-import { readWriteRegion } from "./connection";
+import type { CopyBackend, JobData } from "./copy-backend";
 import { describeError } from "./errors";
-import { runnableTransform, type ItemTransform } from "./item-transform";
 import { failJob, finishJob } from "./job-lifecycle";
-import { feedRangeOf, rangeFinished, syncRangeRecords, type FeedRanges } from "./job-ranges";
+import { rangeFinished } from "./job-ranges";
 import { LeaseManager } from "./lease-manager";
-import { diagnoseMismatch, type DiagnosisInput } from "./mismatch-diagnosis";
-import { copyRange, startOf } from "./range-copy";
-import { tailRange } from "./range-tail";
-import { withRetries } from "./retry";
 import { canReadSource } from "./source-account";
 import { updateJob, type StateStore } from "./state-store";
-import { jobThroughput } from "./throughput-budget";
-import { TargetRanges } from "./target-ranges";
-import { ThroughputPacer } from "./throughput-pacer";
-import type { PartitionKeyDefinition } from "../partitioning/effective-partition-key";
-import {
-  runningTime,
-  type JobRecord,
-  type OnlineProgress,
-  type RangeRecord,
-  type Verification,
-} from "./types";
-import { verifyCopy } from "./verification";
+import { runningTime, type JobRecord, type OnlineProgress, type RangeRecord } from "./types";
 
 /**
  * One worker's part in one running job: keep its share of the ranges leased and copying, record progress,
@@ -55,10 +37,8 @@ export interface JobRunSettings {
 }
 
 export interface JobRunContext {
-  /** The job's account: its state and target. */
-  client: CosmosClient;
-  /** The account of the job's source: `client`, or another account's for a cross-account job. */
-  sourceClient: CosmosClient;
+  /** The job's data: its source, target and closing check (NoSQL or Cassandra). */
+  backend: CopyBackend;
   store: StateStore;
   workerId: string;
   settings: JobRunSettings;
@@ -66,7 +46,7 @@ export interface JobRunContext {
   /** Aborted when the worker is asked to stop. */
   stopping: AbortSignal;
   heartbeat(): Promise<void>;
-  log(line: string): void;
+  log: (line: string) => void;
 }
 
 /** How stale a running job's `durationMs` may get while its counts stand still (e.g. when throttled). */
@@ -78,32 +58,8 @@ interface RunningRange {
   handOver: AbortController;
 }
 
-function containersOf(ctx: JobRunContext, job: JobRecord): { source: Container; target: Container } {
-  return {
-    source: ctx.sourceClient.database(job.source.database).container(job.source.container),
-    target: ctx.client.database(job.destination.database).container(job.destination.container),
-  };
-}
-
-async function partitionKeyDefinitionOf(container: Container): Promise<PartitionKeyDefinition> {
-  const { resource } = await withRetries(() => container.read());
-  return resource?.partitionKey as PartitionKeyDefinition;
-}
-
-/** Pacers at the rates the job may spend: provisioned throughput read up front, under the job's caps. */
-async function pacersFor(job: JobRecord, source: Container, target: Container) {
-  const { writeCeiling, readCap } = await jobThroughput(job, source, target);
-  return {
-    writeCeiling,
-    write: new ThroughputPacer(writeCeiling),
-    read: readCap === undefined ? undefined : new ThroughputPacer(readCap),
-    readCeiling: readCap,
-  };
-}
-
 export async function runJob(ctx: JobRunContext, started: JobRecord): Promise<void> {
   const { store, workerId, settings } = ctx;
-  const { source, target } = containersOf(ctx, started);
   const jobStop = new AbortController();
   const stop = AbortSignal.any([jobStop.signal, ctx.stopping]);
   const running = new Map<string, RunningRange>();
@@ -117,30 +73,23 @@ export async function runJob(ctx: JobRunContext, started: JobRecord): Promise<vo
   let failure: unknown;
   // Aborted when a range ends, so the loop looks at once (the job may be done) instead of at its next poll.
   let rangeEnded = new AbortController();
-  let lastRegionCheck = 0;
+  let lastHealthCheck = 0;
   let lastProgress = 0;
-  let feedRanges: FeedRanges;
-  let pacers: Awaited<ReturnType<typeof pacersFor>>;
-  let targetRanges: TargetRanges;
-  // The target's key comes with its ranges; an online job's changes name items by the source's.
-  let sourceKey: PartitionKeyDefinition;
-  // The job's transform, loaded once per run (refused if its module file changed since the job was created).
-  let transform: ItemTransform | undefined;
+  let data: JobData;
   // Online jobs: when `complete` was called, as of the last poll of the job's record.
   let cutover = started.online?.completeRequestedAt;
   try {
-    [feedRanges, pacers, targetRanges, sourceKey] = await Promise.all([
-      syncRangeRecords(store, started, source, ctx.clock.now()),
-      pacersFor(started, source, target),
-      TargetRanges.load(target),
-      partitionKeyDefinitionOf(source),
-    ]);
-    transform = started.transform && (await runnableTransform(started.transform, started.name, sourceKey));
+    data = await ctx.backend.openJob(started, {
+      store,
+      clock: ctx.clock,
+      changesPollIntervalMs: settings.changesPollIntervalMs,
+      log: ctx.log,
+    });
   } catch (error) {
     await failJob(store, started.name, describeError(error));
     return;
   }
-  const writer = new BulkWriter(target, new AdaptiveConcurrency(), pacers.write, targetRanges);
+  const { pacers } = data;
   // A fixed window (its bounds equal): a plain semaphore over the pages this worker holds.
   const pageSlots = new AdaptiveConcurrency(
     settings.pagesPerWorker,
@@ -150,65 +99,27 @@ export async function runJob(ctx: JobRunContext, started: JobRecord): Promise<vo
   leases.start();
 
   const startRange = async (range: RangeRecord) => {
-    const feedRange = feedRangeOf(feedRanges, range);
-    if (!range.continuation && !feedRange) {
-      // It split before its first checkpoint: its children's records replace it on the next sync.
-      feedRanges = await syncRangeRecords(store, started, source, ctx.clock.now());
-      return;
-    }
     const lease = await leases.acquire(range);
     if (!lease) return;
     const handOver = new AbortController();
-    const applyingChanges = range.drained;
-    const work = applyingChanges ? "applying the changes of" : "copying";
+    const work = range.drained ? "applying the changes of" : "copying";
+    const outcome = data.runRange(range, lease, {
+      leases,
+      workerId,
+      pagesInFlight: () =>
+        Math.max(settings.pagesInFlight, Math.floor(settings.pagesPerWorker / Math.max(1, running.size))),
+      pageSlots,
+      signal: stop,
+      handOver: handOver.signal,
+      cutover: () => cutover,
+    });
+    if (!outcome) {
+      // It cannot run as recorded (it split before its first checkpoint): its records are brought in step.
+      await leases.release(range.id);
+      await data.syncRanges(ctx.clock.now());
+      return;
+    }
     ctx.log(`${work} ${range.id}`);
-    const outcome = applyingChanges
-      ? tailRange(
-          {
-            source,
-            sourceKey,
-            target,
-            targetKey: targetRanges.definition as PartitionKeyDefinition,
-            writer,
-            leases,
-            pageSize: started.options.pageSize,
-            transform,
-            readPacer: pacers.read,
-            cutover: () => cutover,
-            idleMs: settings.changesPollIntervalMs,
-            signal: stop,
-            handOver: handOver.signal,
-          },
-          lease,
-        )
-      : copyRange(
-          {
-            source,
-            writer,
-            conflicts: {
-              target,
-              targetKey: targetRanges.definition as PartitionKeyDefinition,
-              sourceKey,
-              writer,
-            },
-            leases,
-            workerId,
-            pageSize: started.options.pageSize,
-            pagesInFlight: () =>
-              Math.max(
-                settings.pagesInFlight,
-                Math.floor(settings.pagesPerWorker / Math.max(1, running.size)),
-              ),
-            transform,
-            checksums: started.options.verificationMode === "full",
-            pageSlots,
-            readPacer: pacers.read,
-            signal: stop,
-            handOver: handOver.signal,
-          },
-          lease,
-          startOf(lease, feedRange),
-        );
     const task = outcome
       .then((ended) => ctx.log(`stopped ${work} ${range.id} (${ended})`))
       .catch((error: unknown) => {
@@ -280,17 +191,11 @@ export async function runJob(ctx: JobRunContext, started: JobRecord): Promise<vo
         await failJob(store, job.name, describeError(failure));
         break;
       }
-      // The job's own account is watched (its state and target: the writes). A cross-account job's source is
-      // only read, its change feed carries on across its failover, and what a forced failover lost there
-      // the closing check counts.
-      if (ctx.clock.now() - lastRegionCheck >= settings.regionCheckIntervalMs) {
-        lastRegionCheck = ctx.clock.now();
-        const region = await withRetries(() => readWriteRegion(ctx.client));
-        if (job.writeRegion && region !== job.writeRegion) {
-          await failJob(store, job.name, {
-            code: "WriteRegionChanged",
-            message: `The account's write region changed from '${job.writeRegion}' to '${region}' while job ${job.name} ran. A copy job cannot continue across a failover: delete this job and create it again.`,
-          });
+      if (ctx.clock.now() - lastHealthCheck >= settings.regionCheckIntervalMs) {
+        lastHealthCheck = ctx.clock.now();
+        const problem = await data.checkHealth(job);
+        if (problem) {
+          await failJob(store, job.name, problem);
           break;
         }
       }
@@ -303,19 +208,7 @@ export async function runJob(ctx: JobRunContext, started: JobRecord): Promise<vo
       if (ranges.length > 0 && ranges.every((range) => rangeFinished(range, job))) {
         await Promise.all([...running.values()].map((range) => range.task));
         if (await claimVerification(ctx, job)) {
-          // The closing reads of the target count against the job's cap too, at the whole of it now (a pacer
-          // of their own: the writers' may still be backed off from a 429, or hold a worker's small share).
-          const reads = new ThroughputPacer(pacers.writeCeiling);
-          const sourceReads =
-            pacers.readCeiling === undefined ? undefined : new ThroughputPacer(pacers.readCeiling);
-          await complete(ctx, job.name, {
-            source,
-            target,
-            targetKey: targetRanges.definition as PartitionKeyDefinition,
-            sourcePacer: sourceReads,
-            targetPacer: reads,
-            transform,
-          });
+          await complete(ctx, job.name, data);
           break;
         }
         await nextPoll();
@@ -410,51 +303,12 @@ async function claimVerification(ctx: JobRunContext, job: JobRecord): Promise<bo
   return claimed?.verifyingWorker === ctx.workerId;
 }
 
-/** What the closing check and, if it fails, its diagnosis read, under which pacers, through which transform. */
-type ClosingReads = Omit<DiagnosisInput, "pageSize">;
-
-/**
- * Every range finished: verify (the target against the source through the job's transform), then complete
- * (or fail on a mismatch, naming what differs).
- */
-async function complete(ctx: JobRunContext, name: string, reads: ClosingReads) {
+/** Every range finished: verify (see `JobData.verify`), then complete, or fail on a mismatch. */
+async function complete(ctx: JobRunContext, name: string, data: JobData) {
   const ranges = await ctx.store.listRanges(name);
   const job = await recordProgress(ctx.store, name, ranges);
   if (job?.status !== "Running") return;
-  const { verificationMode, pageSize } = job.options;
-  const { source, target, targetPacer, transform } = reads;
-  const checked = await verifyCopy(
-    verificationMode,
-    source,
-    target,
-    ranges,
-    pageSize,
-    targetPacer,
-    job.mode,
-    transform,
-  );
-  const verification = checked.matched
-    ? checked
-    : await withDifferences(ctx, checked, { ...reads, pageSize });
+  const verification = await data.verify(job, ranges, ctx.log);
   await finishJob(ctx.store, name, verification);
   ctx.log(`job ${name} ${verification.matched ? "completed" : "failed verification"}`);
-}
-
-/**
- * A failed check with what differs item by item. Finding it reads both sides whole; if that fails the check
- * is kept as it was (its message then gives the counts only).
- */
-async function withDifferences(
-  ctx: JobRunContext,
-  verification: Verification,
-  input: DiagnosisInput,
-): Promise<Verification> {
-  try {
-    const differences = await diagnoseMismatch(input);
-    ctx.log(`found what differs in ${differences.requestCharge} RU`);
-    return { ...verification, differences };
-  } catch (error) {
-    ctx.log(`could not find what differs: ${describeError(error).message}`);
-    return verification;
-  }
 }

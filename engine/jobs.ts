@@ -1,6 +1,4 @@
 import type { ContainerDefinition, CosmosClient } from "@azure/cosmos";
-import { setTimeout as sleep } from "node:timers/promises";
-import { isDeepStrictEqual } from "node:util";
 import { createCosmosClient } from "./connection";
 import { planCopy, type CopyPlan } from "./copy-plan";
 import {
@@ -11,11 +9,11 @@ import {
   type AccountRole,
 } from "./errors";
 import { resolveTransform, runnableTransform, type TransformRecord } from "./item-transform";
-import { removeJob, requestTransition, resumeRefusal } from "./job-lifecycle";
+import { JobControl, type StartOptions } from "./job-control";
+import { resumeRefusal } from "./job-lifecycle";
 import { analysisRefusal, analyzeCopy, summaryOf, type CopyAnalysis } from "./preflight-analysis";
-import { reopenRanges, restartRanges } from "./job-ranges";
-import { recordedSourceAccount, sourceConnectionFor } from "./source-account";
-import { CosmosStateStore, updateJob, type StateStore } from "./state-store";
+import { recordedSourceAccount } from "./source-account";
+import { CosmosStateStore, type StateStore } from "./state-store";
 import { jobThroughput, provisionedThroughput, resolveLimit } from "./throughput-budget";
 import { ThroughputPacer } from "./throughput-pacer";
 import {
@@ -49,17 +47,7 @@ export interface PreflightOptions {
   logicalPartitionLimitBytes?: number;
 }
 
-/**
- * For calls on a cross-account job (one whose spec had `sourceAccount`) that read its source or start its
- * workers: the source account's connection, which the job does not keep. Its endpoint must be the job's.
- */
-export interface SourceAccess {
-  sourceAccount?: AccountConnection;
-}
-
-export interface CreateOptions extends PreflightOptions {
-  /** Start background worker processes until the job's `workerCount` are alive (default true). */
-  startWorker?: boolean;
+export interface CreateOptions extends PreflightOptions, StartOptions {
   /**
    * The analysis `plan` made of this same spec moments ago (the Pulumi provider's check plans a copy just
    * before its create): kept instead of reading the whole source a second time. Its blocking problems still
@@ -67,22 +55,6 @@ export interface CreateOptions extends PreflightOptions {
    */
   analysis?: CopyAnalysis;
 }
-
-export interface WaitOptions extends SourceAccess {
-  timeoutMs?: number;
-  pollIntervalMs?: number;
-  onProgress?: (job: JobRecord) => void;
-  /**
-   * While the job is Pending, start background workers whenever fewer than it wants are alive (default
-   * false). A cross-account job with no live worker that can read its source, and no `sourceAccount` to
-   * start one with, ends the wait with `NoWorkerForSource`.
-   */
-  startWorkerIfNone?: boolean;
-  /** Stop waiting once this holds of the job, ended or not (e.g. `isTailing`: an online job never ends alone). */
-  until?: (job: JobRecord) => boolean;
-}
-
-const workerCheckIntervalMs = 5_000;
 
 /**
  * A spec `preflight` has passed: its transform loaded and recorded as the job keeps it, with both
@@ -180,7 +152,7 @@ async function checkThroughputLimit(
   resolveLimit(limit, await provisionedThroughput(container), { field, container: ref });
 }
 
-export class CopyJobs {
+export class CopyJobs extends JobControl {
   private store: StateStore | undefined;
   /** Clients of the source accounts of cross-account calls, by connection; disposed with this one. */
   private readonly sourceClients = new Map<AccountConnection, CosmosClient>();
@@ -188,7 +160,9 @@ export class CopyJobs {
   private constructor(
     private readonly connection: AccountConnection,
     readonly client: CosmosClient,
-  ) {}
+  ) {
+    super();
+  }
 
   static connect(connection: AccountConnection): CopyJobs {
     return new CopyJobs(connection, createCosmosClient(connection));
@@ -246,7 +220,7 @@ export class CopyJobs {
   }
 
   /** The state database, created on first use; failing to reach the account is explained here. */
-  private async state(): Promise<StateStore> {
+  protected async state(): Promise<StateStore> {
     try {
       this.store ??= await CosmosStateStore.open(this.client);
     } catch (error) {
@@ -256,7 +230,7 @@ export class CopyJobs {
   }
 
   /** The state database if it exists, for read-only calls that must not create it. */
-  private async existingState(): Promise<StateStore | undefined> {
+  protected async existingState(): Promise<StateStore | undefined> {
     try {
       this.store ??= await CosmosStateStore.openExisting(this.client);
       return this.store;
@@ -441,74 +415,13 @@ export class CopyJobs {
     return created;
   }
 
-  async find(name: string): Promise<JobRecord | undefined> {
-    const store = await this.existingState();
-    return store?.getJob(name);
-  }
-
-  async get(name: string): Promise<JobRecord> {
-    const job = await this.find(name);
-    if (!job) {
-      throw new CopyJobError(
-        "JobNotFound",
-        `No copy job named '${name}' exists in this account.`,
-        "List jobs to see their names.",
-      );
-    }
-    return job;
-  }
-
-  async list(): Promise<JobRecord[]> {
-    const store = await this.existingState();
-    return store ? store.listJobs() : [];
-  }
-
-  private async transition(name: string, to: "Paused" | "Cancelled"): Promise<JobRecord> {
-    await this.get(name);
-    return requestTransition(await this.state(), name, to);
-  }
-
-  pause(name: string): Promise<JobRecord> {
-    return this.transition(name, "Paused");
-  }
-
-  /**
-   * A paused job, or a failed one whose cause is fixed, queues again and carries on (see `resumePoint`); as
-   * the oldest unfinished job it runs as soon as the slot is free. A failed job that cannot carry on is
-   * refused with nothing written.
-   */
-  async resume(name: string, options: CreateOptions & SourceAccess = {}): Promise<JobRecord> {
-    const job = await this.get(name);
-    const sourceAccount = sourceConnectionFor(job, options.sourceAccount);
-    const store = await this.state();
-    if (job.status === "Failed") {
-      const from = await this.resumePoint(store, job, sourceAccount);
-      // An online job's ranges read on anyway: the first pass where it stopped, then the changes since.
-      if (from === "checkpoints" && job.mode === "Offline") await reopenRanges(store, name);
-      else {
-        await restartRanges(store, name);
-        await updateJob(store, name, (current) => ({
-          ...current,
-          processedCount: 0,
-          skippedCount: 0,
-          processedByWorker: {},
-        }));
-      }
-    }
-    const resumed = await requestTransition(store, name, "Pending");
-    if (options.startWorker !== false) {
-      await ensureWorkers(store, this.connection, resumed, sourceAccount);
-    }
-    return resumed;
-  }
-
   /**
    * Where a failed job carries on from. Refused after a failover, and while a container is missing. From its
    * checkpoints when the target holds at least the items they count as copied into it (its own, or restored
    * ones); from the start when it holds fewer: a target deleted and created again lost them, and carrying
    * on from the checkpoints would leave it short.
    */
-  private async resumePoint(
+  protected async resumePoint(
     store: StateStore,
     job: JobRecord,
     sourceAccount: AccountConnection | undefined,
@@ -525,132 +438,22 @@ export class CopyJobs {
     return held >= copied ? "checkpoints" : "start";
   }
 
-  /**
-   * Changes a job's tuning in place: page size, workers, throughput caps, verification mode. Workers running
-   * it notice at their next poll and restart their part from the checkpoints with the new options; more
-   * workers are started if it now wants more than are alive (fewer takes effect as workers are started
-   * again). A job that has ended keeps what it ran with. "full" verification needs the checksums a copy
-   * keeps from its first page, so it cannot be chosen once the job has started. A cross-account job needs
-   * `sourceAccount` (its source's cap is checked there, and its workers read it).
-   */
-  async updateOptions(
-    name: string,
-    options: Partial<CopyOptions>,
-    access: SourceAccess = {},
-  ): Promise<JobRecord> {
-    const job = await this.get(name);
-    const sourceAccount = sourceConnectionFor(job, access.sourceAccount);
-    const valid = validateJobSpec(
-      { ...job, options: { ...job.options, ...options } },
-      this.connection.endpoint,
-    );
+  /** The spec's options checked as `create` checks them, caps against both sides' accounts. */
+  protected async validOptions(
+    job: JobRecord,
+    options: CopyOptions,
+    sourceAccount: AccountConnection | undefined,
+  ): Promise<CopyOptions> {
+    const valid = validateJobSpec({ ...job, options }, this.connection.endpoint);
     await this.checkThroughputLimits({ ...valid, sourceAccount }, sourceAccount);
-    let refusal: CopyJobError | undefined;
-    const updated = await updateJob(await this.state(), name, (current) => {
-      if (terminalStatuses.includes(current.status) || isDeepStrictEqual(current.options, valid.options))
-        return undefined;
-      if (
-        valid.options.verificationMode === "full" &&
-        current.options.verificationMode !== "full" &&
-        current.startedAt !== undefined
-      ) {
-        refusal = new CopyJobError(
-          "InvalidTransition",
-          `Cannot change job '${name}' to verificationMode "full": it started copying without the checksums that mode compares.`,
-          'Keep "sampled", or copy again under a new job name with "full".',
-          { field: "verificationMode" },
-        );
-        return undefined;
-      }
-      return { ...current, options: valid.options };
-    });
-    if (refusal) throw refusal;
-    const result = updated ?? job;
-    if (result.status === "Pending" || result.status === "Running")
-      await ensureWorkers(await this.state(), this.connection, result, sourceAccount);
-    return result;
+    return valid.options;
   }
 
-  cancel(name: string): Promise<JobRecord> {
-    return this.transition(name, "Cancelled");
-  }
-
-  /**
-   * The cutover of an online job: its ranges apply every change the source logged before now, then the job
-   * verifies the target against the source and ends (`wait` for it). Stop the application's writes to the
-   * source first: a change made after this is not copied, and fails the closing check. Asking again keeps
-   * the first time asked. Offline jobs complete on their own. Starts background workers if fewer than the
-   * job wants are alive (unless `startWorker` is false); a cross-account job then needs `sourceAccount`.
-   */
-  async complete(
-    name: string,
-    options: Pick<CreateOptions, "startWorker"> & SourceAccess = {},
-  ): Promise<JobRecord> {
-    const job = await this.get(name);
-    if (job.mode !== "Online") {
-      throw new CopyJobError(
-        "InvalidTransition",
-        `Cannot complete job '${name}': it runs in ${job.mode} mode, which completes on its own when every item is copied.`,
-        "Use `show` to watch it; `complete` applies only to Online jobs.",
-      );
-    }
-    if (job.status !== "Pending" && job.status !== "Running") {
-      throw new CopyJobError(
-        "InvalidTransition",
-        `Cannot complete job '${name}': it is ${job.status}. Only a job that is Pending or Running can be completed.`,
-        job.status === "Paused" ? `Resume it first: resume ${name}.` : undefined,
-      );
-    }
-    const sourceAccount =
-      options.startWorker === false ? undefined : sourceConnectionFor(job, options.sourceAccount);
-    const now = new Date().toISOString();
-    const updated = await updateJob(await this.state(), name, (current) => {
-      if (current.online?.completeRequestedAt) return undefined;
-      if (current.status !== "Pending" && current.status !== "Running") return undefined;
-      const online = current.online ?? { phase: "InitialCopy", appliedChanges: 0 };
-      return { ...current, online: { ...online, phase: "Completing", completeRequestedAt: now } };
-    });
-    // Workers serve the account and may have stopped since the job started (a machine restarted): without
-    // one, the cutover would wait forever.
-    if (options.startWorker !== false) {
-      await ensureWorkers(await this.state(), this.connection, updated ?? job, sourceAccount);
-    }
-    return updated ?? (await this.get(name));
-  }
-
-  /** Cancels the job if it is still going, then removes its record and checkpoints. Never touches data. */
-  async delete(name: string): Promise<boolean> {
-    const store = await this.existingState();
-    if (!store || !(await store.getJob(name))) return false;
-    return removeJob(store, name);
-  }
-
-  /** Polls the job's record until it ends (or `until` holds); returns it whatever its status. */
-  async wait(name: string, options: WaitOptions = {}): Promise<JobRecord> {
-    const deadline = Date.now() + (options.timeoutMs ?? Infinity);
-    const sourceAccount = (job: JobRecord) =>
-      options.sourceAccount && sourceConnectionFor(job, options.sourceAccount);
-    let workerCheckedAt = Date.now();
-    for (;;) {
-      const job = await this.get(name);
-      options.onProgress?.(job);
-      if (terminalStatuses.includes(job.status) || options.until?.(job)) return job;
-      // A worker that crashed, or went idle just as the job was created, leaves it Pending: start another.
-      if (
-        options.startWorkerIfNone &&
-        job.status === "Pending" &&
-        Date.now() - workerCheckedAt >= workerCheckIntervalMs
-      ) {
-        workerCheckedAt = Date.now();
-        await ensureWorkers(await this.state(), this.connection, job, sourceAccount(job));
-      }
-      if (Date.now() >= deadline) {
-        throw new CopyJobError(
-          "WaitTimedOut",
-          `Job '${name}' is still ${job.status} (${job.processedCount}/${job.totalCount} items) after waiting ${options.timeoutMs} ms; it keeps running.`,
-        );
-      }
-      await sleep(options.pollIntervalMs ?? 1000);
-    }
+  protected async startWorkers(
+    store: StateStore,
+    job: JobRecord,
+    sourceAccount: AccountConnection | undefined,
+  ): Promise<void> {
+    await ensureWorkers(store, this.connection, job, sourceAccount);
   }
 }

@@ -1,60 +1,28 @@
 import { setMaxListeners } from "node:events";
-import { ChangeFeedStartFrom, type Container, type FeedRange } from "@azure/cosmos";
-import type { AdaptiveConcurrency } from "./adaptive-concurrency";
-import { extractPartitionKey } from "../partitioning/effective-partition-key";
-import type { BulkWriter, InsertWrite, WriteResult } from "./bulk-writer";
-import { FeedRangeReader, type ChangePage } from "./change-feed-reader";
+import type { Lease } from "./lease-manager";
+import type { PageSink, RangeReader, RangeRunEnvironment, SourcePage } from "./copy-backend";
 import { BodyChecksum } from "./documents";
-import { resolveInsertConflicts, type ConflictScope } from "./insert-conflicts";
-import { targetDocument, type ItemTransform } from "./item-transform";
-import type { Lease, LeaseManager } from "./lease-manager";
 import type { ThroughputPacer } from "./throughput-pacer";
 
 /**
- * The data path of one leased feed range: read change-feed pages → strip system properties → transform
- * (when the job has one; an item it skips is counted, not written) → insert each page into the target (an item already there is a replay, a newer version, or a collision: see
- * insert-conflicts.ts) → checkpoint. Reads run ahead of the writes and up to `pagesInFlight()` pages are
- * written at once, but checkpoints advance strictly in feed order: a checkpoint covers a page only when it
- * and every page before it are written. A crash therefore re-copies at most that many pages of each range
- * it held (an insert that finds its own earlier copy does nothing); the worker's page slots bound the memory of all its ranges.
+ * The data path of one leased range, for every backend: read pages (`RangeReader`) → prepare each as the
+ * target gets it (`PageSink`: a transform's skipped items are counted, not written) → write it → checkpoint.
+ * Reads run ahead of the writes and up to `pagesInFlight()` pages are written at once, but checkpoints
+ * advance strictly in read order: a checkpoint covers a page only when it and every page before it are
+ * written. A crash therefore re-copies at most that many pages of each range it held (each backend's writes
+ * are harmless to replay); the worker's page slots bound the memory of all its ranges.
  */
-export interface RangeCopyEnvironment {
-  source: Container;
-  writer: BulkWriter;
-  /** Where inserts the target refuses are resolved: its writer, both partition keys. */
-  conflicts: ConflictScope;
-  leases: LeaseManager;
-  workerId: string;
-  pageSize: number;
-  /** The most pages of this range written or waiting for their checkpoint at once, asked before each read. */
-  pagesInFlight(): number;
-  /** The job's transform: what each item is written as, or undefined to skip (and count) it. */
-  transform?: ItemTransform;
+export interface RangeCopyEnvironment extends Omit<RangeRunEnvironment, "cutover"> {
+  reader: RangeReader;
+  sink: PageSink;
   /** Keep a checksum of the bodies with each checkpoint (what a "full" verification compares against). */
   checksums: boolean;
-  /** Pages the whole worker may hold at once, across its ranges: memory stays bounded however many. */
-  pageSlots: AdaptiveConcurrency;
-  /** Paces change-feed reads when the job caps what they may spend in the source. */
+  /** Paces reads when the job caps what they may spend in the source. */
   readPacer?: ThroughputPacer;
-  /** Aborted when the range must stop now (job paused, cancelled or failed, worker stopping). */
-  signal: AbortSignal;
-  /**
-   * Aborted when the range is to be handed to another worker: no new page is read, the pages in flight are
-   * written and checkpointed, so the next holder starts where this one ended and nothing is written twice.
-   */
-  handOver: AbortSignal;
   onPage?(page: { items: number; readCharge: number; writeCharge: number; throttled: number }): void;
 }
 
 export type RangeOutcome = "drained" | "stopped" | "lostLease";
-
-/** Where the range's change feed resumes: its checkpoint, or the beginning of its feed range. */
-export function startOf(lease: Lease, feedRange: FeedRange | undefined): ChangeFeedStartFrom {
-  const { continuation } = lease.record;
-  if (continuation) return ChangeFeedStartFrom.Continuation(continuation);
-  if (!feedRange) throw new Error(`range ${lease.rangeId} has no checkpoint and no feed range to start from`);
-  return ChangeFeedStartFrom.Beginning(feedRange);
-}
 
 interface PageInFlight {
   /** Where the page ends; its items live only in the write, so a written page holds no memory. */
@@ -69,15 +37,11 @@ interface PageInFlight {
   done: Promise<void>;
 }
 
-export async function copyRange(
-  env: RangeCopyEnvironment,
-  lease: Lease,
-  startFrom: ChangeFeedStartFrom,
-): Promise<RangeOutcome> {
+export async function copyRange(env: RangeCopyEnvironment, lease: Lease): Promise<RangeOutcome> {
   const stop = AbortSignal.any([env.signal, lease.signal]);
   // Every write in flight (up to pagesInFlight() × 10 requests) listens to it.
   setMaxListeners(0, stop);
-  const reader = new FeedRangeReader(env.source, startFrom, env.pageSize);
+  const { reader } = env;
   const start = lease.record;
   // Absolute values, so a checkpoint retried after a reset cannot count twice.
   const totals = {
@@ -111,24 +75,14 @@ export async function copyRange(
     checkpoints = checkpoints.then((ok) => ok && env.leases.checkpoint(lease.rangeId, fields));
   };
 
-  /** The page's items as the target gets them, each with its source key; the transform's skipped left out. */
-  const insertsOf = (page: ChangePage): InsertWrite[] =>
-    page.items.flatMap((item): InsertWrite[] => {
-      const document = targetDocument(item, env.transform);
-      if (!document) return [];
-      return [
-        { kind: "insert", document, sourcePartitionKey: extractPartitionKey(env.conflicts.sourceKey, item) },
-      ];
-    });
-
-  const write = (page: ChangePage, inserts: InsertWrite[], releaseSlot: () => void): PageInFlight => {
+  const write = (page: SourcePage, releaseSlot: () => void): PageInFlight => {
+    const prepared = env.sink.prepare(page);
     let checksum: BodyChecksum | undefined;
     if (env.checksums) {
       checksum = new BodyChecksum();
-      for (const { document } of inserts) checksum.add(document);
+      for (const body of prepared.bodies) checksum.add(body);
     }
-    const count = inserts.length;
-    const readCharge = page.requestCharge;
+    const count = prepared.bodies.length;
     const entry: PageInFlight = {
       continuation: page.continuation,
       drained: page.drained,
@@ -138,17 +92,13 @@ export async function copyRange(
       written: false,
       done: Promise.resolve(),
     };
-    entry.done = env.writer.writeAll(inserts, stop).then(async (written) => {
-      const resolved: WriteResult | undefined =
-        written.conflicts.length > 0
-          ? await resolveInsertConflicts(env.conflicts, written.conflicts, stop)
-          : undefined;
+    entry.done = prepared.write(stop).then((cost) => {
       entry.written = true;
       env.onPage?.({
         items: count,
-        readCharge,
-        writeCharge: written.requestCharge + (resolved?.requestCharge ?? 0),
-        throttled: written.throttledOperations + (resolved?.throttledOperations ?? 0),
+        readCharge: page.requestCharge,
+        writeCharge: cost.requestCharge,
+        throttled: cost.throttled,
       });
       advance();
     });
@@ -165,18 +115,17 @@ export async function copyRange(
       }
       if (stop.aborted || env.handOver.aborted) break;
       const releaseSlot = await env.pageSlots.acquire();
-      let page: ChangePage;
-      let inserts: InsertWrite[];
+      let entry: PageInFlight;
       try {
         const read = () => reader.next(stop);
-        page = await (env.readPacer ? env.readPacer.spend(reader.expectedCharge, read, stop) : read());
-        inserts = insertsOf(page);
+        const page = await (env.readPacer ? env.readPacer.spend(reader.expectedCharge, read, stop) : read());
+        entry = write(page, releaseSlot);
       } catch (error) {
         releaseSlot();
         throw error;
       }
-      window.push(write(page, inserts, releaseSlot));
-      if (page.drained) break;
+      window.push(entry);
+      if (entry.drained) break;
     }
     await Promise.all(window.map((entry) => entry.done));
   } catch (error) {

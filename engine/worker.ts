@@ -1,29 +1,35 @@
-import type { CosmosClient } from "@azure/cosmos";
 import { randomUUID } from "node:crypto";
 import * as os from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { systemClock, type Clock } from "./clock";
-import { createCosmosClient, readWriteRegion } from "./connection";
+import type { CopyBackend } from "./copy-backend";
 import { claimJob } from "./job-lifecycle";
 import { runJob, type JobRunSettings } from "./job-run";
-import { withRetries } from "./retry";
-import { canReadSource, readableSources } from "./source-account";
-import { CosmosStateStore, type StateStore } from "./state-store";
-import { countItems } from "./verification";
-import type { AccountConnection, JobRecord } from "./types";
+import { NoSqlBackend } from "./nosql-backend";
+import type { StateStore } from "./state-store";
+import type { AccountConnection } from "./types";
 
 /**
- * A worker is this project's server-side compute for one account: it runs the account's current job (one
- * at a time, in creation order), sharing it with other workers by leasing the source's feed ranges like the
- * change feed processor, and exits after being idle for `idleTimeoutMs`.
+ * A worker is this project's server-side compute for one account (or Cassandra cluster): it runs the
+ * account's current job (one at a time, in creation order), sharing it with other workers by leasing the
+ * source's ranges like the change feed processor, and exits after being idle for `idleTimeoutMs`.
  */
-export interface WorkerOptions {
-  connection: AccountConnection;
-  /**
-   * Another account it may read sources from: it then also runs the cross-account jobs that copy from it
-   * (their state and targets are in `connection`'s account). Without it, it runs same-account jobs only.
-   */
-  sourceAccount?: AccountConnection;
+export type WorkerOptions = WhereJobsLive & WorkerTuning;
+
+/** A NoSQL account's connection, or any backend (a Cassandra cluster's: see cassandra/backend.ts). */
+export type WhereJobsLive =
+  | {
+      connection: AccountConnection;
+      /**
+       * Another account it may read sources from: it then also runs the cross-account jobs that copy from it
+       * (their state and targets are in `connection`'s account). Without it, it runs same-account jobs only.
+       */
+      sourceAccount?: AccountConnection;
+      backend?: undefined;
+    }
+  | { backend: CopyBackend; connection?: undefined; sourceAccount?: undefined };
+
+export interface WorkerTuning {
   workerId?: string;
   /** How long to wait for work before exiting (default 15 minutes). */
   idleTimeoutMs?: number;
@@ -79,11 +85,8 @@ export function liveWithin(heartbeatIntervalMs: number): number {
 
 export class CopyWorker {
   readonly id: string;
-  private readonly options: typeof defaults & WorkerOptions;
-  private readonly client: CosmosClient;
-  /** The client of `sourceAccount`, and the endpoints it reaches (one, or none without it). */
-  private readonly sourceClient: CosmosClient | undefined;
-  private readonly readableSources: string[];
+  private readonly options: typeof defaults & WorkerTuning;
+  private readonly backend: CopyBackend;
   private readonly clock: Clock;
   private readonly stopping = new AbortController();
   private lastHeartbeat = -Infinity;
@@ -91,9 +94,7 @@ export class CopyWorker {
   constructor(options: WorkerOptions) {
     this.options = { ...defaults, ...options };
     this.id = options.workerId ?? `${os.hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
-    this.client = createCosmosClient(options.connection);
-    this.readableSources = readableSources(options.sourceAccount);
-    this.sourceClient = options.sourceAccount && createCosmosClient(options.sourceAccount, "sourceAccount");
+    this.backend = options.backend ?? new NoSqlBackend(options.connection, options.sourceAccount);
     this.clock = options.clock ?? systemClock;
   }
 
@@ -103,7 +104,7 @@ export class CopyWorker {
   }
 
   async run(): Promise<WorkerExit> {
-    const store = await CosmosStateStore.open(this.client);
+    const store = await this.backend.openState();
     let idleSince = this.clock.now();
     // On its own timer, so a long verification or a slow page never makes this worker look dead; a beat that
     // fails is dropped, the next tick beats again.
@@ -116,12 +117,12 @@ export class CopyWorker {
         await this.heartbeat(store);
         const job = await claimJob(
           store,
-          (pending) => this.startingFields(pending),
-          (candidate) => this.canRun(candidate),
+          (pending) => this.backend.startingFields(pending),
+          (candidate) => this.backend.canRun(candidate),
         );
         if (job) {
           this.log(`started job ${job.name}`);
-          await runJob(this.jobRunContext(store, job), job);
+          await runJob(this.jobRunContext(store), job);
           idleSince = this.clock.now();
           continue;
         }
@@ -130,7 +131,7 @@ export class CopyWorker {
           // this worker alive, start none, and wait for a worker that is about to exit.
           await store.removeHeartbeat(this.id);
           const jobs = await store.listJobs();
-          if (!jobs.some((pending) => pending.status === "Pending" && this.canRun(pending))) {
+          if (!jobs.some((pending) => pending.status === "Pending" && this.backend.canRun(pending))) {
             this.log(`idle for ${Math.round((this.clock.now() - idleSince) / 1000)} s, exiting`);
             return "idle";
           }
@@ -146,21 +147,11 @@ export class CopyWorker {
     } finally {
       clearInterval(heartbeats);
       await store.removeHeartbeat(this.id).catch(() => undefined);
-      this.client.dispose();
-      this.sourceClient?.dispose();
+      await this.backend.dispose();
     }
   }
 
-  private canRun(job: JobRecord): boolean {
-    return canReadSource(this.readableSources, job);
-  }
-
-  /** The client that reads the job's source: the source account's for a cross-account job (see `canRun`). */
-  private sourceClientOf(job: JobRecord): CosmosClient {
-    return job.sourceAccount ? (this.sourceClient as CosmosClient) : this.client;
-  }
-
-  private jobRunContext(store: StateStore, job: JobRecord) {
+  private jobRunContext(store: StateStore) {
     const settings: JobRunSettings = {
       leaseDurationMs: this.options.leaseDurationMs,
       pollIntervalMs: this.options.pollIntervalMs,
@@ -171,8 +162,7 @@ export class CopyWorker {
       changesPollIntervalMs: this.options.changesPollIntervalMs,
     };
     return {
-      client: this.client,
-      sourceClient: this.sourceClientOf(job),
+      backend: this.backend,
       store,
       workerId: this.id,
       settings,
@@ -196,19 +186,7 @@ export class CopyWorker {
       host: os.hostname(),
       pid: process.pid,
       lastSeen: now,
-      ...(this.readableSources.length > 0 ? { sourceAccounts: this.readableSources } : {}),
+      ...(this.backend.readableSources.length > 0 ? { sourceAccounts: this.backend.readableSources } : {}),
     });
-  }
-
-  /** What a job records as it starts running: the write region and the source's item count. */
-  private async startingFields(pending: JobRecord): Promise<Partial<JobRecord>> {
-    const source = this.sourceClientOf(pending)
-      .database(pending.source.database)
-      .container(pending.source.container);
-    const [writeRegion, totalCount] = await Promise.all([
-      withRetries(() => readWriteRegion(this.client)),
-      countItems(source),
-    ]);
-    return { writeRegion, totalCount };
   }
 }

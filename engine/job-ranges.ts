@@ -30,7 +30,11 @@ function within(inner: FeedRange, outer: RangeRecord): boolean {
   return outer.minInclusive <= inner.minInclusive && inner.maxExclusive <= outer.maxExclusive;
 }
 
-function newRecord(jobName: string, range: Pick<FeedRange, "minInclusive" | "maxExclusive">): RangeRecord {
+/** A range's record before its first checkpoint: nothing copied, no lease. */
+export function newRangeRecord(
+  jobName: string,
+  range: Pick<RangeRecord, "minInclusive" | "maxExclusive">,
+): RangeRecord {
   return {
     id: rangeRecordId(jobName, range.minInclusive, range.maxExclusive),
     jobName,
@@ -100,7 +104,7 @@ export async function syncRangeRecords(
   records = await store.listRanges(job.name);
   for (const range of feedRanges) {
     if (records.some((record) => within(range, record))) continue;
-    const record = newRecord(job.name, range);
+    const record = newRangeRecord(job.name, range);
     if (online) record.changesContinuation = await changesPositionNow(source, range);
     await store.insertRange(record);
   }
@@ -149,7 +153,7 @@ export function reopenRanges(store: StateStore, jobName: string): Promise<void> 
 export function restartRanges(store: StateStore, jobName: string): Promise<void> {
   return rewriteRanges(store, jobName, (range) => {
     const { leaseOwner, leaseExpiresAt, _etag } = range;
-    const fresh = { ...newRecord(jobName, range), leaseOwner, leaseExpiresAt, _etag };
+    const fresh = { ...newRangeRecord(jobName, range), leaseOwner, leaseExpiresAt, _etag };
     return isDeepStrictEqual(fresh, range) ? undefined : fresh;
   });
 }

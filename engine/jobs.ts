@@ -70,7 +70,7 @@ function sameContainer(a: ContainerRef, b: ContainerRef): boolean {
 }
 
 /** What makes a job one copy: its containers, its source's account, its mode and its transform. */
-interface CopyIdentity {
+export interface CopyIdentity {
   source: ContainerRef;
   /** Undefined: not created yet, so no existing job copies into it. */
   destination?: ContainerRef;
@@ -95,7 +95,7 @@ async function withTransform<Spec extends Pick<JobSpec, "transform">>(
  * A job name is one copy: the same name for other containers, another source account, in the other mode,
  * or through another transform, is refused (the same spec is idempotent).
  */
-function refuseOtherCopy(existing: JobRecord, wanted: CopyIdentity): void {
+export function refuseOtherCopy(existing: JobRecord, wanted: CopyIdentity): void {
   if (
     wanted.destination &&
     sameContainer(existing.source, wanted.source) &&

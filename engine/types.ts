@@ -1,10 +1,19 @@
 import type { TokenCredential } from "@azure/identity";
 import type { TransformRecord, TransformSpec } from "./item-transform";
 
-/** Where a container lives. */
+/**
+ * Where a container lives. A Cassandra job's records keep its tables in the same shape (`database` is the
+ * keyspace, `container` the table: see `JobRecord.api`), so the machinery every job shares names both alike.
+ */
 export interface ContainerRef {
   database: string;
   container: string;
+}
+
+/** Where a Cassandra table lives. */
+export interface TableRef {
+  keyspace: string;
+  table: string;
 }
 
 /**
@@ -87,6 +96,18 @@ export interface JobSpec {
   transform?: TransformSpec;
 }
 
+/**
+ * A Cassandra copy: every row of `source` into `destination`, a table of the same cluster with another
+ * primary key (partition key or clustering order). Offline only: a Cassandra cluster has no change feed to
+ * replay writes made during the copy. Its job and state live in the cluster (see cassandra/jobs.ts).
+ */
+export interface CassandraJobSpec {
+  name: string;
+  source: TableRef;
+  destination: TableRef;
+  options?: Partial<Pick<CopyOptions, "pageSize" | "workerCount">>;
+}
+
 export interface JobError {
   code: string;
   message: string;
@@ -163,10 +184,18 @@ export interface SourceAccountRecord {
   endpoint: string;
 }
 
+/**
+ * The API a job copies: absent for NoSQL containers (every record made before Cassandra jobs existed is
+ * one), "Cassandra" for Cassandra tables, whose keyspace and table its `source` and `destination` keep as
+ * `database` and `container`.
+ */
+export type JobApi = "Cassandra";
+
 /** A job as stored in `__datatransferstate`; field names follow Azure's data transfer job properties. */
 export interface JobRecord {
   id: string;
   name: string;
+  api?: JobApi;
   source: ContainerRef;
   destination: ContainerRef;
   /** Set when the source is in another account than the job (same-account jobs have none). */

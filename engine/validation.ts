@@ -74,7 +74,10 @@ function validateContainerRef(field: string, value: ContainerRef | undefined): V
   ].filter((p): p is ValidationProblem => p !== undefined);
 }
 
-function validateOption(field: keyof typeof optionLimits, value: unknown): ValidationProblem | undefined {
+export function validateOption(
+  field: keyof typeof optionLimits,
+  value: unknown,
+): ValidationProblem | undefined {
   if (value === undefined) return undefined;
   const { min, max } = optionLimits[field];
   if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
@@ -202,7 +205,7 @@ export function jobSpecProblems(spec: SpecShape, ownEndpoint?: string): Validati
 }
 
 /** Throws one error listing every problem. */
-function refuseProblems(problems: ValidationProblem[]): void {
+export function refuseProblems(problems: ValidationProblem[]): void {
   if (problems.length > 0) {
     throw new CopyJobError("InvalidJobSpec", problems.map((p) => p.message).join(" "));
   }

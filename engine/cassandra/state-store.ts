@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { errors, types, type Client, type QueryOptions } from "cassandra-driver";
 import { backOff } from "exponential-backoff";
+import { forEachInFlight } from "../in-flight";
 import { defaultRetryPolicy } from "../retry";
 import {
   EtagConflict,
@@ -11,28 +12,7 @@ import {
 } from "../state-store";
 import type { JobRecord, RangeRecord } from "../types";
 
-/**
- * Job state of Cassandra copy jobs, kept in the cluster itself, in the keyspace `__datatransferstate`, with
- * the semantics of `CosmosStateStore` (read its comments): each record is a row holding its JSON body and an
- * `etag` column that every write sets to a fresh uuid, and `_etag` of the returned documents is that column.
- * Where the NoSQL store sends an etag precondition, this one writes a lightweight transaction (`IF etag = ?`);
- * inserts are `IF NOT EXISTS`, and even "unconditional" replaces and deletes are `IF EXISTS`: Cassandra
- * orders Paxos writes by their ballot and plain writes by their timestamp, so mixing both on one row can let
- * a plain write vanish behind an earlier LWT. Every write of a record row is therefore an LWT.
- *
- * Consistency: LWTs run their Paxos rounds at SERIAL (across data centers: workers of one job may sit in
- * several) and commit at QUORUM; reads are at QUORUM, which overlaps the quorum of every LWT that returned,
- * so a read sees every completed write. It may miss one still in flight; the next conditional write then
- * finishes that round first and fails its condition, which callers handle as any etag conflict. SERIAL reads
- * would close that window at the price of a Paxos round per read, for nothing the callers need.
- *
- * A timed-out LWT is ambiguous (it may have applied). Calls are retried, and each write's new etag is chosen
- * before the first attempt: a retry that finds the row holding that very etag knows its earlier attempt went
- * through and answers as if it had just succeeded.
- *
- * Heartbeats live in a table of their own written with plain upserts: only their worker writes them, so
- * they need no condition, and no LWT ever touches that table.
- */
+/** Where `CassandraStateStore.open` keeps the state and how it creates its keyspace. */
 export interface CassandraStateStoreOptions {
   /**
    * The keyspace holding the state: `__datatransferstate` unless given. Only tests name another, to keep
@@ -47,27 +27,46 @@ export interface CassandraStateStoreOptions {
   replication?: Record<string, string | number>;
 }
 
-const tables = {
-  jobs: "CREATE TABLE IF NOT EXISTS %s.jobs (name text PRIMARY KEY, body text, etag text)",
-  ranges:
-    "CREATE TABLE IF NOT EXISTS %s.ranges (job_name text, id text, body text, etag text, PRIMARY KEY ((job_name), id))",
-  coordination: "CREATE TABLE IF NOT EXISTS %s.coordination (id text PRIMARY KEY, body text, etag text)",
-  heartbeats: "CREATE TABLE IF NOT EXISTS %s.heartbeats (worker_id text PRIMARY KEY, body text)",
+/** The keyspace's tables and their columns; ranges are partitioned by their job. */
+const tableColumns: Record<string, string> = {
+  jobs: "(name text PRIMARY KEY, body text, etag text)",
+  ranges: "(job_name text, id text, body text, etag text, PRIMARY KEY ((job_name), id))",
+  coordination: "(id text PRIMARY KEY, body text, etag text)",
+  heartbeats: "(worker_id text PRIMARY KEY, body text)",
 };
+
+const rangeDeletesInFlight = 16;
 
 /** Three replicas let QUORUM reads and writes go on with one of them down. */
 const maxReplicasPerDataCenter = 3;
 
-const readOptions: QueryOptions = { prepare: true, consistency: types.consistencies.quorum };
-const lwtOptions: QueryOptions = { ...readOptions, serialConsistency: types.consistencies.serial };
+/** Reads, and the plain writes of heartbeats. */
+const atQuorum: QueryOptions = { prepare: true, consistency: types.consistencies.quorum };
+/** Every write of a record: its Paxos round at SERIAL, its commit at QUORUM. */
+const asLightweightTransaction: QueryOptions = { ...atQuorum, serialConsistency: types.consistencies.serial };
 
-/** How the record tables reach the cluster: through the store, which retries. */
-interface Session {
-  execute(query: string, params: unknown[], options: QueryOptions): Promise<types.ResultSet>;
-  /** Every row of a query's result, all pages. */
-  selectAll(query: string, params: unknown[]): Promise<types.Row[]>;
-}
-
+/**
+ * Job state of Cassandra copy jobs, kept in the cluster itself, in the keyspace `__datatransferstate`, with
+ * the semantics of `CosmosStateStore` (read its comments): each record is a row holding its JSON body and an
+ * `etag` column that every write sets to a fresh uuid, and `_etag` of the returned documents is that column.
+ * Where the NoSQL store sends an etag precondition, this one writes a lightweight transaction (`IF etag = ?`);
+ * inserts are `IF NOT EXISTS`, and even "unconditional" replaces and deletes are `IF EXISTS`: a plain write
+ * is stamped by the client's clock and does not wait for a Paxos round in progress on its row, so mixing
+ * both kinds on one row can lose writes. Every write of a record row is therefore an LWT.
+ *
+ * Consistency: LWTs run their Paxos rounds at SERIAL (across data centers: workers of one job may sit in
+ * several) and commit at QUORUM; reads are at QUORUM, which overlaps the quorum of every LWT that returned,
+ * so a read sees every completed write. It may miss one still in flight; the next conditional write then
+ * finishes that round first and fails its condition, which callers handle as any etag conflict. SERIAL reads
+ * would close that window at the price of a Paxos round per read, for nothing the callers need.
+ *
+ * A timed-out LWT is ambiguous (it may have applied). Calls are retried, and each write's new etag is chosen
+ * before the first attempt: a retry that finds the row holding that very etag knows its earlier attempt went
+ * through and answers as if it had just succeeded.
+ *
+ * Heartbeats live in a table of their own written with plain upserts: only their worker writes them, so
+ * they need no condition, and no LWT ever touches that table.
+ */
 export class CassandraStateStore implements StateStore {
   private readonly jobs: RecordTable<JobRecord>;
   private readonly ranges: RecordTable<RangeRecord>;
@@ -78,33 +77,28 @@ export class CassandraStateStore implements StateStore {
     private readonly client: Client,
     keyspace: string,
   ) {
-    const session: Session = {
-      execute: (query, params, options) => this.execute(query, params, options),
-      selectAll: (query, params) => this.selectAll(query, params),
-    };
     const table = (name: string) => `${quoted(keyspace)}.${name}`;
-    this.jobs = new RecordTable(session, table("jobs"), ["name"]);
-    this.ranges = new RecordTable(session, table("ranges"), ["job_name", "id"]);
-    this.coordination = new RecordTable(session, table("coordination"), ["id"]);
+    this.jobs = new RecordTable(client, table("jobs"), ["name"]);
+    this.ranges = new RecordTable(client, table("ranges"), ["job_name", "id"]);
+    this.coordination = new RecordTable(client, table("coordination"), ["id"]);
     this.heartbeats = table("heartbeats");
   }
 
   /** Opens the state keyspace, creating it and its tables on first use. */
   static async open(client: Client, options: CassandraStateStoreOptions = {}): Promise<CassandraStateStore> {
     const keyspace = validKeyspace(options.keyspace ?? stateDatabaseId);
-    await client.connect();
     let existing = await existingTables(client, keyspace);
     if (!existing) {
       const replication = options.replication ?? defaultReplication(client);
-      await client.execute(
-        `CREATE KEYSPACE IF NOT EXISTS ${quoted(keyspace)} WITH replication = ${cqlMap(replication)}`,
-      );
+      const create = `CREATE KEYSPACE IF NOT EXISTS ${quoted(keyspace)} WITH replication = ${cqlMap(replication)}`;
+      await execute(client, create, [], {});
       existing = new Set();
     }
     // Only what is missing is created, so callers whose role may not change the schema can open it once it
     // exists; the driver waits for the cluster's schema agreement after each.
-    for (const [name, statement] of Object.entries(tables)) {
-      if (!existing.has(name)) await client.execute(statement.replace("%s", quoted(keyspace)));
+    for (const [name, columns] of Object.entries(tableColumns)) {
+      if (existing.has(name)) continue;
+      await execute(client, `CREATE TABLE IF NOT EXISTS ${quoted(keyspace)}.${name} ${columns}`, [], {});
     }
     return new CassandraStateStore(client, keyspace);
   }
@@ -137,9 +131,10 @@ export class CassandraStateStore implements StateStore {
   }
 
   async deleteJob(name: string): Promise<boolean> {
-    for (const range of await this.listRanges(name)) {
+    // One LWT per range (a conditional delete names one row), a few at a time.
+    await forEachInFlight(await this.listRanges(name), rangeDeletesInFlight, async (range) => {
       await this.ranges.remove([name, range.id], undefined, `range ${range.id}`);
-    }
+    });
     return this.jobs.remove([name], undefined, `job ${name}`);
   }
 
@@ -180,48 +175,24 @@ export class CassandraStateStore implements StateStore {
 
   async beat(heartbeat: Omit<WorkerHeartbeat, "id">): Promise<void> {
     const document: WorkerHeartbeat = { ...heartbeat, id: `worker:${heartbeat.workerId}` };
-    await this.execute(
+    await execute(
+      this.client,
       `INSERT INTO ${this.heartbeats} (worker_id, body) VALUES (?, ?)`,
       [heartbeat.workerId, JSON.stringify(document)],
-      readOptions,
+      atQuorum,
     );
   }
 
   async removeHeartbeat(workerId: string): Promise<void> {
-    await this.execute(`DELETE FROM ${this.heartbeats} WHERE worker_id = ?`, [workerId], readOptions);
+    await execute(this.client, `DELETE FROM ${this.heartbeats} WHERE worker_id = ?`, [workerId], atQuorum);
   }
 
   /** The table holds one row per worker that has not said goodbye: small enough to filter here. */
   async liveWorkers(since: number): Promise<WorkerHeartbeat[]> {
-    const rows = await this.selectAll(`SELECT body FROM ${this.heartbeats}`, []);
+    const rows = await selectAll(this.client, `SELECT body FROM ${this.heartbeats}`, []);
     return rows
       .map((row) => JSON.parse(row.get("body") as string) as WorkerHeartbeat)
       .filter((heartbeat) => heartbeat.lastSeen > since);
-  }
-
-  private execute(query: string, params: unknown[], options: QueryOptions): Promise<types.ResultSet> {
-    return this.retried(() => this.client.execute(query, params, options));
-  }
-
-  private selectAll(query: string, params: unknown[]): Promise<types.Row[]> {
-    // The pages after the first are fetched as the rows are iterated: a fault on one retries the whole read.
-    return this.retried(async () => {
-      const rows: types.Row[] = [];
-      for await (const row of await this.client.execute(query, params, readOptions)) rows.push(row);
-      return rows;
-    });
-  }
-
-  /** Every call to the cluster goes through here, riding out its transient faults. */
-  private retried<T>(call: () => Promise<T>): Promise<T> {
-    // TODO(merge): `return withCassandraRetries(call);` from ./retry, and drop isTransientCassandraError.
-    return backOff(call, {
-      numOfAttempts: defaultRetryPolicy.attempts,
-      startingDelay: defaultRetryPolicy.startingDelayMs,
-      maxDelay: defaultRetryPolicy.maxDelayMs,
-      jitter: "full",
-      retry: isTransientCassandraError,
-    });
   }
 }
 
@@ -231,13 +202,13 @@ interface StoredRecord {
 
 /**
  * One table of records keyed by `keyColumns` (the partition key first), each a JSON body and its etag, every
- * write of which is a lightweight transaction (see the comment at the top).
+ * write of which is a lightweight transaction (see CassandraStateStore).
  */
 class RecordTable<T extends StoredRecord> {
   private readonly where: string;
 
   constructor(
-    private readonly session: Session,
+    private readonly client: Client,
     private readonly table: string,
     private readonly keyColumns: string[],
   ) {
@@ -245,10 +216,11 @@ class RecordTable<T extends StoredRecord> {
   }
 
   async get(key: string[]): Promise<T | undefined> {
-    const result = await this.session.execute(
+    const result = await execute(
+      this.client,
       `SELECT body, etag FROM ${this.table} WHERE ${this.where}`,
       key,
-      readOptions,
+      atQuorum,
     );
     const row = result.first();
     return row ? document<T>(row) : undefined;
@@ -257,7 +229,7 @@ class RecordTable<T extends StoredRecord> {
   /** Every record of a partition, or of the table when `partitionKey` is empty. */
   async list(partitionKey: string[]): Promise<T[]> {
     const where = partitionKey.length ? ` WHERE ${this.keyColumns[0]} = ?` : "";
-    const rows = await this.session.selectAll(`SELECT body, etag FROM ${this.table}${where}`, partitionKey);
+    const rows = await selectAll(this.client, `SELECT body, etag FROM ${this.table}${where}`, partitionKey);
     return rows.map((row) => document<T>(row));
   }
 
@@ -265,10 +237,11 @@ class RecordTable<T extends StoredRecord> {
   async insert(key: string[], record: T): Promise<T | undefined> {
     const etag = randomUUID();
     const columns = [...this.keyColumns, "body", "etag"];
-    const result = await this.session.execute(
+    const result = await execute(
+      this.client,
       `INSERT INTO ${this.table} (${columns.join(", ")}) VALUES (${columns.map(() => "?").join(", ")}) IF NOT EXISTS`,
       [...key, body(record), etag],
-      lwtOptions,
+      asLightweightTransaction,
     );
     return result.wasApplied() || currentEtag(result) === etag ? { ...record, _etag: etag } : undefined;
   }
@@ -280,10 +253,11 @@ class RecordTable<T extends StoredRecord> {
   async replace(key: string[], record: T, what: string): Promise<T> {
     const etag = randomUUID();
     const condition = record._etag ? "IF etag = ?" : "IF EXISTS";
-    const result = await this.session.execute(
+    const result = await execute(
+      this.client,
       `UPDATE ${this.table} SET body = ?, etag = ? WHERE ${this.where} ${condition}`,
       [body(record), etag, ...key, ...(record._etag ? [record._etag] : [])],
-      lwtOptions,
+      asLightweightTransaction,
     );
     const current = currentEtag(result);
     if (result.wasApplied() || current === etag) return { ...record, _etag: etag };
@@ -296,15 +270,30 @@ class RecordTable<T extends StoredRecord> {
    * another write changed it. Returns whether this call found it.
    */
   async remove(key: string[], etag: string | undefined, what: string): Promise<boolean> {
-    const result = await this.session.execute(
+    const result = await execute(
+      this.client,
       `DELETE FROM ${this.table} WHERE ${this.where} ${etag ? "IF etag = ?" : "IF EXISTS"}`,
       [...key, ...(etag ? [etag] : [])],
-      lwtOptions,
+      asLightweightTransaction,
     );
     if (result.wasApplied()) return true;
     if (currentEtag(result) === undefined) return false;
     throw new EtagConflict(what);
   }
+}
+
+/** Every row of a query's result, all pages. */
+function selectAll(client: Client, query: string, params: unknown[]): Promise<types.Row[]> {
+  // The pages after the first are fetched as the rows are iterated: a fault on one retries the whole read.
+  return retried(async () => {
+    const rows: types.Row[] = [];
+    for await (const row of await client.execute(query, params, atQuorum)) rows.push(row);
+    return rows;
+  });
+}
+
+function execute(client: Client, query: string, params: unknown[], options: QueryOptions) {
+  return retried(() => client.execute(query, params, options));
 }
 
 /** The record without its etag, which has a column of its own. */
@@ -326,19 +315,15 @@ function notFound(what: string): Error {
   return Object.assign(new Error(`${what} does not exist`), { code: 404 });
 }
 
+/** The keyspace's tables, or undefined if it does not exist. */
 async function existingTables(client: Client, keyspace: string): Promise<Set<string> | undefined> {
-  const keyspaces = await client.execute(
-    "SELECT keyspace_name FROM system_schema.keyspaces WHERE keyspace_name = ?",
-    [keyspace],
-    { prepare: true },
-  );
-  if (!keyspaces.first()) return undefined;
-  const found = await client.execute(
-    "SELECT table_name FROM system_schema.tables WHERE keyspace_name = ?",
-    [keyspace],
-    { prepare: true },
-  );
-  return new Set(found.rows.map((row) => row.get("table_name") as string));
+  const schema = (table: string, column: string) =>
+    execute(client, `SELECT ${column} FROM system_schema.${table} WHERE keyspace_name = ?`, [keyspace], {
+      prepare: true,
+    });
+  if (!(await schema("keyspaces", "keyspace_name")).first()) return undefined;
+  const tables = await schema("tables", "table_name");
+  return new Set(tables.rows.map((row) => row.get("table_name") as string));
 }
 
 function defaultReplication(client: Client): Record<string, number | string> {
@@ -372,6 +357,18 @@ function validKeyspace(name: string): string {
 /** Quoted, since `__datatransferstate` starts with underscores, which unquoted CQL names cannot. */
 function quoted(keyspace: string): string {
   return `"${keyspace}"`;
+}
+
+/** Every call to the cluster goes through here, riding out its transient faults. */
+function retried<T>(call: () => Promise<T>): Promise<T> {
+  // TODO(merge): `return withCassandraRetries(call);` from ./retry, and drop isTransientCassandraError.
+  return backOff(call, {
+    numOfAttempts: defaultRetryPolicy.attempts,
+    startingDelay: defaultRetryPolicy.startingDelayMs,
+    maxDelay: defaultRetryPolicy.maxDelayMs,
+    jitter: "full",
+    retry: isTransientCassandraError,
+  });
 }
 
 const transientResponseCodes = new Set<number>([

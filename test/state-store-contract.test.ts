@@ -61,10 +61,15 @@ function connectCassandra(): Client {
   });
 }
 
+/** Keyspace names allow no dashes. */
+function uniqueKeyspace(prefix: string): string {
+  return uniqueName(prefix).replace(/-/g, "_");
+}
+
 function cassandraBackend(): Backend {
   let client: Client;
   // A keyspace of its own, so runs never see each other's state (the store's default is fixed).
-  const keyspace = `state_contract_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 7)}`;
+  const keyspace = uniqueKeyspace("state_contract");
   return {
     name: "CassandraStateStore on a Cassandra node",
     start: async () => {
@@ -355,7 +360,7 @@ if (process.env.CASSANDRA_CONTACT_POINTS) {
   describe("CassandraStateStore: a lightweight transaction that applied but whose reply was lost", function () {
     // Cosmos answers the retry of such a replace with a conflict; here each write's new etag is chosen
     // before its first attempt, so the retry recognises its own write and succeeds.
-    const keyspace = `state_lost_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 7)}`;
+    const keyspace = uniqueKeyspace("state_lost");
     let client: Client;
     let faults: ReturnType<typeof losingReplies>;
     let store: CassandraStateStore;

@@ -7,7 +7,11 @@ import { withCassandraRetries } from "./retry";
 import { checkRowEncoding } from "./row-encoding";
 import { qualifiedTableName, quoteIdentifier, type TableSchema } from "./table-schema";
 
-/** Inserts in flight at once per page: see the measurements in the report of issue #13. */
+/**
+ * Inserts in flight at once per page. On one node (2 cores) 32, 64 and 128 wrote within the noise of each
+ * other; a worker writes several pages at once, so 64 per page already keeps hundreds of inserts in flight,
+ * and more would only queue on the node or, on Azure, meet its rate limit sooner.
+ */
 export const defaultWriteConcurrency = 64;
 
 export function isOverloaded(error: unknown): boolean {

@@ -5,8 +5,9 @@
 # Usage: bash scripts/cassandra-node.sh install|start|stop|status|env
 #   install  Fetches org.apache.cassandra:cassandra-all:$version and its runtime dependencies with Maven, from a
 #            throwaway pom.xml, into a cache keyed by the version (CASSANDRA_CACHE_DIR, default
-#            ~/.cache/pulumi-cosmos-copy/cassandra-<version>), so only the first run pays for Maven (cold: about
-#            a minute). A marker written last says the jars are complete; an interrupted install starts over.
+#            ~/.cache/pulumi-cosmos-copy/cassandra-<version>), so only the first run pays for Maven (about 70 MB:
+#            10 s to a minute and a half, with the network). A marker written last says the jars are complete;
+#            an interrupted install starts over.
 #   start    Idempotent: when the node recorded in .cassandra/ (at the repository root) is alive and answers CQL,
 #            prints its contact point and returns. Otherwise installs if needed, writes its configuration
 #            (.cassandra/conf: cassandra.yaml, logback.xml, jvm.options), keeps its data in .cassandra/data
@@ -61,9 +62,10 @@ install() {
   if [[ -f "$installed_marker" ]]; then
     return
   fi
-  say "installing Cassandra $version into $lib_dir with Maven (cold: about a minute)"
+  say "installing Cassandra $version into $lib_dir with Maven (about 70 MB)"
   local started=$EPOCHREALTIME work
-  work="$(mktemp -d "$cache_dir/.install.XXXXXX")"
+  rm -rf "$cache_dir"/.work.* # left by an install that was interrupted
+  work="$(mktemp -d "$cache_dir/.work.XXXXXX")"
   # The pom declares only Cassandra: copy-dependencies then copies it and everything it needs at runtime.
   # The plugin version is pinned so the result does not depend on what Maven resolves as its latest.
   cat >"$work/pom.xml" <<EOF
@@ -93,7 +95,8 @@ install() {
   </build>
 </project>
 EOF
-  (cd "$work" && mvn -q -B -Dstyle.color=never dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$work/lib")
+  # Maven reports to stdout; it goes to stderr with the rest of the progress, so stdout stays the contact point.
+  (cd "$work" && mvn -q -B dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$work/lib") >&2
   [[ -f "$work/lib/cassandra-all-$version.jar" ]] || fail "Maven did not fetch cassandra-all-$version.jar (see its output above)."
   rm -rf "$lib_dir"
   mv "$work/lib" "$lib_dir"
@@ -303,13 +306,13 @@ EOF
 }
 
 print_log_tail() {
-  local file
-  for file in "$log_dir/system.log" "$log_dir/stdout.log"; do
-    if [[ -s "$file" ]]; then
-      say "last lines of $file:"
-      tail -n 40 "$file" >&2
-    fi
-  done
+  local log="$log_dir/system.log"
+  [[ -s "$log" ]] || log="$log_dir/stdout.log" # the JVM failed before logging started
+  [[ -s "$log" ]] || return 0
+  say "errors in $log:"
+  grep -m 5 '^ERROR' "$log" >&2 || true
+  say "last lines of $log:"
+  tail -n 30 "$log" >&2
 }
 
 # Waits for the ready line in this boot's log while the process lives; returns 1 if it dies or time runs out.

@@ -1,6 +1,8 @@
+import { CassandraBackend } from "./cassandra/backend";
+import { cassandraConnectionFromEnvironment } from "./cassandra/connection";
 import type { AccountConnection } from "./types";
-import { workerEnvironment, workerSourceEnvironment } from "./worker-process";
-import { CopyWorker } from "./worker";
+import { workerApiVariable, workerEnvironment, workerSourceEnvironment } from "./worker-process";
+import { CopyWorker, type WhereJobsLive } from "./worker";
 
 /**
  * Entry point of a background worker process (started by `startWorkerProcess`): its account's connection,
@@ -40,11 +42,23 @@ export async function sourceAccountFromEnvironment(
   return endpoint ? connectionIn(env, workerSourceEnvironment, endpoint) : undefined;
 }
 
+/** A Cassandra cluster's backend, or a NoSQL account's connections, as `workerApiVariable` says. */
+async function jobsHomeFromEnvironment(env: NodeJS.ProcessEnv = process.env): Promise<WhereJobsLive> {
+  if (env[workerApiVariable] !== "cassandra") {
+    return {
+      connection: await connectionFromEnvironment(env),
+      sourceAccount: await sourceAccountFromEnvironment(env),
+    };
+  }
+  const connection = cassandraConnectionFromEnvironment(env);
+  if (!connection) throw new Error("CASSANDRA_CONTACT_POINTS is not set: give the cluster's contact points.");
+  return { backend: new CassandraBackend(connection) };
+}
+
 export async function runWorkerFromEnvironment(): Promise<void> {
   const idle = Number(process.env[workerEnvironment.idleTimeoutMs]);
   const worker = new CopyWorker({
-    connection: await connectionFromEnvironment(),
-    sourceAccount: await sourceAccountFromEnvironment(),
+    ...(await jobsHomeFromEnvironment()),
     workerId: process.env[workerEnvironment.workerId] || undefined,
     idleTimeoutMs: Number.isFinite(idle) && idle > 0 ? idle : undefined,
     log: (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`),

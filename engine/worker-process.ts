@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { cassandraEnvironmentOf, cassandraVariables, type CassandraConnection } from "./cassandra/connection";
 import { canReadSource, noWorkerForSource } from "./source-account";
 import type { StateStore } from "./state-store";
 import type { AccountConnection, JobRecord } from "./types";
@@ -36,6 +37,16 @@ export const workerSourceEnvironment = {
   caCertificate: "COSMOS_COPY_SOURCE_CA_CERT",
   insecureTls: "COSMOS_COPY_SOURCE_INSECURE_TLS",
 } as const satisfies ConnectionVariables;
+
+/** Where a worker's jobs live: a NoSQL account, or a Cassandra cluster. */
+export type JobsHome = AccountConnection | CassandraConnection;
+
+export function isCassandraHome(home: JobsHome): home is CassandraConnection {
+  return "contactPoints" in home;
+}
+
+/** Which backend a worker process serves: "cassandra", or NoSQL when unset. */
+export const workerApiVariable = "COSMOS_COPY_WORKER_API";
 
 export interface WorkerProcessOptions {
   workerId?: string;
@@ -92,9 +103,15 @@ function setConnection(
   if (connection.insecureTls) env[names.insecureTls] = "1";
 }
 
-function environmentFor(connection: AccountConnection, options: WorkerProcessOptions): NodeJS.ProcessEnv {
+function environmentFor(home: JobsHome, options: WorkerProcessOptions): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
-  setConnection(env, workerEnvironment, connection);
+  // Only the home's connection reaches the worker: whatever this process inherited of the other kind's goes.
+  for (const name of Object.values(cassandraVariables)) delete env[name];
+  delete env[workerApiVariable];
+  if (isCassandraHome(home)) {
+    setConnection(env, workerEnvironment, undefined);
+    Object.assign(env, cassandraEnvironmentOf(home), { [workerApiVariable]: "cassandra" });
+  } else setConnection(env, workerEnvironment, home);
   setConnection(env, workerSourceEnvironment, options.sourceAccount);
   if (options.workerId) env[workerEnvironment.workerId] = options.workerId;
   if (options.idleTimeoutMs) env[workerEnvironment.idleTimeoutMs] = String(options.idleTimeoutMs);
@@ -124,11 +141,8 @@ function spawnWorker(env: NodeJS.ProcessEnv, mode: WorkerProcessOptions["mode"])
   }
 }
 
-export function startWorkerProcess(
-  connection: AccountConnection,
-  options: WorkerProcessOptions,
-): WorkerProcess {
-  const child = spawnWorker(environmentFor(connection, options), options.mode);
+export function startWorkerProcess(home: JobsHome, options: WorkerProcessOptions): WorkerProcess {
+  const child = spawnWorker(environmentFor(home, options), options.mode);
   const alive = () => child.exitCode === null && child.signalCode === null;
   const exited = () =>
     alive()
@@ -154,7 +168,7 @@ export function startWorkerProcess(
  */
 export async function ensureWorkers(
   store: StateStore,
-  connection: AccountConnection,
+  home: JobsHome,
   job: Pick<JobRecord, "name" | "status" | "sourceAccount" | "options">,
   sourceAccount?: AccountConnection,
 ): Promise<number[]> {
@@ -165,7 +179,7 @@ export async function ensureWorkers(
   return Array.from(
     { length: missing },
     () =>
-      startWorkerProcess(connection, {
+      startWorkerProcess(home, {
         mode: "background",
         ...(job.sourceAccount ? { sourceAccount } : {}),
       }).pid as number,

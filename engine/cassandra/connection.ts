@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import { isIP } from "node:net";
 import * as tls from "node:tls";
 import { CopyJobError } from "../errors";
+import { rowEncoding } from "./row-encoding";
 
 /**
  * How the engine reaches a Cassandra cluster: a real Apache Cassandra node, or an Azure Cosmos DB for Apache
@@ -17,6 +18,19 @@ export interface CassandraConnection {
   password?: string;
   tls?: { caCertificate?: string; insecure?: boolean };
 }
+
+/** The variables a cluster's connection is read from, and handed to a worker process in. */
+export const cassandraVariables = {
+  contactPoints: "CASSANDRA_CONTACT_POINTS",
+  localDataCenter: "CASSANDRA_LOCAL_DATA_CENTER",
+  username: "CASSANDRA_USERNAME",
+  password: "CASSANDRA_PASSWORD",
+  tls: "CASSANDRA_TLS",
+  caFile: "CASSANDRA_CA_FILE",
+  /** The certificate itself (PEM), as a worker process gets it: its starter read the file. */
+  caCertificate: "CASSANDRA_CA_CERT",
+  insecureTls: "CASSANDRA_INSECURE_TLS",
+} as const;
 
 const startTheNode =
   "Start the project's node with `bash scripts/cassandra-node.sh start`, or set CASSANDRA_CONTACT_POINTS to a running cluster's host[:port] list.";
@@ -86,20 +100,22 @@ function readCaFile(path: string): string {
 }
 
 function tlsFromEnvironment(env: NodeJS.ProcessEnv): CassandraConnection["tls"] {
-  const enabled = parseFlag(env, "CASSANDRA_TLS");
-  const insecure = parseFlag(env, "CASSANDRA_INSECURE_TLS");
-  const caFile = env.CASSANDRA_CA_FILE || undefined;
+  const enabled = parseFlag(env, cassandraVariables.tls);
+  const insecure = parseFlag(env, cassandraVariables.insecureTls);
+  const caFile = env[cassandraVariables.caFile] || undefined;
+  const caCertificate =
+    env[cassandraVariables.caCertificate] || (caFile !== undefined ? readCaFile(caFile) : undefined);
   if (enabled === false && (caFile !== undefined || insecure)) {
     throw invalidSetting(
       "CASSANDRA_TLS",
-      env.CASSANDRA_TLS as string,
+      env[cassandraVariables.tls] as string,
       `turns TLS off while ${caFile !== undefined ? "CASSANDRA_CA_FILE" : "CASSANDRA_INSECURE_TLS"} asks for it`,
       "Unset CASSANDRA_TLS (the other setting turns TLS on), or unset the other setting.",
     );
   }
-  if (!enabled && caFile === undefined && !insecure) return undefined;
+  if (!enabled && caCertificate === undefined && !insecure) return undefined;
   return {
-    ...(caFile !== undefined ? { caCertificate: readCaFile(caFile) } : {}),
+    ...(caCertificate !== undefined ? { caCertificate } : {}),
     ...(insecure ? { insecure } : {}),
   };
 }
@@ -113,10 +129,10 @@ function tlsFromEnvironment(env: NodeJS.ProcessEnv): CassandraConnection["tls"] 
 export function cassandraConnectionFromEnvironment(
   env: NodeJS.ProcessEnv = process.env,
 ): CassandraConnection | undefined {
-  const contactPoints = env.CASSANDRA_CONTACT_POINTS;
+  const contactPoints = env[cassandraVariables.contactPoints];
   if (contactPoints === undefined || contactPoints.trim() === "") return undefined;
-  const username = env.CASSANDRA_USERNAME || undefined;
-  const password = env.CASSANDRA_PASSWORD || undefined;
+  const username = env[cassandraVariables.username] || undefined;
+  const password = env[cassandraVariables.password] || undefined;
   if ((username === undefined) !== (password === undefined)) {
     const [given, missing] = username
       ? ["CASSANDRA_USERNAME", "CASSANDRA_PASSWORD"]
@@ -131,9 +147,27 @@ export function cassandraConnectionFromEnvironment(
   const tlsOptions = tlsFromEnvironment(env);
   return {
     contactPoints: parseContactPoints(contactPoints),
-    localDataCenter: env.CASSANDRA_LOCAL_DATA_CENTER?.trim() || "datacenter1",
+    localDataCenter: env[cassandraVariables.localDataCenter]?.trim() || "datacenter1",
     ...(username !== undefined ? { username, password } : {}),
     ...(tlsOptions ? { tls: tlsOptions } : {}),
+  };
+}
+
+/** The variables that give a worker process `connection` (read back by `cassandraConnectionFromEnvironment`). */
+export function cassandraEnvironmentOf(connection: CassandraConnection): Record<string, string> {
+  const { tls: tlsOptions } = connection;
+  return {
+    [cassandraVariables.contactPoints]: connection.contactPoints.join(","),
+    [cassandraVariables.localDataCenter]: connection.localDataCenter,
+    ...(connection.username !== undefined
+      ? {
+          [cassandraVariables.username]: connection.username,
+          [cassandraVariables.password]: connection.password ?? "",
+        }
+      : {}),
+    ...(tlsOptions ? { [cassandraVariables.tls]: "1" } : {}),
+    ...(tlsOptions?.caCertificate ? { [cassandraVariables.caCertificate]: tlsOptions.caCertificate } : {}),
+    ...(tlsOptions?.insecure ? { [cassandraVariables.insecureTls]: "1" } : {}),
   };
 }
 
@@ -176,6 +210,11 @@ export function cassandraClientOptions(connection: CassandraConnection): cassand
     contactPoints: connection.contactPoints,
     localDataCenter: connection.localDataCenter,
     protocolOptions: { maxVersion: cassandra.types.protocolVersion.v4 },
+    // Rows are read and written back as they are: maps must keep their keys' types (see row-encoding.ts).
+    encoding: rowEncoding,
+    // A copy's reads must see every write acknowledged before it, and its writes must survive a replica's
+    // loss, whatever the cluster's size: quorums in the local data center (one node: the node itself).
+    queryOptions: { consistency: cassandra.types.consistencies.localQuorum },
     ...(connection.username !== undefined
       ? {
           authProvider: new cassandra.auth.PlainTextAuthProvider(

@@ -15,10 +15,18 @@ const pagePrefix = "page:";
 const endOfRange = "end";
 const pageStatePattern = /^page:[0-9a-f]+$/;
 
+/**
+ * The condition selecting one token range, its bounds bound as the two markers: the only shape of `token()`
+ * Azure's Cassandra API accepts.
+ */
+export function tokenRestriction(schema: Pick<TableSchema, "partitionKey">): string {
+  const token = `token(${schema.partitionKey.map(quoteIdentifier).join(", ")})`;
+  return `${token} > ? AND ${token} <= ?`;
+}
+
 /** The statement reading one token range of a table: every column, in token order. */
 export function rangeQuery(schema: TableSchema, columns: readonly string[]): string {
-  const token = `token(${schema.partitionKey.map(quoteIdentifier).join(", ")})`;
-  return `SELECT ${columns.map(quoteIdentifier).join(", ")} FROM ${qualifiedTableName(schema)} WHERE ${token} > ? AND ${token} <= ?`;
+  return `SELECT ${columns.map(quoteIdentifier).join(", ")} FROM ${qualifiedTableName(schema)} WHERE ${tokenRestriction(schema)}`;
 }
 
 /**

@@ -1,164 +1,272 @@
 import assert from "node:assert/strict";
-import { types } from "cassandra-driver";
-import { bodyHash } from "../engine/documents";
-import { blobTag, plainRow, plainValue } from "../engine/cassandra/plain-row";
-import {
-  boundLong,
-  boundToken,
-  defaultTokenRangeCount,
-  rangeHoldsToken,
-  splitRing,
-  tokenBound,
-} from "../engine/cassandra/token-ranges";
-import { seededRandom } from "./support/random";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { PeerCertificate } from "node:tls";
+import { auth, errors, types } from "cassandra-driver";
+import { cassandraClientOptions, cassandraConnectionFromEnvironment } from "../engine/cassandra/connection";
+import { retryAfterMs, withCassandraRetries, type CassandraRetryPolicy } from "../engine/cassandra/retry";
+import { CopyJobError } from "../engine/errors";
 
-/** The Cassandra copy's pure parts: the ring's ranges and the plain form of rows. */
-describe("Cassandra token ranges", () => {
-  const minToken = -(1n << 63n);
-  const maxToken = (1n << 63n) - 1n;
+/**
+ * The Cassandra connection's parts that decide things, on their own: reading the environment, the driver's
+ * options, and the retry loop. The retry loop is fed the driver's own error types, built by hand: no real
+ * node can be made to answer "overloaded" the way Azure Cosmos DB for Apache Cassandra does when it rate-limits.
+ */
+const { responseErrorCodes } = types;
 
-  it("cover the ring from -2^63 to 2^63-1 with adjacent ranges, no gap and no overlap", () => {
-    for (const count of [1, 2, 3, 7, defaultTokenRangeCount, 1000]) {
-      const ranges = splitRing(count);
-      assert.equal(ranges.length, count);
-      assert.equal(boundToken(ranges[0].lower), minToken);
-      assert.equal(boundToken(ranges[count - 1].upper), maxToken);
-      for (let i = 1; i < count; i++) assert.equal(ranges[i].lower, ranges[i - 1].upper, `range ${i}`);
-      for (const range of ranges) assert.ok(range.lower < range.upper, `${range.lower} < ${range.upper}`);
-    }
+/** The shape of Azure's rate-limiting answer: an OverloadedException whose message carries the wait. */
+function overloaded(retryAfter?: number): errors.ResponseError {
+  const wait = retryAfter === undefined ? "" : `, RetryAfterMs=${retryAfter}`;
+  return new errors.ResponseError(
+    responseErrorCodes.overloaded,
+    `Request rate is large: ActivityID=0f3b4c1e-0000-4000-8000-000000000000${wait}, Additional details='Response status code does not indicate success: TooManyRequests (429); Substatus: 3200'`,
+  );
+}
+
+/** A call that fails with `failures`, in order, then returns "done"; counts its calls and their times. */
+function failingThen(...failures: Error[]): { call: () => Promise<string>; calls: number[] } {
+  const calls: number[] = [];
+  return {
+    calls,
+    call: async () => {
+      calls.push(Date.now());
+      const failure = failures[calls.length - 1];
+      if (failure) throw failure;
+      return "done";
+    },
+  };
+}
+
+const quickPolicy: CassandraRetryPolicy = {
+  attempts: 4,
+  startingDelayMs: 1,
+  maxDelayMs: 5,
+  maxOverloadedWaitMs: 1_000,
+};
+
+describe("Cassandra retry-after", () => {
+  it("reads the wait an overloaded answer carries", () => {
+    assert.equal(retryAfterMs(overloaded(250)), 250);
+    assert.equal(retryAfterMs(overloaded(0)), 0);
   });
 
-  it("splits the default ring into 64 ranges of 2^58 tokens each", () => {
-    const widths = new Set(splitRing().map((r) => boundToken(r.upper) - boundToken(r.lower)));
-    // The last range is one token short: the ring ends at 2^63-1, not 2^63.
-    assert.deepEqual([...widths].sort(), [(1n << 58n) - 1n, 1n << 58n].sort());
+  it("has none for an overloaded answer without one, another error code, or another error", () => {
+    assert.equal(retryAfterMs(overloaded()), undefined);
+    assert.equal(
+      retryAfterMs(new errors.ResponseError(responseErrorCodes.serverError, "failed, RetryAfterMs=100")),
+      undefined,
+    );
+    assert.equal(retryAfterMs(new Error("RetryAfterMs=100")), undefined);
+    assert.equal(retryAfterMs(undefined), undefined);
   });
 
-  it("puts every token in exactly one range, the extremes included", () => {
-    const ranges = splitRing(7);
-    const random = seededRandom(13);
-    const randomToken = () =>
-      BigInt.asIntN(
-        64,
-        (BigInt(Math.floor(random() * 2 ** 32)) << 32n) | BigInt(Math.floor(random() * 2 ** 32)),
-      );
-    const tokens = [minToken + 1n, maxToken, 0n, -1n, ...ranges.map((r) => boundToken(r.upper))];
-    for (let i = 0; i < 1000; i++) tokens.push(randomToken());
-    for (const token of tokens.filter((t) => t !== minToken)) {
-      const holders = ranges.filter((range) => rangeHoldsToken(range, tokenBound(token)));
-      assert.equal(holders.length, 1, `token ${token}`);
-    }
-  });
-
-  it("bound strings sort as their tokens do", () => {
-    const tokens = [minToken, minToken + 1n, -256n, -1n, 0n, 1n, 255n, 256n, maxToken - 1n, maxToken];
-    const bounds = tokens.map(tokenBound);
-    assert.ok(bounds.every((bound) => bound.length === 16));
-    assert.deepEqual([...bounds].sort(), bounds);
-  });
-
-  it("round-trips a bound through its token and the driver's Long", () => {
-    for (const token of [minToken, -1n, 0n, 42n, maxToken]) {
-      const bound = tokenBound(token);
-      assert.equal(boundToken(bound), token);
-      assert.equal(boundLong(bound).toString(), token.toString());
-      assert.equal(tokenBound(boundLong(bound)), bound);
-    }
-  });
-
-  it("refuses bad counts and bounds, naming them", () => {
-    assert.throws(() => splitRing(0), /into 0 ranges/);
-    assert.throws(() => splitRing(2.5), /into 2\.5 ranges/);
-    assert.throws(() => boundToken("00ff"), /'00ff' is not a token range bound/);
-    assert.throws(() => boundToken("FFFFFFFFFFFFFFFF"), /not a token range bound/);
-    assert.throws(() => tokenBound(1n << 63n), /9223372036854775808 is not a Murmur3 token/);
+  it("takes the longest wait among the hosts when the driver gave up on all of them", () => {
+    const gaveUp = new errors.NoHostAvailableError({
+      "10.0.0.1:10350": overloaded(40),
+      "10.0.0.2:10350": overloaded(90),
+      "10.0.0.3:10350": new errors.OperationTimedOutError("timed out", "10.0.0.3:10350"),
+    });
+    assert.equal(retryAfterMs(gaveUp), 90);
+    assert.equal(retryAfterMs(new errors.NoHostAvailableError({})), undefined);
   });
 });
 
-describe("Cassandra plain rows", () => {
-  it("writes the driver's classes as their exact string forms", () => {
-    const uuid = types.Uuid.fromString("6c4a9c3e-3b4c-4f8e-9a55-0d1c2b3a4f5e");
-    const timeUuid = types.TimeUuid.fromString("a1b2c3d4-1dd2-11b2-8080-808080808080");
-    assert.deepEqual(
-      plainRow({
-        bigint: types.Long.fromString("-9223372036854775808"),
-        varint: types.Integer.fromString("123456789012345678901234567890"),
-        decimal: types.BigDecimal.fromString("-12345678901234567890.000123"),
-        uuid,
-        timeUuid,
-        inet: types.InetAddress.fromString("::1"),
-        date: types.LocalDate.fromString("2024-02-29"),
-        time: types.LocalTime.fromString("23:59:59.123456789"),
-        duration: new types.Duration(1, 2, types.Long.fromNumber(3_000_000_000)),
-        timestamp: new Date(Date.UTC(2024, 1, 29, 12, 0, 0, 7)),
-        nativeBigint: 12345678901234567890n,
-      }),
-      {
-        bigint: "-9223372036854775808",
-        varint: "123456789012345678901234567890",
-        decimal: "-12345678901234567890.000123",
-        uuid: "6c4a9c3e-3b4c-4f8e-9a55-0d1c2b3a4f5e",
-        timeUuid: "a1b2c3d4-1dd2-11b2-8080-808080808080",
-        inet: "::1",
-        date: "2024-02-29",
-        time: "23:59:59.123456789",
-        duration: "1mo2d3s",
-        timestamp: "2024-02-29T12:00:00.007Z",
-        nativeBigint: "12345678901234567890",
+describe("Cassandra retries", () => {
+  it("waits out the retry-after of each overloaded answer, then returns the call's result", async () => {
+    const { call, calls } = failingThen(overloaded(60), overloaded(60));
+    assert.equal(await withCassandraRetries(call, undefined, quickPolicy), "done");
+    assert.equal(calls.length, 3);
+    // Timers may fire a millisecond early; the waits are the server's, not the back-off's few milliseconds.
+    assert.ok(calls[1] - calls[0] >= 58, `first wait ${calls[1] - calls[0]} ms`);
+    assert.ok(calls[2] - calls[1] >= 58, `second wait ${calls[2] - calls[1]} ms`);
+  });
+
+  it("retries transient faults and overloaded answers without a wait with back-off", async () => {
+    const { call, calls } = failingThen(
+      new errors.NoHostAvailableError({ "127.0.0.1:9042": new Error("connect ECONNREFUSED") }),
+      new errors.OperationTimedOutError("The host 127.0.0.1:9042 did not reply before timeout 12000 ms"),
+      new errors.ResponseError(
+        responseErrorCodes.writeTimeout,
+        "Operation timed out - received only 0 responses.",
+      ),
+      overloaded(),
+    );
+    assert.equal(await withCassandraRetries(call, undefined, { ...quickPolicy, attempts: 5 }), "done");
+    assert.equal(calls.length, 5);
+  });
+
+  it("throws other errors at once", async () => {
+    const syntax = new errors.ResponseError(responseErrorCodes.syntaxError, "line 1:0 no viable alternative");
+    const { call, calls } = failingThen(syntax);
+    await assert.rejects(withCassandraRetries(call, undefined, quickPolicy), (error) => error === syntax);
+    assert.equal(calls.length, 1);
+  });
+
+  it("gives up with the last fault when the attempts run out", async () => {
+    const timeouts = Array.from(
+      { length: 4 },
+      (_, i) => new errors.ResponseError(responseErrorCodes.readTimeout, `read timeout ${i}`),
+    );
+    const { call, calls } = failingThen(...timeouts);
+    await assert.rejects(
+      withCassandraRetries(call, undefined, quickPolicy),
+      (error) => error === timeouts[3],
+    );
+    assert.equal(calls.length, 4);
+  });
+
+  it("gives up with the overloaded answer once its waits would pass the policy's total", async () => {
+    const answers = [overloaded(60), overloaded(60), overloaded(60)];
+    const { call, calls } = failingThen(...answers);
+    await assert.rejects(
+      withCassandraRetries(call, undefined, { ...quickPolicy, maxOverloadedWaitMs: 100 }),
+      (error) => error === answers[1],
+    );
+    assert.equal(calls.length, 2);
+  });
+
+  it("stops waiting when its signal is aborted, throwing the overloaded answer", async () => {
+    const controller = new AbortController();
+    const answer = overloaded(600_000);
+    const { call, calls } = failingThen(answer);
+    // Aborted on the next turn of the event loop, once the 10-minute wait has begun.
+    const retrying = withCassandraRetries(() => {
+      setImmediate(() => controller.abort());
+      return call();
+    }, controller.signal);
+    await assert.rejects(retrying, (error) => error === answer);
+    assert.equal(calls.length, 1);
+  });
+});
+
+describe("Cassandra connection from the environment", () => {
+  const caFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "cassandra-ca-")), "ca.pem");
+  before(() => fs.writeFileSync(caFile, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"));
+  after(() => fs.rmSync(path.dirname(caFile), { recursive: true, force: true }));
+
+  function invalid(env: NodeJS.ProcessEnv, pattern: RegExp): void {
+    assert.throws(
+      () => cassandraConnectionFromEnvironment(env),
+      (error: unknown) => {
+        assert.ok(error instanceof CopyJobError);
+        assert.equal(error.code, "InvalidCassandraSetting");
+        assert.match(error.message, pattern);
+        return true;
       },
     );
+  }
+
+  it("names no cluster when CASSANDRA_CONTACT_POINTS is unset or empty", () => {
+    assert.equal(cassandraConnectionFromEnvironment({}), undefined);
+    assert.equal(cassandraConnectionFromEnvironment({ CASSANDRA_CONTACT_POINTS: " " }), undefined);
   });
 
-  it("tags blobs so that no text reads the same, and keeps null apart from NaN", () => {
-    const blob = Buffer.from([0, 1, 2, 255]);
-    assert.deepEqual(plainValue(blob), { [blobTag]: "AAEC/w==" });
-    assert.notEqual(bodyHash({ c: plainValue(blob) }), bodyHash({ c: plainValue("AAEC/w==") }));
-    assert.equal(plainValue(null), null);
-    assert.equal(plainValue(undefined), null);
-    assert.equal(plainValue(Number.NaN), "NaN");
-    assert.equal(plainValue(-Infinity), "-Infinity");
-    assert.equal(plainValue(1.5), 1.5);
-    assert.equal(plainValue(false), false);
-  });
-
-  it("turns collections, tuples and UDTs into JSON, recursively, maps as entries sorted by key", () => {
-    const udt = { street: "Main", zip: 1234, tags: new Set(["a", "b"]), photo: Buffer.from("x") };
-    const row = {
-      list: [types.Long.fromNumber(1), null],
-      set: new Set([types.Uuid.fromString("00000000-0000-0000-0000-000000000001")]),
-      map: new Map<unknown, unknown>([
-        [2, "two"],
-        [1, [udt]],
-      ]),
-      tuple: new types.Tuple(1, "a", new Date(0)),
-      vector: new types.Vector([0.5, 1.5], "float"),
-      udt,
-    };
-    const plainUdt = { street: "Main", zip: 1234, tags: ["a", "b"], photo: { [blobTag]: "eA==" } };
-    assert.deepEqual(plainRow(row), {
-      list: ["1", null],
-      set: ["00000000-0000-0000-0000-000000000001"],
-      map: [
-        [1, [plainUdt]],
-        [2, "two"],
-      ],
-      tuple: [1, "a", "1970-01-01T00:00:00.000Z"],
-      vector: [0.5, 1.5],
-      udt: plainUdt,
+  it("reads a local node with the default data center", () => {
+    assert.deepEqual(cassandraConnectionFromEnvironment({ CASSANDRA_CONTACT_POINTS: "127.0.0.1:9142" }), {
+      contactPoints: ["127.0.0.1:9142"],
+      localDataCenter: "datacenter1",
     });
   });
 
-  it("reads a map the same whichever order it was built in", () => {
-    const forward = new Map([
-      [Buffer.from("a"), 1],
-      [Buffer.from("b"), 2],
-    ]);
-    const backward = new Map([...forward].reverse());
-    assert.deepEqual(plainValue(forward), plainValue(backward));
+  it("reads an Azure account: host and port, data center, credentials, TLS with a CA file", () => {
+    const connection = cassandraConnectionFromEnvironment({
+      CASSANDRA_CONTACT_POINTS: "shop.cassandra.cosmos.azure.com:10350, [::1]:9042,backup",
+      CASSANDRA_LOCAL_DATA_CENTER: "West Europe",
+      CASSANDRA_USERNAME: "shop",
+      CASSANDRA_PASSWORD: "primary-password",
+      CASSANDRA_TLS: "true",
+      CASSANDRA_CA_FILE: caFile,
+    });
+    assert.deepEqual(connection, {
+      contactPoints: ["shop.cassandra.cosmos.azure.com:10350", "[::1]:9042", "backup"],
+      localDataCenter: "West Europe",
+      username: "shop",
+      password: "primary-password",
+      tls: { caCertificate: fs.readFileSync(caFile, "utf8") },
+    });
+    assert.deepEqual(
+      cassandraConnectionFromEnvironment({ CASSANDRA_CONTACT_POINTS: "h", CASSANDRA_INSECURE_TLS: "1" })?.tls,
+      { insecure: true },
+    );
   });
 
-  it("refuses a value of a class it does not know, naming it", () => {
-    class Point {}
-    assert.throws(() => plainValue(new Point()), /A Cassandra value of type Point cannot be copied/);
+  it("refuses contact points that are not host[:port], naming the bad one", () => {
+    invalid(
+      { CASSANDRA_CONTACT_POINTS: "good:9042,bad:70000" },
+      /CASSANDRA_CONTACT_POINTS=.*'bad:70000'.*host\[:port\]/,
+    );
+    invalid({ CASSANDRA_CONTACT_POINTS: "http://node:9042" }, /'http:\/\/node:9042'/);
+    invalid({ CASSANDRA_CONTACT_POINTS: "[::1]" }, /'\[::1\]'.*\[IPv6\]:port/);
+    invalid({ CASSANDRA_CONTACT_POINTS: ",," }, /names no host.*e\.g\./);
+  });
+
+  it("refuses a user name without a password, and never echoes a password", () => {
+    invalid(
+      { CASSANDRA_CONTACT_POINTS: "h", CASSANDRA_USERNAME: "shop" },
+      /CASSANDRA_USERNAME is set but CASSANDRA_PASSWORD/,
+    );
+    assert.throws(
+      () =>
+        cassandraConnectionFromEnvironment({
+          CASSANDRA_CONTACT_POINTS: "h",
+          CASSANDRA_PASSWORD: "s3cret-pw",
+        }),
+      (error: Error) =>
+        /CASSANDRA_PASSWORD is set but CASSANDRA_USERNAME/.test(error.message) &&
+        !error.message.includes("s3cret-pw"),
+    );
+  });
+
+  it("refuses TLS settings it cannot use, naming the variable and the fix", () => {
+    invalid(
+      { CASSANDRA_CONTACT_POINTS: "h", CASSANDRA_TLS: "maybe" },
+      /CASSANDRA_TLS='maybe' is not 1, true, 0 or false/,
+    );
+    invalid(
+      { CASSANDRA_CONTACT_POINTS: "h", CASSANDRA_CA_FILE: "/no/such/ca.pem" },
+      /CASSANDRA_CA_FILE='\/no\/such\/ca\.pem' cannot be read \(ENOENT\).*PEM/,
+    );
+    invalid(
+      { CASSANDRA_CONTACT_POINTS: "h", CASSANDRA_TLS: "0", CASSANDRA_CA_FILE: caFile },
+      /CASSANDRA_TLS='0' turns TLS off while CASSANDRA_CA_FILE asks for it/,
+    );
+  });
+});
+
+describe("Cassandra driver options", () => {
+  const azure = { contactPoints: ["shop.cassandra.cosmos.azure.com:10350"], localDataCenter: "West Europe" };
+  const certificateFor = (name: string) =>
+    ({ subject: { CN: name }, subjectaltname: `DNS:${name}` }) as unknown as PeerCertificate;
+
+  it("speaks CQL protocol v4, with a plain-text login only when a user name is given", () => {
+    const local = cassandraClientOptions({
+      contactPoints: ["127.0.0.1:9042"],
+      localDataCenter: "datacenter1",
+    });
+    assert.equal(local.protocolOptions?.maxVersion, types.protocolVersion.v4);
+    assert.equal(local.authProvider, undefined);
+    assert.equal(local.sslOptions, undefined);
+    const withLogin = cassandraClientOptions({ ...azure, username: "shop", password: "pw" });
+    assert.ok(withLogin.authProvider instanceof auth.PlainTextAuthProvider);
+  });
+
+  it("checks a named cluster's certificate against its name, though the driver connects to its address", () => {
+    const { sslOptions } = cassandraClientOptions({ ...azure, tls: {} });
+    assert.equal(sslOptions?.rejectUnauthorized, true);
+    assert.equal(sslOptions?.servername, "shop.cassandra.cosmos.azure.com");
+    const check = sslOptions?.checkServerIdentity;
+    assert.ok(check);
+    assert.equal(check("20.50.2.1", certificateFor("shop.cassandra.cosmos.azure.com")), undefined);
+    assert.ok(check("20.50.2.1", certificateFor("other.example.com")) instanceof Error);
+  });
+
+  it("trusts the CA it is given, or skips the check only when told to", () => {
+    const { sslOptions } = cassandraClientOptions({
+      ...azure,
+      tls: { caCertificate: "PEM", insecure: true },
+    });
+    assert.deepEqual(sslOptions?.ca, ["PEM"]);
+    assert.equal(sslOptions?.rejectUnauthorized, false);
   });
 });

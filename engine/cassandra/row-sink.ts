@@ -14,7 +14,7 @@ import { qualifiedTableName, quoteIdentifier, type TableSchema } from "./table-s
  */
 export const defaultWriteConcurrency = 64;
 
-/** An overloaded answer (Azure's rate limiting), or the driver giving up on hosts that all gave one. */
+/** An overloaded answer (Azure's rate limiting), or the driver giving up on the hosts with one among their answers. */
 function isOverloaded(error: unknown): boolean {
   if (error instanceof errors.NoHostAvailableError) {
     return Object.values((error.innerErrors ?? {}) as Record<string, unknown>).some(isOverloaded);

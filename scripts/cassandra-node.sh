@@ -136,6 +136,7 @@ is_our_node() {
 # where a bare TCP connect would only make the node log a protocol warning.
 cql_answers() {
   local port="$1"
+  # shellcheck disable=SC2016 # the inner script expands its own $0
   timeout 5 bash -c '
     exec 3<>"/dev/tcp/127.0.0.1/$0" || exit 1
     printf "\x04\x00\x00\x00\x05\x00\x00\x00\x00" >&3

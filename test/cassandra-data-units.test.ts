@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
-import { types } from "cassandra-driver";
+import { errors, types, type Client } from "cassandra-driver";
 import { bodyHash } from "../engine/documents";
 import { blobTag, plainRow, plainValue } from "../engine/cassandra/plain-row";
+import { rowEncoding } from "../engine/cassandra/row-encoding";
+import { TableRowSink } from "../engine/cassandra/row-sink";
+import { TokenRangeReader } from "../engine/cassandra/table-reader";
+import type { TableSchema } from "../engine/cassandra/table-schema";
 import {
   boundLong,
   boundToken,
@@ -12,7 +16,11 @@ import {
 } from "../engine/cassandra/token-ranges";
 import { seededRandom } from "./support/random";
 
-/** The Cassandra copy's pure parts: the ring's ranges and the plain form of rows. */
+/**
+ * The Cassandra copy's parts that need no node: the ring's ranges, the plain form of rows, and how the reader
+ * and the sink treat what only Azure's Cassandra API answers (request charges, overloaded answers), fed by a
+ * stand-in client.
+ */
 describe("Cassandra token ranges", () => {
   const minToken = -(1n << 63n);
   const maxToken = (1n << 63n) - 1n;
@@ -160,5 +168,83 @@ describe("Cassandra plain rows", () => {
   it("refuses a value of a class it does not know, naming it", () => {
     class Point {}
     assert.throws(() => plainValue(new Point()), /A Cassandra value of type Point cannot be copied/);
+  });
+});
+
+/** A client whose `execute` answers with `answers` in turn (an Error is thrown); records what it was sent. */
+function scriptedClient(...answers: (Error | Partial<types.ResultSet>)[]) {
+  const sent: { query: string; params: unknown[] }[] = [];
+  const client = {
+    options: { encoding: rowEncoding },
+    execute: async (query: string, params: unknown[]) => {
+      sent.push({ query, params });
+      const answer = answers.shift();
+      if (answer instanceof Error) throw answer;
+      return { rows: [], info: { customPayload: null }, ...answer };
+    },
+  };
+  return { client: client as unknown as Client, sent };
+}
+
+/** Azure's custom payload: the request charge as a big-endian double. */
+function chargePayload(charge: number) {
+  const bytes = Buffer.alloc(8);
+  bytes.writeDoubleBE(charge);
+  return { customPayload: { RequestCharge: bytes } } as unknown as types.ResultSet["info"];
+}
+
+describe("Cassandra reader and sink with Azure's answers", () => {
+  const schema: TableSchema = {
+    keyspace: "ks",
+    table: "Orders",
+    columns: [
+      { name: "id", type: "int", expandedType: "int" },
+      { name: "note", type: "text", expandedType: "text" },
+    ],
+    partitionKey: ["id"],
+    clustering: [],
+  };
+
+  it("reads a page's request charge from the custom payload, and quotes names in its query", async () => {
+    const { client, sent } = scriptedClient({ rows: [], pageState: "00ff", info: chargePayload(2.5) });
+    const reader = new TokenRangeReader(
+      client,
+      schema,
+      { lower: "0000000000000000", upper: "ffffffffffffffff" },
+      10,
+    );
+    const page = await reader.next();
+    assert.deepEqual(page, { items: [], continuation: "page:00ff", drained: false, requestCharge: 2.5 });
+    assert.equal(reader.expectedCharge, 2.5);
+    assert.equal(
+      sent[0].query,
+      'SELECT "id", "note" FROM "ks"."Orders" WHERE token("id") > ? AND token("id") <= ?',
+    );
+  });
+
+  it("retries an overloaded insert after its wait, counts it throttled, and binds nulls as unset", async () => {
+    const overloaded = new errors.ResponseError(
+      types.responseErrorCodes.overloaded,
+      "Request rate is large, RetryAfterMs=5",
+    );
+    const { client, sent } = scriptedClient(overloaded, { info: chargePayload(7) });
+    const sink = new TableRowSink(client, schema, ["id", "note"]);
+    const prepared = sink.prepare({
+      items: [{ id: 1, note: null }],
+      continuation: "end",
+      drained: true,
+      requestCharge: 0,
+    });
+    assert.deepEqual(prepared.bodies, [{ id: 1, note: null }]);
+    const cost = await prepared.write(new AbortController().signal);
+    assert.deepEqual(cost, { requestCharge: 7, throttled: 1 });
+    assert.equal(sent.length, 2);
+    assert.equal(sent[1].query, 'INSERT INTO "ks"."Orders" ("id", "note") VALUES (?, ?)');
+    assert.deepEqual(sent[1].params, [1, types.unset]);
+  });
+
+  it("refuses a client that decodes maps as plain objects", () => {
+    const client = { options: { encoding: {} } } as unknown as Client;
+    assert.throws(() => new TableRowSink(client, schema, ["id"]), /open it with `encoding: rowEncoding`/);
   });
 });

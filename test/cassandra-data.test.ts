@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { Client, concurrent, types } from "cassandra-driver";
+import { cassandraClientOptions } from "../engine/cassandra/connection";
 import type { RangeReader } from "../engine/copy-backend";
 import { BodyChecksum } from "../engine/documents";
 import { CopyJobError } from "../engine/errors";
@@ -10,27 +10,15 @@ import { TokenRangeReader } from "../engine/cassandra/table-reader";
 import { checkCopyableSchemas, readTableSchema, type TableSchema } from "../engine/cassandra/table-schema";
 import { readTable, verifyTables } from "../engine/cassandra/table-verification";
 import { rangeHoldsToken, splitRing, tokenBound, type TokenRange } from "../engine/cassandra/token-ranges";
-
-// TEMPORARY until test/support/cassandra-node.ts (branch cass-node) is merged.
-async function openCassandra(): Promise<Client> {
-  const env = readFileSync("/work/cassandra-dev.env", "utf8");
-  const contactPoint = /CASSANDRA_CONTACT_POINTS=(\S+)/.exec(env)![1];
-  const client = new Client({
-    contactPoints: [contactPoint],
-    localDataCenter: "datacenter1",
-    encoding: rowEncoding,
-  });
-  await client.connect();
-  return client;
-}
+import { openCassandra, uniqueKeyspace } from "./support/cassandra-node";
 
 /**
  * The Cassandra copy's data path against a real Apache Cassandra node: the token-range reader, the row
  * sink, the schema checks and the full verification, over a table with a composite partition key,
  * clustering columns, collections, a frozen UDT, a tuple, blobs, timestamps and nulls.
  */
-const keyspace = `copy_data_${Date.now().toString(36)}`;
-const otherKeyspace = `${keyspace}_other`;
+const keyspace = uniqueKeyspace("copy_data");
+const otherKeyspace = uniqueKeyspace("copy_data_other");
 const rowCount = 3000;
 
 const columnsCql = `
@@ -130,7 +118,11 @@ describe("Cassandra copy data path (real node)", function () {
     });
 
   before(async () => {
-    client = await openCassandra();
+    // The suite's node; the copy's own client decodes maps as Maps (see row-encoding.ts).
+    const node = await openCassandra();
+    await node.stop();
+    client = new Client({ ...cassandraClientOptions(node.connection), encoding: rowEncoding });
+    await client.connect();
     for (const ks of [keyspace, otherKeyspace]) {
       await client.execute(
         `CREATE KEYSPACE ${ks} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`,

@@ -14,7 +14,11 @@ import { qualifiedTableName, quoteIdentifier, type TableSchema } from "./table-s
  */
 export const defaultWriteConcurrency = 64;
 
-export function isOverloaded(error: unknown): boolean {
+/** An overloaded answer (Azure's rate limiting), or the driver giving up on the hosts with one among their answers. */
+function isOverloaded(error: unknown): boolean {
+  if (error instanceof errors.NoHostAvailableError) {
+    return Object.values((error.innerErrors ?? {}) as Record<string, unknown>).some(isOverloaded);
+  }
   return (
     error instanceof errors.ResponseError && error.code === (types.responseErrorCodes.overloaded as number)
   );

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Client, concurrent, types } from "cassandra-driver";
+import { Client, types } from "cassandra-driver";
 import { cassandraClientOptions } from "../engine/cassandra/connection";
 import type { RangeReader } from "../engine/copy-backend";
 import { BodyChecksum } from "../engine/documents";
@@ -12,6 +12,15 @@ import { readTable, verifyTables } from "../engine/cassandra/table-verification"
 import { rangeHoldsToken, splitRing, tokenBound, type TokenRange } from "../engine/cassandra/token-ranges";
 import { openCassandra, uniqueKeyspace } from "./support/cassandra-node";
 
+import {
+  columnsCql,
+  createKeyspace,
+  rekeyedKey,
+  seedRows,
+  sourceKey,
+  sourceRow,
+} from "./support/cassandra-tables";
+
 /**
  * The Cassandra copy's data path against a real Apache Cassandra node: the token-range reader, the row
  * sink, the schema checks and the full verification, over a table with a composite partition key,
@@ -20,41 +29,6 @@ import { openCassandra, uniqueKeyspace } from "./support/cassandra-node";
 const keyspace = uniqueKeyspace("copy_data");
 const otherKeyspace = uniqueKeyspace("copy_data_other");
 const rowCount = 3000;
-
-const columnsCql = `
-  tenant text, region int, day date, seq bigint,
-  name text, tags set<text>, scores list<int>, attrs map<text, blob>, seen map<int, timestamp>,
-  home frozen<address>, photo blob, at timestamp, id uuid, amount decimal, big varint, ip inet,
-  pair frozen<tuple<int, text>>, ratio double`;
-const sourceKey = "PRIMARY KEY ((tenant, region), day, seq)";
-/** Another partition key and clustering order than the source's, over the same columns. */
-const rekeyed =
-  "PRIMARY KEY ((seq), tenant, region, day)) WITH CLUSTERING ORDER BY (tenant DESC, region ASC, day DESC";
-
-/** Row `i` of the source, as driver values; a few of each column are null. */
-function sourceRow(i: number): Record<string, unknown> {
-  const every = (n: number, value: unknown) => (i % n === 0 ? null : value);
-  return {
-    tenant: `tenant-${i % 37}`,
-    region: i % 5,
-    day: types.LocalDate.fromDate(new Date(Date.UTC(2024, 0, 1 + (i % 300)))),
-    seq: types.Long.fromNumber(i),
-    name: every(11, `name ${i} ✓ "quoted"`),
-    tags: every(3, [`a${i % 4}`, `b${i % 7}`]),
-    scores: every(4, [i, -i, 0]),
-    attrs: every(5, new Map([[`k${i}`, Buffer.from([i % 256, 0, 255])]])),
-    seen: every(6, new Map([[i, new Date(Date.UTC(2023, 5, 1) + i * 1001)]])),
-    home: every(7, { street: `${i} Main St`, zip: i, tags: ["x", `y${i % 3}`] }),
-    photo: every(8, Buffer.from(`photo ${i}`)),
-    at: every(9, new Date(Date.UTC(2024, 0, 1) + i * 1234567)),
-    id: types.Uuid.fromString(`00000000-0000-4000-8000-${i.toString(16).padStart(12, "0")}`),
-    amount: every(10, types.BigDecimal.fromString(`${i}.${i % 100}`)),
-    big: every(12, types.Integer.fromString(`${i}000000000000000000000`)),
-    ip: every(13, types.InetAddress.fromString(`10.0.${i % 256}.${i % 200}`)),
-    pair: every(14, new types.Tuple(i, `p${i}`)),
-    ratio: i % 15 === 0 ? Number.NaN : every(16, i / 7),
-  };
-}
 
 async function readAll(reader: RangeReader): Promise<Record<string, unknown>[]> {
   const rows: Record<string, unknown>[] = [];
@@ -123,21 +97,13 @@ describe("Cassandra copy data path (real node)", function () {
     await node.stop();
     client = new Client({ ...cassandraClientOptions(node.connection), encoding: rowEncoding });
     await client.connect();
-    for (const ks of [keyspace, otherKeyspace]) {
-      await client.execute(
-        `CREATE KEYSPACE ${ks} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`,
-      );
-    }
-    await client.execute(`CREATE TYPE ${keyspace}.address (street text, zip int, tags frozen<set<text>>)`);
+    await createKeyspace(client, keyspace);
+    await client.execute(
+      `CREATE KEYSPACE ${otherKeyspace} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`,
+    );
     await create("source");
     source = await readTableSchema(client, "source", keyspace, "source");
-    const names = source.columns.map((c) => c.name);
-    await concurrent.executeConcurrent(
-      client,
-      `INSERT INTO ${keyspace}.source (${names.join(", ")}) VALUES (${names.map(() => "?").join(", ")})`,
-      Array.from({ length: rowCount }, (_, i) => names.map((name) => sourceRow(i)[name])),
-      { concurrencyLevel: 64, raiseOnFirstError: true },
-    );
+    await seedRows(client, keyspace, "source", rowCount);
   });
 
   after(async () => {
@@ -205,7 +171,7 @@ describe("Cassandra copy data path (real node)", function () {
   });
 
   it("copies into a table keyed otherwise: checksums of source, copy and target agree", async () => {
-    await create("rekeyed", rekeyed);
+    await create("rekeyed", rekeyedKey);
     const copied = await copyInto("rekeyed");
     const verification = await verify("rekeyed");
     assert.equal(copied.count, rowCount);
@@ -222,7 +188,7 @@ describe("Cassandra copy data path (real node)", function () {
   });
 
   it("writing a page again (a replay) leaves the same rows", async () => {
-    await create("replayed", rekeyed);
+    await create("replayed", rekeyedKey);
     const before = await copyInto("replayed");
     const page = await new TokenRangeReader(client, source, ranges[5], 1000).next();
     assert.ok(page.items.length > 0);
@@ -253,7 +219,7 @@ describe("Cassandra copy data path (real node)", function () {
   });
 
   it("verification finds a changed row and a missing row", async () => {
-    await create("checked", rekeyed);
+    await create("checked", rekeyedKey);
     await copyInto("checked");
     assert.equal((await verify("checked")).matched, true);
     const key = [types.Long.fromNumber(42), "tenant-5", 2, sourceRow(42).day];

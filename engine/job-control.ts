@@ -65,6 +65,8 @@ export function newJobRecord(fields: NewJobFields, createdAt = new Date().toISOS
  * job resumes and which options it takes.
  */
 export abstract class JobControl {
+  /** Where the jobs live, for messages: a NoSQL account, or a Cassandra cluster. */
+  protected abstract readonly place: "account" | "cluster";
   /** The state store, created on first use; failing to reach it is explained. */
   protected abstract state(): Promise<StateStore>;
   /** The state store if it exists, for read-only calls that must not create it. */
@@ -120,7 +122,7 @@ export abstract class JobControl {
     if (!job) {
       throw new CopyJobError(
         "JobNotFound",
-        `No copy job named '${name}' exists here.`,
+        `No copy job named '${name}' exists in this ${this.place}.`,
         "List jobs to see their names.",
       );
     }

@@ -107,6 +107,7 @@ async function checkThroughputLimit(
 }
 
 export class CopyJobs extends JobControl {
+  protected readonly place = "account";
   private store: StateStore | undefined;
   /** Clients of the source accounts of cross-account calls, by connection; disposed with this one. */
   private readonly sourceClients = new Map<AccountConnection, CosmosClient>();

@@ -40,6 +40,7 @@ function recordedTable(table: TableRef): ContainerRef {
  * lightweight transactions; everything after `create` is the machinery NoSQL jobs use (`JobControl`).
  */
 export class CassandraCopyJobs extends JobControl {
+  protected readonly place = "cluster";
   private client: Promise<Client> | undefined;
   private store: StateStore | undefined;
 

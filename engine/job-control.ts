@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { isDeepStrictEqual } from "node:util";
 import { CopyJobError } from "./errors";
+import { refuseOtherCopy } from "./job-identity";
 import { removeJob, requestTransition } from "./job-lifecycle";
 import { reopenRanges, restartRanges } from "./job-ranges";
 import { sourceConnectionFor } from "./source-account";
@@ -36,6 +37,27 @@ export interface WaitOptions extends SourceAccess {
 
 const workerCheckIntervalMs = 5_000;
 
+/** What a new job's record says of its spec; the rest is what every job starts with. */
+export type NewJobFields = Pick<JobRecord, "name" | "source" | "destination" | "mode" | "options"> &
+  Partial<JobRecord>;
+
+/** A job as created: Pending, nothing copied, its clock not started. */
+export function newJobRecord(fields: NewJobFields, createdAt = new Date().toISOString()): JobRecord {
+  return {
+    id: fields.name,
+    status: "Pending",
+    processedCount: 0,
+    skippedCount: 0,
+    totalCount: 0,
+    workerCount: 0,
+    processedByWorker: {},
+    createdAt,
+    lastUpdatedUtcTime: createdAt,
+    durationMs: 0,
+    ...fields,
+  };
+}
+
 /**
  * What every kind of copy job shares once it exists, whatever API it copies (NoSQL: jobs.ts; Cassandra:
  * cassandra/jobs.ts): inspect, pause, resume, change options, complete, cancel, delete and wait, all
@@ -66,6 +88,27 @@ export abstract class JobControl {
     sourceAccount: AccountConnection | undefined,
   ): Promise<CopyOptions>;
   abstract dispose(): void;
+
+  /**
+   * Stores a new job, or finds the one a concurrent create of the same spec stored first (another copy under
+   * its name is refused), and starts its workers unless asked not to.
+   */
+  protected async recordNewJob(
+    store: StateStore,
+    job: JobRecord,
+    options: StartOptions,
+    sourceAccount?: AccountConnection,
+  ): Promise<JobRecord> {
+    const created = (await store.insertJob(job)) ?? (await store.getJob(job.name));
+    if (!created) {
+      throw new CopyJobError("JobNotFound", `Job '${job.name}' vanished while it was being created.`);
+    }
+    refuseOtherCopy(created, job);
+    if (options.startWorker !== false && !terminalStatuses.includes(created.status)) {
+      await this.startWorkers(store, created, sourceAccount);
+    }
+    return created;
+  }
 
   async find(name: string): Promise<JobRecord | undefined> {
     const store = await this.existingState();

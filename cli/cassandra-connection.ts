@@ -40,7 +40,7 @@ export function addCassandraOptions(program: Command): void {
   program
     .option(
       "--contact-points <host[:port],...>",
-      "a Cassandra cluster's hosts: work on its jobs (default: the CASSANDRA_CONTACT_POINTS environment variable)",
+      "a Cassandra cluster's hosts: work on its jobs (default: the CASSANDRA_CONTACT_POINTS environment variable, when COSMOS_ENDPOINT is not set)",
     )
     .option(
       "--local-data-center <name>",

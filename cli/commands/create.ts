@@ -30,7 +30,7 @@ import { cassandraSpecFrom } from "../cassandra-spec";
 import { addSourceAccountOptions, type SourceConnectionOptions } from "../connection";
 import { followJob, requireCompleted } from "../follow";
 import { examples } from "../help";
-import { jobsApiRule, type JobsApi } from "../jobs-api";
+import type { JobsApi } from "../jobs-api";
 import { formatJobs } from "../output";
 import { formatCassandraPlan, formatPlan } from "../plan-output";
 import { withCassandraSession, withNoSqlSession, type Session } from "../session";
@@ -112,8 +112,7 @@ export function registerCreate(program: Command): void {
         "the source account's key too. With --src-cassandra and --dest-cassandra it copies a Cassandra table " +
         "into another table of the same cluster (--contact-points or CASSANDRA_CONTACT_POINTS), which may have " +
         "another primary key; the job lives in that cluster. A Cassandra copy is Offline (stop writing to the " +
-        "source table) and verifies in full; of the tuning options it takes --worker-count and --page-size. " +
-        jobsApiRule,
+        "source table) and verifies in full; of the tuning options it takes --worker-count and --page-size.",
     )
     .addOption(jobNameOption())
     .requiredOption("--src-nosql <database=D container=C...>", "source container", containerRef.parse)

@@ -3,10 +3,12 @@ import {
   defaultTransformExport,
   parseThroughputLimit,
   type ContainerRef,
+  type TableRef,
   type ThroughputLimit,
   type TransformSpec,
   type ValidationProblem,
 } from "../engine";
+import type { JobsApi } from "./jobs-api";
 import { UsageError } from "./usage-error";
 
 /**
@@ -17,29 +19,56 @@ export function jobNameOption(): Option {
   return new Option("--job-name <name>", "name of the copy job").makeOptionMandatory();
 }
 
-/** `--src-nosql database=D container=C`: a variadic option whose pairs accumulate into one reference. */
-export function containerRefPairs(
-  value: string,
-  previous: Partial<ContainerRef> = {},
-): Partial<ContainerRef> {
-  const match = /^(database|container)=(.*)$/.exec(value);
-  if (!match) {
-    throw new InvalidArgumentError(
-      `Give 'database=<name>' and 'container=<name>', e.g. database=shop container=orders.`,
-    );
-  }
-  return { ...previous, [match[1]]: match[2] };
+/**
+ * A reference typed as `name=value` pairs (`--src-nosql database=D container=C`, `--src-cassandra keyspace=K
+ * table=T`): a variadic option whose pairs accumulate into one reference.
+ */
+interface RefPairs<Ref extends object> {
+  parse: (value: string, previous?: Partial<Ref>) => Partial<Ref>;
+  /** The reference once every pair was given, or a usage error naming the missing ones. */
+  require: (flag: string, pairs: Partial<Ref> | undefined) => Ref;
 }
 
-export function requireContainerRef(flag: string, pairs: Partial<ContainerRef>): ContainerRef {
-  const missing = (["database", "container"] as const).filter((key) => pairs[key] === undefined);
-  if (missing.length > 0) {
-    throw new UsageError(
-      `${flag} needs ${missing.map((key) => `${key}=<name>`).join(" and ")}, e.g. ${flag} database=shop container=orders.`,
-    );
-  }
-  return { database: pairs.database as string, container: pairs.container as string };
+function refPairs<Ref extends object>(
+  keys: readonly (keyof Ref & string)[],
+  example: Record<keyof Ref, string>,
+): RefPairs<Ref> {
+  const pairs = (names: readonly (keyof Ref & string)[]) =>
+    names.map((key) => `${key}=${example[key]}`).join(" ");
+  const pattern = new RegExp(`^(${keys.join("|")})=(.*)$`);
+  return {
+    parse: (value, previous = {}) => {
+      const match = pattern.exec(value);
+      if (!match) {
+        throw new InvalidArgumentError(
+          `Give ${keys.map((key) => `'${key}=<name>'`).join(" and ")}, e.g. ${pairs(keys)}.`,
+        );
+      }
+      return { ...previous, [match[1]]: match[2] };
+    },
+    require: (flag, given = {}) => {
+      const missing = keys.filter((key) => given[key] === undefined);
+      if (missing.length > 0) {
+        throw new UsageError(
+          `${flag} needs ${missing.map((key) => `${key}=<name>`).join(" and ")}, e.g. ${flag} ${pairs(keys)}.`,
+        );
+      }
+      return given as Ref;
+    },
+  };
 }
+
+/** `--src-nosql` / `--dest-nosql`: a container. */
+export const containerRef = refPairs<ContainerRef>(["database", "container"], {
+  database: "shop",
+  container: "orders",
+});
+
+/** `--src-cassandra` / `--dest-cassandra`: a table, as Azure's flags name it. */
+export const tableRef = refPairs<TableRef>(["keyspace", "table"], {
+  keyspace: "shop",
+  table: "orders",
+});
 
 export function wholeNumberIn(limits: { min: number; max: number }): (value: string) => number {
   return (value) => {
@@ -95,11 +124,18 @@ const flagOfField: [prefix: string, flag: string][] = [
   ["verificationMode", "--verification-mode"],
 ];
 
-export function specProblemsError(problems: ValidationProblem[]): UsageError {
+/** A Cassandra copy names its tables with Azure's Cassandra flags. */
+const cassandraFlagOfField: [prefix: string, flag: string][] = [
+  ["source", "--src-cassandra"],
+  ["destination", "--dest-cassandra"],
+];
+
+export function specProblemsError(problems: ValidationProblem[], api: JobsApi = "NoSQL"): UsageError {
+  const flags = api === "Cassandra" ? [...cassandraFlagOfField, ...flagOfField] : flagOfField;
   return new UsageError(
     problems
       .map((problem) => {
-        const flag = flagOfField.find(([prefix]) => problem.field.split(".")[0] === prefix)?.[1];
+        const flag = flags.find(([prefix]) => problem.field.split(".")[0] === prefix)?.[1];
         return flag ? `${flag}: ${problem.message}` : problem.message;
       })
       .join("\n"),

@@ -59,7 +59,7 @@ function keyRefusal(flags: AccountFlags): string {
 
 export const keyOptionRefusal = keyRefusal(ownAccount);
 
-function readOptionFile(flag: string, file: string, what: string): string {
+export function readOptionFile(flag: string, file: string, what: string): string {
   try {
     return fs.readFileSync(file, "utf8");
   } catch (error) {
@@ -87,7 +87,7 @@ function accountKey(flags: AccountFlags, options: ConnectionOptions): string {
   return key;
 }
 
-function trustedCertificate(flag: string, file: string): string {
+export function trustedCertificate(flag: string, file: string): string {
   const pem = readOptionFile(flag, file, "a PEM certificate");
   if (!pem.includes("-----BEGIN CERTIFICATE-----")) {
     throw new UsageError(
@@ -199,7 +199,7 @@ export function addSourceAccountOptions(command: Command): Command {
   return command;
 }
 
-function shellWord(value: string): string {
+export function shellWord(value: string): string {
   return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 }
 

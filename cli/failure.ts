@@ -7,7 +7,12 @@ import { UsageError } from "./usage-error";
  * a job or service failure. Sign-in, network and TLS failures say only what broke (raw from the SDKs) or
  * name the Pulumi inputs (from the engine), so the fix is added in terms of the CLI's own flags.
  */
-const usageCodes = new Set(["InvalidJobSpec", "InvalidEndpoint", "InvalidTransform"]);
+const usageCodes = new Set([
+  "InvalidJobSpec",
+  "InvalidEndpoint",
+  "InvalidTransform",
+  "InvalidCassandraSetting",
+]);
 
 const tlsFix =
   "With cosmos-copy, trust the endpoint's certificate with --ca-file <pem> (or NODE_EXTRA_CA_CERTS); use --insecure-tls only for a local emulator.";

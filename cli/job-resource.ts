@@ -31,6 +31,15 @@ export interface CosmosSqlDataStore {
   remoteAccountEndpoint?: string;
 }
 
+/** A Cassandra table, as Azure's `CassandraTable` data transfer data source names it. */
+export interface CosmosCassandraDataStore {
+  component: "CosmosDBCassandra";
+  keyspaceName: string;
+  tableName: string;
+}
+
+export type DataStore = CosmosSqlDataStore | CosmosCassandraDataStore;
+
 export interface DataTransferJobResource {
   name: string;
   type: typeof dataTransferJobType;
@@ -43,8 +52,8 @@ export interface DataTransferJobResource {
     duration: string;
     mode: JobRecord["mode"];
     workerCount: number;
-    source: CosmosSqlDataStore;
-    destination: CosmosSqlDataStore;
+    source: DataStore;
+    destination: DataStore;
     error?: { code: string; message: string };
     /** This project's addition: the RU/s caps the job keeps under. */
     targetThroughputLimit?: ThroughputLimit;
@@ -73,7 +82,11 @@ export interface DataTransferJobResource {
 
 const azureAccountHost = /^([^.]+)\.documents\.azure\.com$/;
 
-function dataStore(ref: ContainerRef, account?: SourceAccountRecord): CosmosSqlDataStore {
+/** A job's container, or its table: a Cassandra job's record keeps the keyspace and table as database and container. */
+function dataStore(job: JobRecord, ref: ContainerRef, account?: SourceAccountRecord): DataStore {
+  if (job.api === "Cassandra") {
+    return { component: "CosmosDBCassandra", keyspaceName: ref.database, tableName: ref.container };
+  }
   const store: CosmosSqlDataStore = {
     component: "CosmosDBSql",
     databaseName: ref.database,
@@ -98,8 +111,8 @@ export function toDataTransferJob(job: JobRecord): DataTransferJobResource {
       duration: formatDuration(job.durationMs),
       mode: job.mode,
       workerCount: job.workerCount,
-      source: dataStore(job.source, job.sourceAccount),
-      destination: dataStore(job.destination),
+      source: dataStore(job, job.source, job.sourceAccount),
+      destination: dataStore(job, job.destination),
       ...(job.error ? { error: { code: job.error.code, message: job.error.message } } : {}),
       ...(job.options.targetThroughputLimit
         ? { targetThroughputLimit: job.options.targetThroughputLimit }

@@ -1,5 +1,6 @@
 import { describeLimit, type JobRecord } from "../engine";
-import { toDataTransferJob, type CosmosSqlDataStore, type DataTransferJobResource } from "./job-resource";
+import type { JobsApi } from "./jobs-api";
+import { toDataTransferJob, type DataStore, type DataTransferJobResource } from "./job-resource";
 
 /**
  * `--output table|json|tsv`, as in az: JSON is the service's resource shape (an object for one job, an array
@@ -16,8 +17,9 @@ function throughputLimits(job: DataTransferJobResource): string {
     .join("; ");
 }
 
-/** `shop/orders`, and `shop/orders@oldaccount` for a source in another account. */
-function dataStoreName(store: CosmosSqlDataStore): string {
+/** `shop/orders`, `shop/orders@oldaccount` for a source in another account, and `shop.orders` for a table. */
+function dataStoreName(store: DataStore): string {
+  if (store.component === "CosmosDBCassandra") return `${store.keyspaceName}.${store.tableName}`;
   const name = `${store.databaseName}/${store.containerName}`;
   return store.remoteAccountName ? `${name}@${store.remoteAccountName}` : name;
 }
@@ -67,7 +69,12 @@ function table(rows: string[][]): string {
   return [line(headers), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n") + "\n";
 }
 
-export function formatJobs(jobs: JobRecord | JobRecord[], format: OutputFormat): string {
+/** `api`: where the jobs were looked for, to say so when there are none. */
+export function formatJobs(
+  jobs: JobRecord | JobRecord[],
+  format: OutputFormat,
+  api: JobsApi = "NoSQL",
+): string {
   const resources = (Array.isArray(jobs) ? jobs : [jobs]).map(toDataTransferJob);
   switch (format) {
     case "json":
@@ -75,7 +82,9 @@ export function formatJobs(jobs: JobRecord | JobRecord[], format: OutputFormat):
     case "tsv":
       return resources.map((job) => tsvLine(job) + "\n").join("");
     case "table": {
-      if (resources.length === 0) return "No copy jobs in this account.\n";
+      if (resources.length === 0) {
+        return `No copy jobs in this ${api === "Cassandra" ? "cluster" : "account"}.\n`;
+      }
       // The Error column has room for the code only; people reading a table need the message too.
       const errors = resources.flatMap((job) =>
         job.properties.error

@@ -3,6 +3,7 @@ import { execFile } from "node:child_process";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import type { CopyJobs } from "../engine";
+import { withoutCassandra } from "./support/cli-process";
 import { badInputs, connectionFor, prepareBadInputAccount, type BadInputCase } from "./support/bad-inputs";
 import { openEndpoint, usingExternalEndpoint, type TestEndpoint } from "./support/cosmos-endpoint";
 
@@ -47,7 +48,11 @@ describe("reliability: bad input through the cosmos-copy CLI", function () {
     it(`refuses ${badInput.name}, naming the value and the fix`, async function () {
       const connection = connectionFor(cosmos, badInput.connection);
       const result = await execFileAsync(process.execPath, [cli, ...argumentsOf(badInput)], {
-        env: { ...process.env, COSMOS_ENDPOINT: connection.endpoint, COSMOS_KEY: connection.key ?? "" },
+        env: {
+          ...withoutCassandra(process.env),
+          COSMOS_ENDPOINT: connection.endpoint,
+          COSMOS_KEY: connection.key ?? "",
+        },
       }).then(
         (ok) => ({ code: 0, ...ok }),
         (error: { code: number; stdout: string; stderr: string }) => error,

@@ -2,7 +2,14 @@ import { ChangeFeedPolicy, ChangeFeedRetentionTimeSpan, type Container, type Dat
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { CopyJobs } from "../engine";
-import { cliBin, runCli, startProcess, stopBackgroundWorkers, type CliRun } from "./support/cli-process";
+import {
+  cliBin,
+  cliEnvironment,
+  runCli,
+  startProcess,
+  stopBackgroundWorkers,
+  type CliRun,
+} from "./support/cli-process";
 import { openEndpoint, type TestEndpoint } from "./support/cosmos-endpoint";
 import { assertSameItems } from "./support/same-items";
 import { seedContainer } from "./support/seed";
@@ -49,13 +56,7 @@ describe("cosmos-copy CLI: online copies", function () {
   before(async function () {
     cosmos = await openEndpoint({ http: true, partitions: 2, key });
     jobs = CopyJobs.connect({ endpoint: cosmos.endpoint, key: cosmos.key });
-    env = {
-      ...process.env,
-      COSMOS_ENDPOINT: cosmos.endpoint,
-      COSMOS_KEY: cosmos.key,
-      // The background workers `create` starts exit soon after the last job, so none outlives the suite.
-      COSMOS_COPY_IDLE_TIMEOUT_MS: "2000",
-    };
+    env = cliEnvironment(cosmos);
     ({ database: shop } = await cosmos.client.databases.create({ id: "shop" }));
   });
 

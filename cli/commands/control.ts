@@ -79,7 +79,7 @@ export function registerControl(program: Command): void {
     .command("delete")
     .summary("delete a job's record")
     .description(
-      "Delete a job's record and checkpoints, cancelling it first if it is still going. Never touches the source or destination containers or their items.",
+      "Delete a job's record and checkpoints, cancelling it first if it is still going. Never touches the source or destination containers (or tables) or their items (or rows).",
     )
     .addOption(jobNameOption())
     .addHelpText("after", examples("cosmos-copy delete --job-name orders-v2"))
@@ -89,7 +89,7 @@ export function registerControl(program: Command): void {
         await session.jobs.delete(options.jobName);
         if (session.output === "table") {
           process.stdout.write(
-            `Deleted copy job '${options.jobName}'; its containers and items are untouched.\n`,
+            `Deleted copy job '${options.jobName}'; its ${session.api === "Cassandra" ? "tables and rows" : "containers and items"} are untouched.\n`,
           );
         }
       }),

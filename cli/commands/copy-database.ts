@@ -5,7 +5,8 @@ import { specProblemsError } from "../arguments";
 import { followJob, requireCompleted } from "../follow";
 import { examples } from "../help";
 import { formatJobs } from "../output";
-import { withSession } from "../session";
+import { chosenJobsApi } from "../jobs-api";
+import { withNoSqlSession, type GlobalOptions } from "../session";
 import { UsageError } from "../usage-error";
 
 /**
@@ -53,7 +54,7 @@ export function registerCopyDatabase(program: Command): void {
     .command("copy-database")
     .summary("copy every container of a database, one job per container")
     .description(
-      "Create one copy job per container of --src-database, each into the container of the same name in " +
+      "Create one copy job per container of --src-database (a Cosmos DB NoSQL database), each into the container of the same name in " +
         "--dest-database. Every destination container must already exist: if any is missing, no job is " +
         "created and each missing one is listed. Jobs run one at a time, in creation order.",
     )
@@ -65,8 +66,13 @@ export function registerCopyDatabase(program: Command): void {
       "after",
       examples("cosmos-copy copy-database --src-database shop --dest-database shop-v2 --wait"),
     )
-    .action((options: CopyDatabaseOptions, command: Command) =>
-      withSession(command, async (session) => {
+    .action((options: CopyDatabaseOptions, command: Command) => {
+      if (chosenJobsApi(command.optsWithGlobals<GlobalOptions>()) === "Cassandra") {
+        throw new UsageError(
+          "copy-database copies the containers of a Cosmos DB NoSQL database; it does not work on a Cassandra cluster. Copy each table with its own job: cosmos-copy create --job-name <name> --src-cassandra keyspace=K table=T --dest-cassandra keyspace=K table=T2.",
+        );
+      }
+      return withNoSqlSession(command, async (session) => {
         const { srcDatabase, destDatabase } = options;
         if (srcDatabase === destDatabase) {
           throw new UsageError(
@@ -129,6 +135,6 @@ export function registerCopyDatabase(program: Command): void {
         for (const job of created) finished.push(await followJob(session, job.name));
         process.stdout.write(formatJobs(finished, session.output));
         requireCompleted(finished);
-      }),
-    );
+      });
+    });
 }

@@ -9,12 +9,14 @@ import { withSession } from "../session";
 export function registerInspect(program: Command): void {
   program
     .command("list")
-    .summary("list the account's copy jobs")
-    .description(`List the account's copy jobs in creation order. TSV columns: ${tsvColumns}.`)
+    .summary("list the account's (or the cluster's) copy jobs")
+    .description(
+      `List the copy jobs of the account (or the Cassandra cluster) in creation order. TSV columns: ${tsvColumns}.`,
+    )
     .addHelpText("after", examples("cosmos-copy list", "cosmos-copy list --output tsv | cut -f1,2"))
     .action((_options: object, command: Command) =>
       withSession(command, async (session) => {
-        process.stdout.write(formatJobs(await session.jobs.list(), session.output));
+        process.stdout.write(formatJobs(await session.jobs.list(), session.output, session.api));
       }),
     );
 

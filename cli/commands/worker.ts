@@ -1,14 +1,12 @@
 import type { Command } from "commander";
 import { CopyWorker } from "../../engine";
+import { CassandraBackend } from "../../engine/cassandra/backend";
+import type { WhereJobsLive } from "../../engine/worker";
 import { positiveNumber } from "../arguments";
-import {
-  addSourceAccountOptions,
-  connectionFrom,
-  sourceConnectionFrom,
-  type ConnectionOptions,
-  type SourceConnectionOptions,
-} from "../connection";
+import { addSourceAccountOptions, type SourceConnectionOptions } from "../connection";
 import { examples } from "../help";
+import { chosenJobsApi } from "../jobs-api";
+import { cassandraHome, nosqlHome, type GlobalOptions } from "../session";
 
 /**
  * `worker`: the engine's worker in the foreground, for running copy compute where you choose (a CI job, a
@@ -27,7 +25,7 @@ export function registerWorker(program: Command): void {
         "other workers, and exits once it has been idle for --idle-timeout-minutes. Ctrl-C stops it after " +
         "the pages in flight are checkpointed. With --src-endpoint it also runs the cross-account jobs whose " +
         "source is in that account (it reads it with the --src-* credentials); without it, it leaves them to " +
-        "workers that can.",
+        "workers that can. On a Cassandra cluster (--contact-points or CASSANDRA_CONTACT_POINTS) it runs the cluster's jobs.",
     )
     .option(
       "--idle-timeout-minutes <minutes>",
@@ -39,14 +37,17 @@ export function registerWorker(program: Command): void {
       examples(
         "cosmos-copy worker --idle-timeout-minutes 5",
         "cosmos-copy worker --src-endpoint https://oldaccount.documents.azure.com:443/ --src-key-file ~/.cosmos/oldaccount.key",
+        "cosmos-copy worker --contact-points 10.0.0.5:9042,10.0.0.6:9042 --idle-timeout-minutes 5",
       ),
     );
   addSourceAccountOptions(workerCommand).action(
     async (options: { idleTimeoutMinutes?: number } & SourceConnectionOptions, command: Command) => {
-      const connections = command.optsWithGlobals<ConnectionOptions>();
+      const home: WhereJobsLive =
+        chosenJobsApi(command.optsWithGlobals<GlobalOptions>()) === "Cassandra"
+          ? { backend: new CassandraBackend(cassandraHome(command)) }
+          : await nosqlHome(command);
       const worker = new CopyWorker({
-        connection: await connectionFrom(connections),
-        sourceAccount: await sourceConnectionFrom(options),
+        ...home,
         idleTimeoutMs:
           options.idleTimeoutMinutes !== undefined ? options.idleTimeoutMinutes * 60_000 : undefined,
         log,

@@ -45,14 +45,21 @@ function invalidSetting(variable: string, value: string, problem: string, fix: s
 const contactPointPattern =
   /^(?:\[(?<v6>[0-9a-fA-F:.]+)\](?=:)|(?<host>[A-Za-z0-9._-]+))(?::(?<port>\d{1,5}))?$/;
 
-function parseContactPoints(value: string): string[] {
+/**
+ * `host[:port],…` as the driver takes it; a bad value is refused naming `setting`, where it came from (the
+ * CLI's `--contact-points` flag, or the variable).
+ */
+export function parseContactPoints(
+  value: string,
+  setting: string = cassandraVariables.contactPoints,
+): string[] {
   const points = value
     .split(",")
     .map((point) => point.trim())
     .filter((point) => point !== "");
   if (points.length === 0) {
     throw invalidSetting(
-      "CASSANDRA_CONTACT_POINTS",
+      setting,
       value,
       "names no host",
       "List the cluster's hosts as host[:port], separated by commas, e.g. 127.0.0.1:9042 or myaccount.cassandra.cosmos.azure.com:10350.",
@@ -63,7 +70,7 @@ function parseContactPoints(value: string): string[] {
     const port = Number(parts?.port ?? 9042);
     if (!parts || port < 1 || port > 65535) {
       throw invalidSetting(
-        "CASSANDRA_CONTACT_POINTS",
+        setting,
         value,
         `has '${point}', which is not host[:port] (or [IPv6]:port) with a port from 1 to 65535`,
         "List the cluster's hosts as host[:port], separated by commas, e.g. 127.0.0.1:9042 or [::1]:9042.",

@@ -3,6 +3,7 @@ import { execFile, spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { cassandraVariables } from "../../engine/cassandra/connection";
 import { CosmosStateStore } from "../../engine/state-store";
 import type { TestEndpoint } from "./cosmos-endpoint";
 import { until } from "./until";
@@ -10,10 +11,20 @@ import { until } from "./until";
 /** `bin/cosmos-copy.js`, run as users run it: a child process of node. */
 export const cliBin = path.join(__dirname, "..", "..", "..", "bin", "cosmos-copy.js");
 
+/**
+ * `env` without the CASSANDRA_* variables: a suite of NoSQL commands run where a Cassandra node is set up
+ * too (CASSANDRA_CONTACT_POINTS exported) would otherwise have both it and COSMOS_ENDPOINT, which the CLI
+ * refuses as ambiguous.
+ */
+export function withoutCassandra(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const names = new Set<string>(Object.values(cassandraVariables));
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !names.has(name)));
+}
+
 /** The environment `cosmos-copy` runs in against `cosmos`: its endpoint and key, as users give them. */
 export function cliEnvironment(cosmos: TestEndpoint): NodeJS.ProcessEnv {
   return {
-    ...process.env,
+    ...withoutCassandra(process.env),
     COSMOS_ENDPOINT: cosmos.endpoint,
     COSMOS_KEY: cosmos.key,
     // The background workers `create` starts exit soon after the last job, so none outlives the suite.

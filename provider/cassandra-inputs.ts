@@ -49,15 +49,17 @@ export function isCassandraInputs(bag: object): bag is CassandraJobInputs {
   return (bag as Partial<CassandraJobInputs>).api === "Cassandra";
 }
 
-/** Every input, as a path into `CassandraJobInputs`; the cluster's fields and the options one by one. */
+/**
+ * Every input, as a path into `CassandraJobInputs`; the cluster's fields and the options one by one. Not
+ * `api`: it is the resource type's own, the same in every bag of this kind.
+ */
 export type CassandraInputPath =
-  | Exclude<keyof CassandraJobInputs, "cluster" | "options">
+  | Exclude<keyof CassandraJobInputs, "api" | "cluster" | "options">
   | `cluster.${keyof ClusterInputs}`
   | `options.${keyof CassandraOptions}`;
 
 /** What a change of each input does (see `InputChange`). Typed over every path, as ContainerCopyJob's table. */
 export const cassandraInputChanges: Readonly<Record<CassandraInputPath, InputChange>> = {
-  api: "replace",
   // Other contact points may be another cluster, which the job and its state are not in.
   "cluster.contactPoints": "replace",
   "cluster.localDataCenter": "store",

@@ -90,7 +90,10 @@ export type InputPath =
   | Exclude<keyof JobInputs, "account" | "sourceAccount">
   | `${"account" | "sourceAccount"}.${keyof AccountInputs}`;
 
-/** The one table `diff` and `update` read. Typed over every path, so a new input cannot be left out. */
+/**
+ * ContainerCopyJob's table, which `diff` and `update` read. Typed over every path, so a new input cannot be
+ * left out.
+ */
 export const inputChanges: Readonly<Record<InputPath, InputChange>> = {
   "account.endpoint": "replace",
   "account.authentication": "store",

@@ -1,4 +1,6 @@
 export { CopyJobs, type CreateOptions, type PreflightOptions } from "./jobs";
+export { CassandraCopyJobs, type CassandraCreateOptions } from "./cassandra/jobs";
+export { type CassandraConnection } from "./cassandra/connection";
 export { JobControl, type SourceAccess, type StartOptions, type WaitOptions } from "./job-control";
 export { describePlan, type CopyPlan } from "./copy-plan";
 export { CopyWorker, maxRecopiedItems, type WorkerOptions, type WorkerExit } from "./worker";

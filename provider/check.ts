@@ -1,18 +1,31 @@
 import type * as pulumi from "@pulumi/pulumi";
-import { X509Certificate } from "node:crypto";
-import { CopyJobError, describePlan, jobSpecProblems, type CopyPlan, type JobSpec } from "../engine";
+import { describePlan, jobSpecProblems, type CopyPlan, type JobSpec } from "../engine";
 import { resolveTransform } from "../engine/item-transform";
 import type { CopyAnalysis } from "../engine/preflight-analysis";
+import {
+  certificateProblem,
+  failureOf as failureOnProperty,
+  knownFailures,
+  lifecycleProblems,
+  type Failure,
+} from "./check-failures";
 import { withJobs } from "./connect";
-import { diffInputs } from "./diff";
 import { engineLog } from "./engine-log";
-import { isUnknown, specOf, specShapeOf, type AccountInputs, type JobInputs } from "./inputs";
+import { diffByTable } from "./input-diff";
+import {
+  inputChanges,
+  inputDefaults,
+  isUnknown,
+  specOf,
+  specShapeOf,
+  type AccountInputs,
+  type JobInputs,
+} from "./inputs";
 
 /**
- * The provider's `check`: what `pulumi preview` catches before anything is copied. Every failure is put
- * on the property the user must change (`source`, `destination`, `account`, `jobName`, an option).
+ * A ContainerCopyJob's `check`: what `pulumi preview` catches before anything is copied. Every failure is
+ * put on the property the user must change (`source`, `destination`, `account`, `jobName`, an option).
  */
-type Failure = pulumi.dynamic.CheckFailure;
 
 /** The resource property an engine error is about; "" (the resource as a whole) when it names none. */
 export function propertyOfField(field: string | undefined): string {
@@ -21,13 +34,9 @@ export function propertyOfField(field: string | undefined): string {
 }
 
 function failureOf(error: unknown): Failure {
-  return {
-    property: propertyOfField(error instanceof CopyJobError ? error.field : undefined),
-    reason: error instanceof Error ? error.message : String(error),
-  };
+  return failureOnProperty(error, propertyOfField);
 }
 
-const booleanInputs = ["waitForCompletion", "paused", "completed"] as const;
 const authentications = ["key", "azure-credential"];
 
 /** An account's own fields (`account`'s, or `sourceAccount`'s): problems found here are that property's. */
@@ -51,15 +60,9 @@ function accountProblems(
       `${property}.insecureTls ${JSON.stringify(account.insecureTls)} is not valid: use true or false.`,
     );
   }
-  if (account.caCertificate) {
-    try {
-      new X509Certificate(account.caCertificate);
-    } catch {
-      problems.push(
-        `${property}.caCertificate is not a PEM certificate: give the certificate's text, from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----.`,
-      );
-    }
-  }
+  const certificate =
+    account.caCertificate && certificateProblem(`${property}.caCertificate`, account.caCertificate);
+  if (certificate) problems.push(certificate);
   return problems;
 }
 
@@ -81,21 +84,7 @@ export function inputProblems(news: JobInputs): Failure[] {
       })),
     );
   }
-  const { timeoutMinutes } = news;
-  if (timeoutMinutes !== undefined && !(typeof timeoutMinutes === "number" && timeoutMinutes > 0)) {
-    failures.push({
-      property: "timeoutMinutes",
-      reason: `timeoutMinutes ${JSON.stringify(timeoutMinutes)} is not valid: give a positive number of minutes, or leave it out to wait as long as the copy takes.`,
-    });
-  }
-  for (const name of booleanInputs) {
-    const value = news[name];
-    if (value !== undefined && typeof value !== "boolean")
-      failures.push({
-        property: name,
-        reason: `${name} ${JSON.stringify(value)} is not valid: use true or false.`,
-      });
-  }
+  failures.push(...lifecycleProblems(news));
   // An offline job completes on its own: a cutover input on one would promise something nothing does.
   if (typeof news.completed === "boolean" && (news.mode ?? "Offline") === "Offline") {
     failures.push({
@@ -103,7 +92,7 @@ export function inputProblems(news: JobInputs): Failure[] {
       reason: `completed ${JSON.stringify(news.completed)} applies only to a job with mode "Online" (the cutover of an online copy); this job is Offline and completes on its own: remove completed, or set mode: "Online".`,
     });
   }
-  return failures.filter((failure) => !isUnknown(news[failure.property as keyof JobInputs]));
+  return knownFailures(news, failures);
 }
 
 /**
@@ -192,5 +181,8 @@ export async function check(
 
 /** A job that does not exist yet, or is about to be replaced: the one a plan is worth making for. */
 function isNewCopy(olds: JobInputs | Record<string, never>, news: JobInputs): boolean {
-  return Object.keys(olds).length === 0 || diffInputs(olds as JobInputs, news).replaces.length > 0;
+  return (
+    Object.keys(olds).length === 0 ||
+    diffByTable(olds, news, { inputChanges, inputDefaults }).replaces.length > 0
+  );
 }

@@ -1,4 +1,6 @@
 import { CopyJobs, type SourceAccess } from "../engine";
+import { CassandraCopyJobs } from "../engine/cassandra/jobs";
+import { clusterConnectionOf, type CassandraJobInputs } from "./cassandra-inputs";
 import { connectionOf, sourceConnectionOf, type JobInputs } from "./inputs";
 
 /**
@@ -12,6 +14,19 @@ export async function withJobs<T>(
   const jobs = CopyJobs.connect(await connectionOf(inputs));
   try {
     return await work(jobs, { sourceAccount: await sourceConnectionOf(inputs) });
+  } finally {
+    jobs.dispose();
+  }
+}
+
+/** A `CassandraCopyJobs` client for the cluster the inputs name, disposed when `work` is done. */
+export async function withCassandraJobs<T>(
+  inputs: CassandraJobInputs,
+  work: (jobs: CassandraCopyJobs) => Promise<T>,
+): Promise<T> {
+  const jobs = CassandraCopyJobs.connect(clusterConnectionOf(inputs));
+  try {
+    return await work(jobs);
   } finally {
     jobs.dispose();
   }

@@ -4,13 +4,13 @@ import type {
   ContainerRef,
   CopyOptions,
   JobMode,
-  JobRecord,
   JobSpec,
   OnlinePhase,
   SpecShape,
   ThroughputLimit,
   VerificationMode,
 } from "../engine";
+import type { JobStateOutputs } from "./job-outputs";
 
 /**
  * The property bag the dynamic resource stores: the SDK's arguments in the SDK's shape (so `pulumi preview
@@ -63,16 +63,9 @@ export interface JobInputs {
   resourceUrn?: string;
 }
 
-export interface JobOutputs extends JobInputs {
-  status: string;
-  processedCount: number;
+export interface JobOutputs extends JobInputs, JobStateOutputs {
   /** Items the job's transform skipped (not written, not in processedCount). */
   skippedCount?: number;
-  totalCount: number;
-  error?: { code: string; message: string };
-  verification?: JobRecord["verification"];
-  createdAt?: string;
-  completedAt?: string;
   /** Items in the target when last read; differs from processedCount if the target changed since. */
   targetItemCount?: number;
   /** Online jobs: the job's phase, the changes it applied, and its lag when last read. */
@@ -97,7 +90,10 @@ export type InputPath =
   | Exclude<keyof JobInputs, "account" | "sourceAccount">
   | `${"account" | "sourceAccount"}.${keyof AccountInputs}`;
 
-/** The one table `diff` and `update` read. Typed over every path, so a new input cannot be left out. */
+/**
+ * ContainerCopyJob's table, which `diff` and `update` read. Typed over every path, so a new input cannot be
+ * left out.
+ */
 export const inputChanges: Readonly<Record<InputPath, InputChange>> = {
   "account.endpoint": "replace",
   "account.authentication": "store",
@@ -149,15 +145,16 @@ export function isUnknown(value: unknown): boolean {
   return JSON.stringify(value ?? null).includes(pulumi.runtime.unknownValue);
 }
 
-export function valueAt(inputs: JobInputs, path: InputPath): unknown {
-  const [head, field] = path.split(".") as [keyof JobInputs, keyof AccountInputs | undefined];
-  const value = inputs[head];
-  return field === undefined ? value : (value as AccountInputs | undefined)?.[field];
+/** The value at a path of a change table (`jobName`, `account.endpoint`), in any kind's inputs. */
+export function valueAt(inputs: object, path: string): unknown {
+  const [head, field] = path.split(".");
+  const value = (inputs as Record<string, unknown>)[head];
+  return field === undefined ? value : (value as Record<string, unknown> | undefined)?.[field];
 }
 
 /** The resource property a path belongs to: check failures and replacements are reported by property. */
-export function propertyOf(path: InputPath): keyof JobInputs {
-  return path.split(".")[0] as keyof JobInputs;
+export function propertyOf(path: string): string {
+  return path.split(".")[0];
 }
 
 /** The flat bag versions before 0.2 stored (type `pulumi-nodejs:dynamic:Resource`). */
@@ -180,7 +177,7 @@ export function isLegacyShape(stored: object): boolean {
  * A stored state in today's shape, whichever version wrote it: stacks deployed with the flat bag update in
  * place (the SDK aliases the old type), so their state reaches every hook once before it is rewritten.
  */
-export function currentShape<T extends JobInputs>(stored: T): T {
+export function currentShape<T extends object>(stored: T): T {
   if (!isLegacyShape(stored)) return stored;
   const {
     accountEndpoint,

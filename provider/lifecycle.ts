@@ -1,45 +1,23 @@
 import type * as pulumi from "@pulumi/pulumi";
-import { describeProgress, isTailing, type CopyJobs, type JobRecord, type SourceAccess } from "../engine";
-import { countItems } from "../engine/verification";
-import { plannedAnalysis } from "./check";
-import { withJobs } from "./connect";
+import { describeProgress, isTailing, type JobControl, type JobRecord, type SourceAccess } from "../engine";
 import { diffInputs } from "./diff";
 import { engineLog } from "./engine-log";
-import { currentShape, jobOptionNames, optionsOf, specOf, type JobInputs, type JobOutputs } from "./inputs";
+import { currentShape } from "./inputs";
+import type { CopyKind, LifecycleInputs } from "./kind";
+import { kindOf, type ProviderInputs, type ProviderOutputs } from "./kinds";
 
 /**
- * The dynamic provider's create, update, read and delete, each a thin adapter over the engine's `CopyJobs`.
- * A job that ends anything but Completed fails the step with Pulumi's partial-state error, so the stack
- * keeps the job (with its status and error) and the next `up` runs `update`, which resumes it from its
- * checkpoints. An online job is waited for until it tails the source's changes (it runs on in its workers),
- * and to its end once `completed` is set.
+ * The dynamic provider's create, update, read and delete, each a thin adapter over the engine's job
+ * control, the same for every kind of job (see kind.ts). A job that ends anything but Completed fails the
+ * step with Pulumi's partial-state error, so the stack keeps the job (with its status and error) and the
+ * next `up` runs `update`, which resumes it from its checkpoints. An online job is waited for until it tails
+ * the source's changes (it runs on in its workers), and to its end once `completed` is set.
  */
 
 /** How often `up` shows the copy's progress on the resource's line. */
 const progressIntervalMs = 5_000;
 
-/** Pulumi's property structs cannot hold `undefined`; a JSON round trip drops absent fields. */
-function outputsOf(inputs: JobInputs, job: JobRecord, targetItemCount?: number): JobOutputs {
-  const outputs: JobOutputs = {
-    ...inputs,
-    status: job.status,
-    processedCount: job.processedCount,
-    skippedCount: job.skippedCount,
-    totalCount: job.totalCount,
-    error: job.error,
-    verification: job.verification,
-    createdAt: job.createdAt,
-    completedAt: job.completedAt,
-    ...(targetItemCount === undefined ? {} : { targetItemCount }),
-    mode: job.mode,
-    phase: job.online?.phase,
-    appliedChanges: job.online?.appliedChanges,
-    lagChanges: job.online?.lag?.changes,
-    lagSeconds: job.online?.lag?.seconds,
-    preflightWarnings: job.preflight?.warnings,
-  };
-  return JSON.parse(JSON.stringify(outputs)) as JobOutputs;
-}
+type Kind = CopyKind<ProviderInputs, ProviderOutputs>;
 
 /**
  * The error the dynamic-provider host turns into Pulumi's "resource created but failed to initialize": the
@@ -50,7 +28,7 @@ class JobNotCompleted extends Error {
 
   constructor(
     readonly id: string,
-    readonly properties: JobOutputs,
+    readonly properties: ProviderOutputs,
     message: string,
   ) {
     super(message);
@@ -60,8 +38,10 @@ class JobNotCompleted extends Error {
 
 function notCompletedMessage(job: JobRecord): string {
   const cause = job.error ? `: ${job.error.code}: ${job.error.message}` : ".";
+  // The CLI manages NoSQL jobs (records without `api`).
+  const cli = job.api === undefined ? ` (or \`cosmos-copy resume --job-name ${job.name}\`)` : "";
   return job.status === "Failed"
-    ? `Copy job '${job.name}' ended Failed${cause} Its checkpoints are kept: fix the cause and run \`pulumi up\` again to resume it (or \`cosmos-copy resume --job-name ${job.name}\`).`
+    ? `Copy job '${job.name}' ended Failed${cause} Its checkpoints are kept: fix the cause and run \`pulumi up\` again to resume it${cli}.`
     : `Copy job '${job.name}' was cancelled${cause} A cancelled job does not run again: replace the resource (\`pulumi up --replace <urn>\`) or give it another jobName to copy again.`;
 }
 
@@ -70,8 +50,9 @@ function notCompletedMessage(job: JobRecord): string {
  * online job not asked to complete never ends alone: it is waited for until it tails the source's changes.
  */
 async function waitToEnd(
-  jobs: CopyJobs,
-  inputs: JobInputs,
+  kind: Kind,
+  jobs: JobControl,
+  inputs: ProviderInputs,
   job: JobRecord,
   access: SourceAccess,
 ): Promise<JobRecord> {
@@ -95,11 +76,15 @@ async function waitToEnd(
     // Waiting ended before the job did (it timed out, or the account stopped answering); the job goes on:
     // keep it in the stack so the next `up` waits again.
     const current = await jobs.get(inputs.jobName);
-    throw new JobNotCompleted(current.name, outputsOf(inputs, current), String((error as Error).message));
+    throw new JobNotCompleted(
+      current.name,
+      kind.outputsOf(inputs, current),
+      String((error as Error).message),
+    );
   }
   await engineLog.info(inputs.resourceUrn, describeProgress(ended));
   if (ended.status !== "Completed" && !isTailing(ended)) {
-    throw new JobNotCompleted(ended.name, outputsOf(inputs, ended), notCompletedMessage(ended));
+    throw new JobNotCompleted(ended.name, kind.outputsOf(inputs, ended), notCompletedMessage(ended));
   }
   return ended;
 }
@@ -109,8 +94,9 @@ async function waitToEnd(
  * takes it up where it is; `completed` cuts an online job over (asking again keeps the first cutover).
  */
 async function runToEnd(
-  jobs: CopyJobs,
-  inputs: JobInputs,
+  kind: Kind,
+  jobs: JobControl,
+  inputs: ProviderInputs & LifecycleInputs,
   job: JobRecord,
   access: SourceAccess,
 ): Promise<JobRecord> {
@@ -118,60 +104,57 @@ async function runToEnd(
   if (inputs.paused) return going(job) ? jobs.pause(job.name) : job;
   if (job.status === "Paused" || job.status === "Failed") job = await jobs.resume(job.name, access);
   if (inputs.completed && job.mode === "Online" && going(job)) job = await jobs.complete(job.name, access);
-  return waitToEnd(jobs, inputs, job, access);
+  return waitToEnd(kind, jobs, inputs, job, access);
 }
 
-export async function create(inputs: JobInputs): Promise<pulumi.dynamic.CreateResult<JobOutputs>> {
-  return withJobs(inputs, async (jobs, access) => {
-    // A job of this name copying these containers is adopted (idempotent by name), whatever its status.
-    const spec = await specOf(inputs);
-    const { resourceUrn: owner } = inputs;
-    const created = await jobs.create(spec, { owner, analysis: plannedAnalysis(owner, spec) });
-    const job = await runToEnd(jobs, inputs, created, access);
-    return { id: job.name, outs: outputsOf(inputs, job) };
+export async function create(inputs: ProviderInputs): Promise<pulumi.dynamic.CreateResult<ProviderOutputs>> {
+  const kind = kindOf(inputs);
+  return kind.withSession(inputs, async (session) => {
+    // A job of this name copying the same is adopted (idempotent by name), whatever its status.
+    const created = await session.create();
+    const job = await runToEnd(kind, session.jobs, inputs, created, session.access);
+    return { id: job.name, outs: kind.outputsOf(inputs, job) };
   });
 }
 
 /**
- * Applies what `diff` found, as the `inputChanges` table says: new options (its `update` inputs but
- * `paused`) go to the job, `paused` pauses or resumes it, a job left Failed resumes, and stored inputs are
- * simply kept in the new outputs.
+ * Applies what `diff` found, as the kind's change table says: new options go to the job, `paused` pauses or
+ * resumes it, a job left Failed resumes, and stored inputs are simply kept in the new outputs.
  */
 export async function update(
   _id: string,
-  olds: JobOutputs,
-  news: JobInputs,
-): Promise<pulumi.dynamic.UpdateResult<JobOutputs>> {
+  olds: ProviderOutputs,
+  news: ProviderInputs,
+): Promise<pulumi.dynamic.UpdateResult<ProviderOutputs>> {
+  const kind = kindOf(news);
   const { changed } = diffInputs(olds, news);
-  return withJobs(news, async (jobs, access) => {
+  return kind.withSession(news, async ({ jobs, access }) => {
     let job = await jobs.get(news.jobName);
-    if (changed.some((path) => (jobOptionNames as readonly string[]).includes(path))) {
-      job = await jobs.updateOptions(news.jobName, optionsOf(news), access);
+    if (changed.some((path) => kind.optionPaths.includes(path))) {
+      job = await jobs.updateOptions(news.jobName, kind.optionsOf(news), access);
     }
-    return { outs: outputsOf(news, await runToEnd(jobs, news, job, access)) };
+    return { outs: kind.outputsOf(news, await runToEnd(kind, jobs, news, job, access)) };
   });
 }
 
 /** The job's real state for `refresh`: a deleted job record removes the resource from the stack. */
-export async function read(id: string, stored: JobOutputs): Promise<pulumi.dynamic.ReadResult<JobOutputs>> {
+export async function read(
+  id: string,
+  stored: ProviderOutputs,
+): Promise<pulumi.dynamic.ReadResult<ProviderOutputs>> {
   const props = currentShape(stored);
-  return withJobs(props, async (jobs) => {
-    const job = await jobs.find(id);
+  const kind = kindOf(props);
+  return kind.withSession(props, async (session) => {
+    const job = await session.jobs.find(id);
     if (!job) return {};
-    const target = jobs.client.database(job.destination.database).container(job.destination.container);
     // A target that cannot be counted (deleted since) leaves the count out rather than failing the refresh.
-    const targetItemCount = await countItems(target).catch(() => undefined);
-    const inputs: JobInputs = {
-      ...props,
-      jobName: job.name,
-      source: job.source,
-      destination: job.destination,
-    };
-    return { id: job.name, props: outputsOf(inputs, job, targetItemCount) };
+    const targetCount = await session.targetCount(job).catch(() => undefined);
+    return { id: job.name, props: kind.outputsOf(kind.recordedInputs(props, job), job, targetCount) };
   });
 }
 
 /** Cancels a running job and removes its record and checkpoints; the target's data is never touched. */
-export async function remove(id: string, stored: JobOutputs): Promise<void> {
-  await withJobs(currentShape(stored), (jobs) => jobs.delete(id));
+export async function remove(id: string, stored: ProviderOutputs): Promise<void> {
+  const props = currentShape(stored);
+  await kindOf(props).withSession(props, ({ jobs }) => jobs.delete(id));
 }

@@ -2,8 +2,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { containerCopyJobProvider } from "../provider/dynamic-provider";
+import { copyJobProvider } from "../provider/dynamic-provider";
 import type { JobInputs, JobOutputs, TransformInputs } from "../provider/inputs";
+import { fieldOf, resourceType, typeModule } from "./resource-type";
 import type {
   JobError,
   JobMode,
@@ -14,13 +15,9 @@ import type {
   VerificationMode,
 } from "../engine";
 
-/**
- * The type token stacks show. A dynamic resource's package is always the dynamic provider's (`pulumi-nodejs`);
- * its module and type are ours: `pulumi-nodejs:dynamic/pulumi-cosmos-copy:ContainerCopyJob`.
- */
-const typeModule = "pulumi-cosmos-copy";
 const typeName = "ContainerCopyJob";
-export const containerCopyJobType = `pulumi-nodejs:dynamic/${typeModule}:${typeName}`;
+/** The type token stacks show: `pulumi-nodejs:dynamic/pulumi-cosmos-copy:ContainerCopyJob`. */
+export const containerCopyJobType = resourceType(typeName);
 /** The token of versions before 0.2, which every dynamic resource shares. */
 const legacyType = "pulumi-nodejs:dynamic:Resource";
 
@@ -129,24 +126,9 @@ function transformInputs(transform: TransformSpec | undefined): TransformInputs 
   return { module, exportName: transform.exportName, sha256 };
 }
 
-/**
- * One field of the account argument. Read from the object itself when it is one, so each field keeps its own
- * secrecy: lifting the whole object through `pulumi.output` would make the endpoint and TLS settings as
- * secret as the key, hiding them in every diff.
- */
-function accountField<K extends keyof AccountArgs>(
-  account: pulumi.Input<AccountArgs>,
-  field: K,
-): pulumi.Input<AccountArgs[K]> {
-  if (pulumi.Output.isInstance(account) || account instanceof Promise) {
-    return pulumi.output(account).apply((resolved) => resolved[field]);
-  }
-  return account[field];
-}
-
 /** An account argument as the provider stores it: its fields, and its key apart and secret. */
 function accountInputs(account: pulumi.Input<AccountArgs>) {
-  const field = <K extends keyof AccountArgs>(name: K) => accountField(account, name);
+  const field = <K extends keyof AccountArgs>(name: K) => fieldOf(account, name);
   const key = field("key");
   return {
     fields: {
@@ -247,7 +229,7 @@ export class ContainerCopyJob extends pulumi.dynamic.Resource {
       preflightWarnings: undefined,
     };
     super(
-      containerCopyJobProvider,
+      copyJobProvider,
       name,
       { ...inputs, ...outputs },
       {

@@ -1,6 +1,6 @@
 import type * as pulumi from "@pulumi/pulumi";
-import { refuseOtherCopy } from "../engine/jobs";
-import { cassandraVariables, openCassandraClient } from "../engine/cassandra/connection";
+import { refuseOtherCopy } from "../engine/job-identity";
+import { cassandraVariables, openCassandraClient, parseContactPoints } from "../engine/cassandra/connection";
 import type { CassandraCopyJobs } from "../engine/cassandra/jobs";
 import { readTableSchema } from "../engine/cassandra/table-schema";
 import { cassandraSpecProblems } from "../engine/cassandra/validation";
@@ -71,12 +71,20 @@ function clusterProblems(cluster: ClusterInputs | undefined, password: string | 
       `cluster.contactPoints is required: list the cluster's hosts as host[:port], ${contactPointsExample}.`,
     ];
   }
-  const problems = points
-    .filter((point) => typeof point !== "string" || !/^\S+$/.test(point))
-    .map(
-      (point) =>
+  const problems = points.flatMap((point: unknown) => {
+    if (typeof point !== "string") {
+      return [
         `cluster.contactPoints has ${JSON.stringify(point)}, which is not a host[:port]: give each host as a string, ${contactPointsExample}.`,
-    );
+      ];
+    }
+    try {
+      // The engine's own rule for a contact point, as the CLI and a worker's settings apply it.
+      parseContactPoints(point, "cluster.contactPoints");
+      return [];
+    } catch (error) {
+      return [(error as Error).message];
+    }
+  });
   const { localDataCenter, username, tls } = cluster as ClusterInputs;
   if (
     localDataCenter !== undefined &&

@@ -38,8 +38,7 @@ class JobNotCompleted extends Error {
 
 function notCompletedMessage(job: JobRecord): string {
   const cause = job.error ? `: ${job.error.code}: ${job.error.message}` : ".";
-  // The CLI manages NoSQL jobs (records without `api`).
-  const cli = job.api === undefined ? ` (or \`cosmos-copy resume --job-name ${job.name}\`)` : "";
+  const cli = ` (or \`cosmos-copy resume --job-name ${job.name}\`)`;
   return job.status === "Failed"
     ? `Copy job '${job.name}' ended Failed${cause} Its checkpoints are kept: fix the cause and run \`pulumi up\` again to resume it${cli}.`
     : `Copy job '${job.name}' was cancelled${cause} A cancelled job does not run again: replace the resource (\`pulumi up --replace <urn>\`) or give it another jobName to copy again.`;

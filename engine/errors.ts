@@ -31,15 +31,15 @@ export class CopyJobError extends Error {
   }
 }
 
+/** The service's wording for a missing database, container, keyspace or table; `fix` says what to do. */
 export function ownerResourceMissing(
   role: "source" | "destination",
   what: string,
   lookedUp: string,
+  fix = role === "destination"
+    ? "Create the target container first, with the partition key you want (in a Pulumi program, pass the container resource's name as an Output so the job waits for it)."
+    : "Check the source database and container names.",
 ): CopyJobError {
-  const fix =
-    role === "destination"
-      ? "Create the target container first, with the partition key you want (in a Pulumi program, pass the container resource's name as an Output so the job waits for it)."
-      : "Check the source database and container names.";
   return new CopyJobError(
     "OwnerResourceNotFound",
     `Owner resource does not exist: the ${role} ${what} '${lookedUp}' was not found (404, substatus 1003).`,

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { isDeepStrictEqual } from "node:util";
 import { CopyJobError } from "./errors";
+import { refuseOtherCopy } from "./job-identity";
 import { removeJob, requestTransition } from "./job-lifecycle";
 import { reopenRanges, restartRanges } from "./job-ranges";
 import { sourceConnectionFor } from "./source-account";
@@ -36,6 +37,27 @@ export interface WaitOptions extends SourceAccess {
 
 const workerCheckIntervalMs = 5_000;
 
+/** What a new job's record says of its spec; the rest is what every job starts with. */
+export type NewJobFields = Pick<JobRecord, "name" | "source" | "destination" | "mode" | "options"> &
+  Partial<JobRecord>;
+
+/** A job as created: Pending, nothing copied, its clock not started. */
+export function newJobRecord(fields: NewJobFields, createdAt = new Date().toISOString()): JobRecord {
+  return {
+    id: fields.name,
+    status: "Pending",
+    processedCount: 0,
+    skippedCount: 0,
+    totalCount: 0,
+    workerCount: 0,
+    processedByWorker: {},
+    createdAt,
+    lastUpdatedUtcTime: createdAt,
+    durationMs: 0,
+    ...fields,
+  };
+}
+
 /**
  * What every kind of copy job shares once it exists, whatever API it copies (NoSQL: jobs.ts; Cassandra:
  * cassandra/jobs.ts): inspect, pause, resume, change options, complete, cancel, delete and wait, all
@@ -43,6 +65,8 @@ const workerCheckIntervalMs = 5_000;
  * job resumes and which options it takes.
  */
 export abstract class JobControl {
+  /** Where the jobs live, for messages: a NoSQL account, or a Cassandra cluster. */
+  protected abstract readonly place: "account" | "cluster";
   /** The state store, created on first use; failing to reach it is explained. */
   protected abstract state(): Promise<StateStore>;
   /** The state store if it exists, for read-only calls that must not create it. */
@@ -67,6 +91,27 @@ export abstract class JobControl {
   ): Promise<CopyOptions>;
   abstract dispose(): void;
 
+  /**
+   * Stores a new job, or finds the one a concurrent create of the same spec stored first (another copy under
+   * its name is refused), and starts its workers unless asked not to.
+   */
+  protected async recordNewJob(
+    store: StateStore,
+    job: JobRecord,
+    options: StartOptions,
+    sourceAccount?: AccountConnection,
+  ): Promise<JobRecord> {
+    const created = (await store.insertJob(job)) ?? (await store.getJob(job.name));
+    if (!created) {
+      throw new CopyJobError("JobNotFound", `Job '${job.name}' vanished while it was being created.`);
+    }
+    refuseOtherCopy(created, job);
+    if (options.startWorker !== false && !terminalStatuses.includes(created.status)) {
+      await this.startWorkers(store, created, sourceAccount);
+    }
+    return created;
+  }
+
   async find(name: string): Promise<JobRecord | undefined> {
     const store = await this.existingState();
     return store?.getJob(name);
@@ -77,7 +122,7 @@ export abstract class JobControl {
     if (!job) {
       throw new CopyJobError(
         "JobNotFound",
-        `No copy job named '${name}' exists here.`,
+        `No copy job named '${name}' exists in this ${this.place}.`,
         "List jobs to see their names.",
       );
     }

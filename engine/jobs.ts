@@ -9,7 +9,8 @@ import {
   type AccountRole,
 } from "./errors";
 import { resolveTransform, runnableTransform, type TransformRecord } from "./item-transform";
-import { JobControl, type StartOptions } from "./job-control";
+import { JobControl, newJobRecord, type StartOptions } from "./job-control";
+import { refuseOtherCopy, type CopyIdentity } from "./job-identity";
 import { resumeRefusal } from "./job-lifecycle";
 import { analysisRefusal, analyzeCopy, summaryOf, type CopyAnalysis } from "./preflight-analysis";
 import { recordedSourceAccount } from "./source-account";
@@ -17,11 +18,9 @@ import { CosmosStateStore, type StateStore } from "./state-store";
 import { jobThroughput, provisionedThroughput, resolveLimit } from "./throughput-budget";
 import { ThroughputPacer } from "./throughput-pacer";
 import {
-  terminalStatuses,
   type AccountConnection,
   type ContainerRef,
   type CopyOptions,
-  type JobMode,
   type JobRecord,
   type JobSpec,
   type SourceAccountRecord,
@@ -65,56 +64,11 @@ export type CheckedSpec = Omit<ValidSpec<JobSpec>, "transform"> & {
   definitions: { source: ContainerDefinition; destination: ContainerDefinition };
 };
 
-function sameContainer(a: ContainerRef, b: ContainerRef): boolean {
-  return a.database === b.database && a.container === b.container;
-}
-
-/** What makes a job one copy: its containers, its source's account, its mode and its transform. */
-export interface CopyIdentity {
-  source: ContainerRef;
-  /** Undefined: not created yet, so no existing job copies into it. */
-  destination?: ContainerRef;
-  sourceAccount?: SourceAccountRecord;
-  mode: JobMode;
-  transform?: TransformRecord;
-}
-
-/** The same module file (by its content) and export, or no transform on either side. */
-function sameTransform(a: TransformRecord | undefined, b: TransformRecord | undefined): boolean {
-  return a?.module === b?.module && a?.exportName === b?.exportName && a?.sha256 === b?.sha256;
-}
-
 /** The spec with its transform, if any, checked by loading it, as the job would record it. */
 async function withTransform<Spec extends Pick<JobSpec, "transform">>(
   spec: Spec,
 ): Promise<Omit<Spec, "transform"> & { transform?: TransformRecord }> {
   return { ...spec, transform: spec.transform && (await resolveTransform(spec.transform)) };
-}
-
-/**
- * A job name is one copy: the same name for other containers, another source account, in the other mode,
- * or through another transform, is refused (the same spec is idempotent).
- */
-export function refuseOtherCopy(existing: JobRecord, wanted: CopyIdentity): void {
-  if (
-    wanted.destination &&
-    sameContainer(existing.source, wanted.source) &&
-    sameContainer(existing.destination, wanted.destination) &&
-    existing.sourceAccount?.endpoint === wanted.sourceAccount?.endpoint &&
-    existing.mode === wanted.mode &&
-    sameTransform(existing.transform, wanted.transform)
-  )
-    return;
-  const from = existing.sourceAccount ? ` from the account at '${existing.sourceAccount.endpoint}'` : "";
-  const through = existing.transform
-    ? ` through the transform '${existing.transform.exportName}' of '${existing.transform.module}' (sha256 ${existing.transform.sha256})`
-    : "";
-  throw new CopyJobError(
-    "JobNameInUse",
-    `A job named '${existing.name}' already exists and copies ${existing.source.database}/${existing.source.container}${from} → ${existing.destination.database}/${existing.destination.container} in ${existing.mode} mode${through}.`,
-    "Choose another job name, or delete the existing job first.",
-    { field: "name" },
-  );
 }
 
 /** Looks a container up; a missing database or container is reported as the service's 1003. */
@@ -153,6 +107,7 @@ async function checkThroughputLimit(
 }
 
 export class CopyJobs extends JobControl {
+  protected readonly place = "account";
   private store: StateStore | undefined;
   /** Clients of the source accounts of cross-account calls, by connection; disposed with this one. */
   private readonly sourceClients = new Map<AccountConnection, CosmosClient>();
@@ -381,38 +336,23 @@ export class CopyJobs extends JobControl {
     const refusal = analysis && analysisRefusal(analysis);
     if (refusal) throw refusal;
     const store = await this.state();
-    const now = new Date().toISOString();
-    const job: JobRecord = {
-      id: valid.name,
-      name: valid.name,
-      source: valid.source,
-      destination: valid.destination,
-      ...(sourceAccount ? { sourceAccount } : {}),
-      mode: valid.mode,
-      ...(valid.mode === "Online" ? { online: { phase: "InitialCopy", appliedChanges: 0 } } : {}),
-      status: "Pending",
-      options: valid.options,
-      ...(valid.transform ? { transform: valid.transform } : {}),
-      processedCount: 0,
-      skippedCount: 0,
-      totalCount: 0,
-      workerCount: 0,
-      processedByWorker: {},
-      createdAt: now,
-      lastUpdatedUtcTime: now,
-      durationMs: 0,
-      owner: options.owner,
-      ...(analysis ? { preflight: summaryOf(analysis, now) } : {}),
-    };
-    const created = (await store.insertJob(job)) ?? (await store.getJob(valid.name));
-    if (!created) {
-      throw new CopyJobError("JobNotFound", `Job '${valid.name}' vanished while it was being created.`);
-    }
-    refuseOtherCopy(created, job);
-    if (options.startWorker !== false && !terminalStatuses.includes(created.status)) {
-      await ensureWorkers(store, this.connection, created, valid.sourceAccount);
-    }
-    return created;
+    const createdAt = new Date().toISOString();
+    const job = newJobRecord(
+      {
+        name: valid.name,
+        source: valid.source,
+        destination: valid.destination,
+        ...(sourceAccount ? { sourceAccount } : {}),
+        mode: valid.mode,
+        ...(valid.mode === "Online" ? { online: { phase: "InitialCopy", appliedChanges: 0 } } : {}),
+        options: valid.options,
+        ...(valid.transform ? { transform: valid.transform } : {}),
+        owner: options.owner,
+        ...(analysis ? { preflight: summaryOf(analysis, createdAt) } : {}),
+      },
+      createdAt,
+    );
+    return this.recordNewJob(store, job, options, valid.sourceAccount);
   }
 
   /**

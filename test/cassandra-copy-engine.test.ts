@@ -10,6 +10,7 @@ import { startWorkerProcess } from "../engine/worker-process";
 import { openCassandra, uniqueKeyspace, type TestCassandra } from "./support/cassandra-node";
 import { createKeyspace, createTable, rekeyedKey, seedRows, sourceRow } from "./support/cassandra-tables";
 import { until } from "./support/until";
+import { expectFailure } from "./support/expect-failure";
 
 /**
  * Cassandra table copies through the engine, against a real Apache Cassandra node: the job, its state
@@ -26,15 +27,6 @@ function workerOn(connection: CassandraConnection, workerId: string): CopyWorker
     pollIntervalMs: 100,
     heartbeatIntervalMs: 300,
   });
-}
-
-async function expectFailure(promise: Promise<unknown>): Promise<Error & { code?: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error & { code?: string };
-  }
-  assert.fail("expected a failure");
 }
 
 describe("Cassandra copy engine (real node)", function () {

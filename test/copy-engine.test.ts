@@ -5,6 +5,7 @@ import { CosmosStateStore } from "../engine/state-store";
 import { openEndpoint, uniqueName, type TestEndpoint } from "./support/cosmos-endpoint";
 import { connectionOf } from "./support/engine-suite";
 import { readAllItems, seedContainer } from "./support/seed";
+import { expectFailure } from "./support/expect-failure";
 
 /**
  * The copy engine end to end against a Cosmos DB endpoint, through its public API: jobs created with
@@ -24,15 +25,6 @@ async function runUntilIdle(connection: AccountConnection, workers = 1): Promise
   );
   await Promise.all(started.map((w) => w.run()));
   return started;
-}
-
-async function expectFailure(promise: Promise<unknown>): Promise<Error & { code?: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error & { code?: string };
-  }
-  assert.fail("expected a failure");
 }
 
 describe("copy engine", function () {

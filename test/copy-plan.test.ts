@@ -18,6 +18,7 @@ import {
   type TestEndpoint,
 } from "./support/cosmos-endpoint";
 import { makeItem, seedContainer, type SeedOptions } from "./support/seed";
+import { expectFailure } from "./support/expect-failure";
 
 /**
  * Planning a copy (`CopyJobs.plan`) against a Cosmos DB endpoint through the official SDK: what it measures,
@@ -26,15 +27,6 @@ import { makeItem, seedContainer, type SeedOptions } from "./support/seed";
  */
 const seeded: SeedOptions = { count: 2000, partitionKeys: 50, itemBytes: 300 };
 const targetThroughput = 1000;
-
-async function expectFailure(promise: Promise<unknown>): Promise<Error & { code?: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error & { code?: string };
-  }
-  assert.fail("expected a failure");
-}
 
 async function countOf(container: Container): Promise<number> {
   const { resources } = await container.items.query<number>("SELECT VALUE COUNT(1) FROM c").fetchAll();

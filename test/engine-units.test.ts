@@ -26,6 +26,7 @@ import {
   type Verification,
 } from "../engine/types";
 import { MemoryStateStore } from "./support/memory-state-store";
+import { jobNamed } from "./support/job-records";
 
 /**
  * The engine's parts that decide things, on their own: the job state machine and slot, the lease manager,
@@ -40,25 +41,6 @@ class TestClock implements Clock {
   advance(ms: number): void {
     this.time += ms;
   }
-}
-
-function jobNamed(name: string, createdAt: string): JobRecord {
-  return {
-    id: name,
-    name,
-    source: { database: "shop", container: "orders" },
-    destination: { database: "shop", container: `${name}-target` },
-    mode: "Offline",
-    status: "Pending",
-    options: defaultCopyOptions,
-    processedCount: 0,
-    totalCount: 0,
-    workerCount: 0,
-    processedByWorker: {},
-    createdAt,
-    lastUpdatedUtcTime: createdAt,
-    durationMs: 0,
-  };
 }
 
 function rangeNamed(id: string, fields: Partial<RangeRecord> = {}): RangeRecord {

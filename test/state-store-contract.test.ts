@@ -4,7 +4,7 @@ import { CassandraStateStore } from "../engine/cassandra/state-store";
 import { withoutSystemProperties } from "../engine/documents";
 import { serviceStatus } from "../engine/errors";
 import { CosmosStateStore, EtagConflict, updateJob, type StateStore } from "../engine/state-store";
-import { defaultCopyOptions, rangeRecordId, type JobRecord, type RangeRecord } from "../engine/types";
+import type { JobRecord, RangeRecord } from "../engine/types";
 import {
   openEndpoint,
   uniqueName,
@@ -12,6 +12,8 @@ import {
   type TestEndpoint,
 } from "./support/cosmos-endpoint";
 import { MemoryStateStore } from "./support/memory-state-store";
+import { jobNamed } from "./support/job-records";
+import { newRangeRecord } from "../engine/job-ranges";
 
 /**
  * The StateStore contract the engine relies on, one body of cases run against every store: the in-memory one
@@ -85,38 +87,6 @@ function cassandraBackend(): Backend {
   };
 }
 
-function jobNamed(name: string, createdAt = new Date().toISOString()): JobRecord {
-  return {
-    id: name,
-    name,
-    source: { database: "shop", container: "orders" },
-    destination: { database: "shop", container: `${name}-target` },
-    mode: "Offline",
-    status: "Pending",
-    options: defaultCopyOptions,
-    processedCount: 0,
-    totalCount: 0,
-    workerCount: 0,
-    processedByWorker: {},
-    createdAt,
-    lastUpdatedUtcTime: createdAt,
-    durationMs: 0,
-  };
-}
-
-function rangeOf(jobName: string, minInclusive: string, maxExclusive: string): RangeRecord {
-  return {
-    id: rangeRecordId(jobName, minInclusive, maxExclusive),
-    jobName,
-    minInclusive,
-    maxExclusive,
-    processedCount: 0,
-    checksum: "0000000000000000",
-    processedByWorker: {},
-    drained: false,
-  };
-}
-
 /** What a store returned, without what the store adds (etags, Cosmos's system properties). */
 function content(document: object | undefined): Record<string, unknown> | undefined {
   return document && withoutSystemProperties(document as Record<string, unknown>);
@@ -167,7 +137,7 @@ for (const backend of backends) {
       assert.equal(await store.insertJob({ ...job, totalCount: 5 }), undefined);
       assert.deepEqual(await store.getJob(job.name), inserted);
 
-      const range = rangeOf(job.name, "", "FF");
+      const range = newRangeRecord(job.name, { minInclusive: "", maxExclusive: "FF" });
       const insertedRange = await store.insertRange(range);
       assert.deepEqual(content(insertedRange), content(range));
       assert.equal(await store.insertRange({ ...range, processedCount: 5 }), undefined);
@@ -187,7 +157,9 @@ for (const backend of backends) {
       assert.notEqual(unconditional._etag, first._etag);
       assert.equal((await store.getJob(job.name))?.processedCount, 3);
 
-      const range = (await store.insertRange(rangeOf(job.name, "", "FF"))) as RangeRecord;
+      const range = (await store.insertRange(
+        newRangeRecord(job.name, { minInclusive: "", maxExclusive: "FF" }),
+      )) as RangeRecord;
       const checkpoint = await store.replaceRange({ ...range, continuation: "page-1", processedCount: 10 });
       await rejectsWithConflict(store.replaceRange({ ...range, continuation: "page-0" }));
       assert.deepEqual(await store.getRange(job.name, range.id), checkpoint);
@@ -199,7 +171,9 @@ for (const backend of backends) {
       const inserted = (await store.insertJob(job)) as JobRecord;
       await store.deleteJob(job.name);
       await rejectsAsMissing(store.replaceJob(inserted));
-      await rejectsAsMissing(store.replaceRange(rangeOf(job.name, "", "FF")));
+      await rejectsAsMissing(
+        store.replaceRange(newRangeRecord(job.name, { minInclusive: "", maxExclusive: "FF" })),
+      );
     });
 
     it("lists jobs oldest first and a job's ranges by their lower bound", async function () {
@@ -219,9 +193,9 @@ for (const backend of backends) {
         ["C0", "FF"],
         ["40", "80"],
       ]) {
-        await store.insertRange(rangeOf(jobName, min, max));
+        await store.insertRange(newRangeRecord(jobName, { minInclusive: min, maxExclusive: max }));
       }
-      await store.insertRange(rangeOf(otherJob, "", "FF"));
+      await store.insertRange(newRangeRecord(otherJob, { minInclusive: "", maxExclusive: "FF" }));
       assert.deepEqual(
         (await store.listRanges(jobName)).map((range) => range.minInclusive),
         ["", "40", "80", "C0"],
@@ -237,8 +211,8 @@ for (const backend of backends) {
         ["", "80"],
         ["80", "FF"],
       ]) {
-        await store.insertRange(rangeOf(job, min, max));
-        await store.insertRange(rangeOf(other, min, max));
+        await store.insertRange(newRangeRecord(job, { minInclusive: min, maxExclusive: max }));
+        await store.insertRange(newRangeRecord(other, { minInclusive: min, maxExclusive: max }));
       }
       assert.equal(await store.deleteJob(job), true);
       assert.equal(await store.getJob(job), undefined);
@@ -250,7 +224,9 @@ for (const backend of backends) {
 
     it("deleteRange deletes only with the current etag, and ignores a range already gone", async function () {
       const jobName = uniqueName("delete-range");
-      const range = (await store.insertRange(rangeOf(jobName, "", "FF"))) as RangeRecord;
+      const range = (await store.insertRange(
+        newRangeRecord(jobName, { minInclusive: "", maxExclusive: "FF" }),
+      )) as RangeRecord;
       const checkpoint = await store.replaceRange({ ...range, processedCount: 1 });
       await rejectsWithConflict(store.deleteRange(range));
       assert.ok(await store.getRange(jobName, range.id), "a refused delete leaves the range");
@@ -394,7 +370,9 @@ if (process.env.CASSANDRA_CONTACT_POINTS) {
     });
 
     it("a conditional delete of a range ends with the range gone", async function () {
-      const range = (await store.insertRange(rangeOf(uniqueName("lost-delete"), "", "FF"))) as RangeRecord;
+      const range = (await store.insertRange(
+        newRangeRecord(uniqueName("lost-delete"), { minInclusive: "", maxExclusive: "FF" }),
+      )) as RangeRecord;
       faults.loseReplies(1);
       await store.deleteRange(range);
       assert.equal(await store.getRange(range.jobName, range.id), undefined);

@@ -55,7 +55,9 @@ export class CassandraBackend implements CopyBackend {
     ]);
     // Checked at create too; a table altered since would otherwise fail row by row.
     checkCopyableSchemas(source, target);
-    return new CassandraJobData(client, job, context, source, target);
+    const data = new CassandraJobData(client, job, context, source, target);
+    await data.syncRanges();
+    return data;
   }
 
   async dispose(): Promise<void> {

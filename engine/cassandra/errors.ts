@@ -1,4 +1,4 @@
-import { CopyJobError } from "../errors";
+import { ownerResourceMissing, type CopyJobError } from "../errors";
 
 /**
  * A Cassandra keyspace or table a job names that does not exist, worded as the service words a missing
@@ -13,10 +13,5 @@ export function tableResourceMissing(
     role === "destination"
       ? `Create the target ${what === "keyspace" ? "keyspace and table" : "table"} first, with the partition key you want (in a Pulumi program pass the table resource's name as an Output so the job waits for it).`
       : "Check the source keyspace and table names (they are case-sensitive: names created without quotes are lower case).";
-  return new CopyJobError(
-    "OwnerResourceNotFound",
-    `Owner resource does not exist: the ${role} ${what} '${lookedUp}' was not found (404, substatus 1003).`,
-    fix,
-    { statusCode: 404, substatus: 1003, field: role },
-  );
+  return ownerResourceMissing(role, what, lookedUp, fix);
 }

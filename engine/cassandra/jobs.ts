@@ -1,10 +1,9 @@
 import type { Client } from "cassandra-driver";
-import { CopyJobError } from "../errors";
-import { JobControl, type StartOptions } from "../job-control";
-import { refuseOtherCopy, type PreflightOptions } from "../jobs";
+import { JobControl, newJobRecord, type StartOptions } from "../job-control";
+import { refuseOtherCopy } from "../job-identity";
+import type { PreflightOptions } from "../jobs";
 import type { StateStore } from "../state-store";
 import {
-  terminalStatuses,
   type CassandraJobSpec,
   type ContainerRef,
   type CopyOptions,
@@ -41,6 +40,7 @@ function recordedTable(table: TableRef): ContainerRef {
  * lightweight transactions; everything after `create` is the machinery NoSQL jobs use (`JobControl`).
  */
 export class CassandraCopyJobs extends JobControl {
+  protected readonly place = "cluster";
   private client: Promise<Client> | undefined;
   private store: StateStore | undefined;
 
@@ -110,33 +110,14 @@ export class CassandraCopyJobs extends JobControl {
     const store = await this.state();
     const existing = await store.getJob(valid.name);
     if (existing) refuseOtherCopy(existing, this.identity(valid));
-    const now = new Date().toISOString();
-    const job: JobRecord = {
-      id: valid.name,
+    const job = newJobRecord({
       name: valid.name,
       api: "Cassandra",
       ...this.identity(valid),
-      status: "Pending",
       options: valid.options,
-      processedCount: 0,
-      skippedCount: 0,
-      totalCount: 0,
-      workerCount: 0,
-      processedByWorker: {},
-      createdAt: now,
-      lastUpdatedUtcTime: now,
-      durationMs: 0,
       owner: options.owner,
-    };
-    const created = (await store.insertJob(job)) ?? (await store.getJob(valid.name));
-    if (!created) {
-      throw new CopyJobError("JobNotFound", `Job '${valid.name}' vanished while it was being created.`);
-    }
-    refuseOtherCopy(created, job);
-    if (options.startWorker !== false && !terminalStatuses.includes(created.status)) {
-      await this.startWorkers(store, created);
-    }
-    return created;
+    });
+    return this.recordNewJob(store, job, options);
   }
 
   protected async startWorkers(store: StateStore, job: JobRecord): Promise<void> {

@@ -60,6 +60,9 @@ export async function copyByTokenRanges(
     objectMode: true,
     highWaterMark: settings.fetchSize * settings.rangesInFlight,
   });
+  // One wait for the stream to drain, shared by every range that finds it full.
+  let draining: Promise<unknown> | undefined;
+  const drained = () => (draining ??= once(rows, "drain").finally(() => (draining = undefined)));
   const reading = forEachInFlight(splitRing(settings.ranges), settings.rangesInFlight, async (range) => {
     const bounds = [boundLong(range.lower), boundLong(range.upper)];
     let pageState: string | undefined;
@@ -70,7 +73,7 @@ export async function copyByTokenRanges(
         pageState,
       });
       for (const row of page.rows) {
-        if (!rows.write(row.values().map((value) => value ?? types.unset))) await once(rows, "drain");
+        if (!rows.write(row.values().map((value) => value ?? types.unset))) await drained();
       }
       pageState = page.pageState ?? undefined;
     } while (pageState !== undefined);

@@ -30,6 +30,9 @@ export interface EngineRun {
   pollRequestUnits: number;
 }
 
+/** How long a running copy may record no progress before the bench gives it up. */
+const stallTimeoutMs = 5 * 60_000;
+
 /** One job for the engine to run: where its workers find it, how it is recorded, how it is followed. */
 export interface EngineJob {
   name: string;
@@ -70,10 +73,18 @@ export async function runWithWorkers(
   const workerIds = Array.from({ length: workers }, (_, i) => `${name}-w${i + 1}`);
   const processes = workerIds.map((id) => startWorkerProcess(engineJob.home, id));
   const startDeadline = Date.now() + startTimeoutMs;
+  let progress = { seen: "", at: Date.now() };
   const giveUp = (job: JobRecord | undefined) => {
     if (processes.some((p) => !p.alive())) return `a worker process exited before job ${name} ended`;
     if ((job?.status ?? "Pending") === "Pending" && Date.now() > startDeadline) {
       return `job ${name} did not start running within ${startTimeoutMs / 1000} s (before it runs, a worker counts the source's items)`;
+    }
+    const seen = `${job?.status} ${job?.processedCount} ${job?.verifyingWorker}`;
+    if (seen !== progress.seen) progress = { seen, at: Date.now() };
+    // A copy that stands still would hold the account's job slot, and the bench, for ever; a closing
+    // verification records nothing until it ends, so it is given all the time it takes.
+    if (job?.status === "Running" && !job.verifyingWorker && Date.now() - progress.at > stallTimeoutMs) {
+      return `job ${name} recorded no progress for ${stallTimeoutMs / 60_000} minutes while copying`;
     }
     return undefined;
   };

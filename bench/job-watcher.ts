@@ -1,25 +1,41 @@
 import type { CosmosClient, Item } from "@azure/cosmos";
 import { setTimeout as sleep } from "node:timers/promises";
 import { stateDatabaseId, terminalStatuses, type JobRecord } from "../engine";
+import type { JobControl } from "../engine/job-control";
 
 /**
- * Follows one job by reading its record straight from `__datatransferstate/jobs`, every 250 ms: the engine
- * copier times a job by the completion time it records, so polling less often loses no accuracy and loads
- * the endpoint it measures less. Straight, not through `CopyJobs.get`, so the bench knows to the request unit
- * what its own polling cost and can take it out of the state database's share: those reads are the bench's,
- * not the engine's.
+ * Follows one job by reading its record every 250 ms: the engine copier times a job by the completion time it
+ * records, so polling less often loses no accuracy and loads the endpoint it measures less. In a NoSQL
+ * account the record is read straight from `__datatransferstate/jobs`, not through `CopyJobs.get`, so the
+ * bench knows to the request unit what its own polling cost and can take it out of the state database's
+ * share: those reads are the bench's, not the engine's. A Cassandra cluster charges nothing, so its jobs are
+ * read through their `JobControl`.
  */
 const pollIntervalMs = 250;
 /** A read left unanswered this long is given up: the endpoint may be deep in one long request. */
 const readTimeoutMs = 5_000;
 
+/** One read of the job's record (undefined when unanswered in time) and the request units it cost. */
+type RecordRead = (signal: AbortSignal) => Promise<{ job: JobRecord | undefined; requestUnits: number }>;
+
 export class JobWatcher {
   /** Request units the polling has spent so far. */
   requestUnits = 0;
-  private readonly record: Item;
 
-  constructor(client: CosmosClient, jobName: string) {
-    this.record = client.database(stateDatabaseId).container("jobs").item(jobName, jobName);
+  private constructor(private readonly readRecord: RecordRead) {}
+
+  /** A job of a NoSQL account, read from its state container. */
+  static inAccount(client: CosmosClient, jobName: string): JobWatcher {
+    const record: Item = client.database(stateDatabaseId).container("jobs").item(jobName, jobName);
+    return new JobWatcher(async (abortSignal) => {
+      const response = await record.read<JobRecord>({ abortSignal });
+      return { job: response.resource, requestUnits: response.requestCharge };
+    });
+  }
+
+  /** A job read through its jobs' own `get` (a Cassandra cluster's). */
+  static through(jobs: Pick<JobControl, "get">, jobName: string): JobWatcher {
+    return new JobWatcher(async () => ({ job: await jobs.get(jobName), requestUnits: 0 }));
   }
 
   /**
@@ -46,9 +62,9 @@ export class JobWatcher {
 
   private async read(): Promise<JobRecord | undefined> {
     try {
-      const response = await this.record.read<JobRecord>({ abortSignal: AbortSignal.timeout(readTimeoutMs) });
-      this.requestUnits += response.requestCharge;
-      return response.resource;
+      const { job, requestUnits } = await this.readRecord(AbortSignal.timeout(readTimeoutMs));
+      this.requestUnits += requestUnits;
+      return job;
     } catch (error) {
       if ((error as Error).name === "AbortError") return undefined;
       throw error;

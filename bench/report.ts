@@ -9,6 +9,7 @@ import type { LatencySummary } from "./measure/endpoint-latency";
 import type { MemoryRun } from "./measure/memory";
 import type { OnlineRun } from "./measure/online";
 import type { RecopyRun } from "./measure/recopies";
+import { percent, round, table } from "./report-format";
 import { chartFileName } from "./results-file";
 
 /**
@@ -50,10 +51,6 @@ function median(values: number[]): number {
 
 function lost(verification: Verification): number {
   return Math.max(0, verification.sourceCount - verification.targetCount);
-}
-
-function round(value: number | undefined, digits: number): number | null {
-  return value === undefined || !Number.isFinite(value) ? null : Number(value.toFixed(digits));
 }
 
 /** Client CPU seconds per 1,000 items copied. */
@@ -201,15 +198,6 @@ const targets: {
   { key: "preview_s", label: "pulumi preview (s, median)", holds: (v) => v <= 2, bound: "≤ 2" },
   { key: "refresh_s", label: "pulumi refresh (s, median)", holds: (v) => v <= 2, bound: "≤ 2" },
 ];
-
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) =>
-    cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join("   ");
-  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
-}
-
-const percent = (share: number | undefined) => (share === undefined ? "n/a" : `${Math.round(share * 100)}%`);
 
 function copierRow(result: CopierResult): string[] {
   const v = result.verification;

@@ -22,13 +22,24 @@ import {
 import { renderChart } from "./results-chart";
 import { writeResultsFile } from "./results-file";
 import { Scenario } from "./scenario";
+import { openBenchCluster } from "./cassandra/cluster";
+import { compareTableCopiers } from "./cassandra/comparison";
+import {
+  cassandraFigures,
+  renderCassandraMarkdown,
+  renderCassandraTable,
+  type CassandraResults,
+} from "./cassandra/report";
+import { CassandraScenario } from "./cassandra/scenario";
+import type { Machine } from "./measure/machine";
 
 /**
  * `npm run bench`: the engine against a naive copier, a tuned SDK script and the endpoint's raw write ceiling
  * on the same data and endpoint, then RU efficiency at a fixed budget with one and two workers, a job's own
  * RU/s cap, re-copies after a SIGKILL, an online copy under an application's writes, the control plane's
- * latency, and memory and the endpoint's latency on a large copy. Progress goes to stderr; stdout gets the
- * table and, last, one JSON line.
+ * latency, and memory and the endpoint's latency on a large copy; then, on a Cassandra cluster, the engine
+ * against a tuned `executeConcurrent` script copying a table into one keyed otherwise. Progress goes to
+ * stderr; stdout gets the tables and, last, one JSON line.
  */
 interface Options {
   items: number;
@@ -43,6 +54,7 @@ interface Options {
   throughput: number;
   partitions: number;
   controlPlane: boolean;
+  cassandraRows: number;
   writeResults: boolean;
 }
 
@@ -66,7 +78,7 @@ function parseOptions(): Options {
       .description("Benchmarks the copy engine against a naive copier and a tuned @azure/cosmos script.")
       .option(
         "--items <n>",
-        "items in the source of the throughput, budget and kill runs",
+        "items in the source of the throughput, budget and kill runs (0 skips every NoSQL run)",
         wholeNumber,
         100_000,
       )
@@ -103,7 +115,17 @@ function parseOptions(): Options {
       )
       .option("--partitions <n>", "physical partitions per container (local emulator only)", wholeNumber, 4)
       .option("--no-control-plane", "skip timing pulumi preview and refresh")
-      .option("--write-results", "write bench/RESULTS.md from this run", false)
+      .option(
+        "--cassandra-rows <n>",
+        "rows in the Cassandra table the engine and the tuned executeConcurrent script copy (0 skips it); the cluster is CASSANDRA_CONTACT_POINTS' or the project's node",
+        wholeNumber,
+        50_000,
+      )
+      .option(
+        "--write-results",
+        "write bench/RESULTS.md from this run (a part it skipped, NoSQL or Cassandra, is kept as it was)",
+        false,
+      )
       .parse()
       .opts<Options>()
   );
@@ -190,39 +212,98 @@ async function measure(scenario: Scenario, options: Options): Promise<Measuremen
   return { ...comparison, budget, budgetTwoWorkers, cap, recopy, online, memory, controlPlane, failures };
 }
 
-async function main(): Promise<void> {
-  const options = parseOptions();
-  const machine = describeMachine();
-  // Read before the run: other work may commit to the same tree while it goes on.
-  const revision = describeRevision();
+/** What every part of the report says it was measured on. */
+interface RunContext {
+  machine: Machine;
+  revision: string;
+  command: string;
+}
+
+/** The NoSQL runs, on the bench's endpoint; returns the results and their figures. */
+async function benchNoSql(options: Options, context: RunContext) {
   const bench = await openBenchEndpoint(options.partitions);
   let scenario: Scenario | undefined;
   try {
-    log(`endpoint: ${bench.description}; load average ${machine.loadAtStart.toFixed(2)}`);
+    log(`endpoint: ${bench.description}; load average ${context.machine.loadAtStart.toFixed(2)}`);
     log(`seeding ${options.items} items of ${storedItemBytes()} bytes`);
     scenario = await Scenario.create(bench, options.items, options.throughput);
     const measurements = await measure(scenario, options);
-    machine.loadAtEnd = os.loadavg()[0];
     const results: BenchResults = {
       ...measurements,
-      machine,
-      revision,
+      machine: { ...context.machine, loadAtEnd: os.loadavg()[0] },
+      revision: context.revision,
       endpoint: bench.description,
-      command: `npm run bench -- ${process.argv.slice(2).join(" ")}`.trim(),
+      command: context.command,
       itemBytes: storedItemBytes(),
       tunedSettings,
     };
-    const figures = figuresOf(results);
-    if (options.writeResults) {
-      const chart = renderChart(results);
-      const written = await writeResultsFile(renderMarkdown(results, figures, chart !== undefined), chart);
-      log(`wrote ${written.join(" and ")}`);
-    }
-    process.stdout.write(`${renderTable(results, figures)}\n${renderJson(figures)}\n`);
+    return { results, figures: figuresOf(results) };
   } finally {
     await scenario?.close();
     await bench.stop();
   }
+}
+
+/** The Cassandra tables' comparison, on the cluster the environment names or the project's node. */
+async function benchTables(rows: number, context: RunContext) {
+  const cluster = await openBenchCluster();
+  let scenario: CassandraScenario | undefined;
+  try {
+    log(`cluster: ${cluster.description}; load average ${os.loadavg()[0].toFixed(2)}`);
+    log(`seeding ${rows} rows into a Cassandra table`);
+    scenario = await CassandraScenario.create(cluster, rows);
+    const results: CassandraResults = { ...(await compareTableCopiers(scenario, log)), ...context };
+    return { results, figures: cassandraFigures(results) };
+  } finally {
+    await scenario?.close();
+    await cluster.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions();
+  if (options.items === 0 && options.cassandraRows === 0) {
+    throw new Error(
+      "--items 0 and --cassandra-rows 0 leave nothing to measure: give either a number of rows.",
+    );
+  }
+  const context: RunContext = {
+    machine: describeMachine(),
+    // Read before the run: other work may commit to the same tree while it goes on.
+    revision: describeRevision(),
+    command: `npm run bench -- ${process.argv.slice(2).join(" ")}`.trim(),
+  };
+  const nosql = options.items > 0 ? await benchNoSql(options, context) : undefined;
+  let tables: Awaited<ReturnType<typeof benchTables>> | undefined;
+  let tablesFailure: string | undefined;
+  if (options.cassandraRows > 0) {
+    try {
+      tables = await benchTables(options.cassandraRows, context);
+    } catch (error) {
+      // The NoSQL figures, long to measure, are reported all the same.
+      tablesFailure = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      log(`the Cassandra tables could not be measured: ${tablesFailure}`);
+    }
+  }
+  if (options.writeResults) {
+    const chart = nosql && renderChart(nosql.results);
+    const written = await writeResultsFile({
+      nosql: nosql && {
+        markdown: renderMarkdown(nosql.results, nosql.figures, chart !== undefined),
+        chart,
+      },
+      cassandra: tables && renderCassandraMarkdown(tables.results, tables.figures),
+    });
+    log(`wrote ${written.join(" and ")}`);
+  }
+  const sections = [
+    nosql && renderTable(nosql.results, nosql.figures),
+    tables && renderCassandraTable(tables.results, tables.figures),
+    tablesFailure && `NOT RUN: Cassandra tables: ${tablesFailure.split("\n")[0]}`,
+  ].filter((section) => section !== undefined);
+  const figures = { ...nosql?.figures, ...tables?.figures };
+  process.stdout.write(`${sections.join("\n\n")}\n${renderJson(figures)}\n`);
+  if (tablesFailure) process.exitCode = 1;
 }
 
 main().catch((error: unknown) => {

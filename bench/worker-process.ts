@@ -1,5 +1,4 @@
-import type { AccountConnection } from "../engine";
-import { startWorkerProcess as startEngineWorker } from "../engine/worker-process";
+import { startWorkerProcess as startEngineWorker, type JobsHome } from "../engine/worker-process";
 import { processCpuSeconds } from "./measure/cpu-time";
 import { peakRssMb } from "./measure/peak-rss";
 
@@ -20,8 +19,9 @@ export interface WorkerProcess {
 
 const neverIdleOutMs = 24 * 60 * 60 * 1000;
 
-export function startWorkerProcess(connection: AccountConnection, workerId: string): WorkerProcess {
-  const worker = startEngineWorker(connection, { mode: "owned", workerId, idleTimeoutMs: neverIdleOutMs });
+/** A worker for the jobs of `home`: a NoSQL account, or a Cassandra cluster. */
+export function startWorkerProcess(home: JobsHome, workerId: string): WorkerProcess {
+  const worker = startEngineWorker(home, { mode: "owned", workerId, idleTimeoutMs: neverIdleOutMs });
   return {
     peakRssMb: () => (worker.pid === undefined ? undefined : peakRssMb(worker.pid)),
     cpuSeconds: () => (worker.pid === undefined ? undefined : processCpuSeconds(worker.pid)),

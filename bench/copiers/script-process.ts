@@ -26,17 +26,29 @@ export interface ScriptReport {
 
 const scriptMain = path.join(__dirname, "script-main.js");
 
-export async function runScript(
+export function runScript(
   bench: BenchEndpoint,
   task: ScriptTask,
 ): Promise<{ seconds: number } & ScriptReport> {
+  return runScriptProgram(scriptMain, task, {
+    [workerEnvironment.endpoint]: bench.connection.endpoint,
+    [workerEnvironment.key]: bench.connection.key,
+  });
+}
+
+/**
+ * Runs the copier program `main` with `task` as JSON in argv[2] and `connection` (the variables that reach
+ * the account or cluster) in its environment, never on its command line; its last line on stdout is its
+ * `ScriptReport`.
+ */
+export async function runScriptProgram(
+  main: string,
+  task: unknown,
+  connection: NodeJS.ProcessEnv,
+): Promise<{ seconds: number } & ScriptReport> {
   const started = performance.now();
-  const { stdout } = await promisify(execFile)(process.execPath, [scriptMain, JSON.stringify(task)], {
-    env: {
-      ...process.env,
-      [workerEnvironment.endpoint]: bench.connection.endpoint,
-      [workerEnvironment.key]: bench.connection.key,
-    },
+  const { stdout } = await promisify(execFile)(process.execPath, [main, JSON.stringify(task)], {
+    env: { ...process.env, ...connection },
   });
   const seconds = (performance.now() - started) / 1000;
   const lines = stdout.trim().split("\n");

@@ -54,7 +54,7 @@ export async function copyOnlineUnderWrites(scenario: Scenario, plan: OnlinePlan
   const target = await scenario.target("online-target");
   const spec = { ...scenario.spec("bench-online", target, source), mode: "Online" as const };
   await scenario.jobs.create(spec, { startWorker: false });
-  const watcher = new JobWatcher(scenario.bench.client, spec.name);
+  const watcher = JobWatcher.inAccount(scenario.bench.client, spec.name);
   const worker = startWorkerProcess(scenario.bench.connection, `${spec.name}-w1`);
   const writer = new SteadyWriter(source, seededKeys(source.id, plan.items), Infinity, {
     inFlight: plan.inFlight,

@@ -27,7 +27,7 @@ export async function recopiesAfterKill(
   if (Number.isNaN(await writesTaken(target))) return undefined;
   const spec = scenario.spec("bench-kill", target);
   await scenario.jobs.create(spec, { startWorker: false });
-  const watcher = new JobWatcher(scenario.bench.client, spec.name);
+  const watcher = JobWatcher.inAccount(scenario.bench.client, spec.name);
   const workerId = `${spec.name}-crashy`;
   const first = startWorkerProcess(scenario.bench.connection, workerId);
   // Progress moves a page per range at a time, so the kill lands somewhere past a quarter of the copy.

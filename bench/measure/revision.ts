@@ -9,8 +9,8 @@ export function describeRevision(): string {
   const root = path.join(__dirname, "..", "..", "..");
   const git = (...args: string[]) => execFileSync("git", args, { cwd: root, encoding: "utf8" }).trim();
   try {
-    const changed = git("status", "--porcelain", "--", "provider", "emulator");
-    return `${git("rev-parse", "--short", "HEAD")}${changed ? " + uncommitted changes in provider/ or emulator/" : ""}`;
+    const changed = git("status", "--porcelain", "--", "engine", "provider", "emulator");
+    return `${git("rev-parse", "--short", "HEAD")}${changed ? " + uncommitted changes in engine/, provider/ or emulator/" : ""}`;
   } catch {
     return "unknown";
   }

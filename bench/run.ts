@@ -55,6 +55,7 @@ interface Options {
   partitions: number;
   controlPlane: boolean;
   cassandraRows: number;
+  cassandraRuns: number;
   writeResults: boolean;
 }
 
@@ -120,6 +121,12 @@ function parseOptions(): Options {
         "rows in the Cassandra table the engine and the tuned executeConcurrent script copy (0 skips it); the cluster is CASSANDRA_CONTACT_POINTS' or the project's node",
         wholeNumber,
         50_000,
+      )
+      .option(
+        "--cassandra-runs <n>",
+        "times the Cassandra comparison runs on the same source (the figures are the runs' medians)",
+        positiveNumber,
+        1,
       )
       .option(
         "--write-results",
@@ -245,14 +252,14 @@ async function benchNoSql(options: Options, context: RunContext) {
 }
 
 /** The Cassandra tables' comparison, on the cluster the environment names or the project's node. */
-async function benchTables(rows: number, context: RunContext) {
+async function benchTables(rows: number, runs: number, context: RunContext) {
   const cluster = await openBenchCluster();
   let scenario: CassandraScenario | undefined;
   try {
     log(`cluster: ${cluster.description}; load average ${os.loadavg()[0].toFixed(2)}`);
     log(`seeding ${rows} rows into a Cassandra table`);
     scenario = await CassandraScenario.create(cluster, rows);
-    const results: CassandraResults = { ...(await compareTableCopiers(scenario, log)), ...context };
+    const results: CassandraResults = { ...(await compareTableCopiers(scenario, runs, log)), ...context };
     return { results, figures: cassandraFigures(results) };
   } finally {
     await scenario?.close();
@@ -278,7 +285,7 @@ async function main(): Promise<void> {
   let tablesFailure: string | undefined;
   if (options.cassandraRows > 0) {
     try {
-      tables = await benchTables(options.cassandraRows, context);
+      tables = await benchTables(options.cassandraRows, options.cassandraRuns, context);
     } catch (error) {
       // The NoSQL figures, long to measure, are reported all the same.
       tablesFailure = error instanceof Error ? (error.stack ?? error.message) : String(error);

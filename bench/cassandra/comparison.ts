@@ -15,8 +15,9 @@ import { concurrencyLevels, tunedReadSettings } from "./token-range-copy";
 /**
  * The table comparison: the scenario's source copied into a fresh table keyed otherwise by (b) the tuned
  * `executeConcurrent` script, once per concurrency level in `concurrencyLevels` (the fastest is kept), then by
- * (c) the engine with one worker process, one copy after the other on the same node. Each copier is its own
- * process, timed from its launch; the bench then counts and checksums every target against the source.
+ * (c) the engine with one worker process, one copy after the other on the same node; all of it `runs` times,
+ * as a machine shared with other work gives figures that vary from one minute to the next. Each copier is its
+ * own process, timed from its launch; the bench then counts and checksums every target against the source.
  */
 export interface TableCopyResult {
   label: string;
@@ -48,16 +49,22 @@ export interface TableEngineResult extends TableCopyResult {
   foreignWorkers: string[];
 }
 
-export interface CassandraComparison {
-  cluster: string;
-  rows: number;
-  seedSeconds: number;
+/** One round: the script at every concurrency level, then the engine. */
+export interface TableRun {
   sweep: TableScriptResult[];
+  /** The fastest of `sweep`. */
   tuned: TableScriptResult;
   engine: TableEngineResult;
   date: string;
   loadAtStart: number;
   loadAtEnd: number;
+}
+
+export interface CassandraComparison {
+  cluster: string;
+  rows: number;
+  seedSeconds: number;
+  runs: TableRun[];
 }
 
 type Log = (line: string) => void;
@@ -88,11 +95,11 @@ async function observed<T extends { seconds: number }>(
 
 const scriptMain = path.join(__dirname, "script-main.js");
 
-async function script(scenario: CassandraScenario, concurrencyLevel: number, log: Log) {
+async function script(scenario: CassandraScenario, run: number, concurrencyLevel: number, log: Log) {
   const { ranges, rangesInFlight, fetchSize } = tunedReadSettings;
   const label = `(b) tuned script: ${ranges} token ranges, ${rangesInFlight} at once, pages of ${fetchSize}, executeConcurrent ${concurrencyLevel}`;
   log(label);
-  const target = await scenario.target(`script_${concurrencyLevel}`);
+  const target = await scenario.target(`script_${run}_${concurrencyLevel}`);
   const task: TokenRangeCopyTask = {
     keyspace: scenario.keyspace,
     source: "source",
@@ -150,12 +157,13 @@ const engineAttempts = 3;
 
 async function engineOnce(
   scenario: CassandraScenario,
+  run: number,
   attempt: number,
   log: Log,
 ): Promise<TableEngineResult> {
   const label = "(c) engine, 1 worker process";
-  const target = await scenario.target(`engine_${attempt}`);
-  const spec = scenario.spec(`engine-${attempt}`, target);
+  const target = await scenario.target(`engine_${run}_${attempt}`);
+  const spec = scenario.spec(`engine-${run}-${attempt}`, target);
   await waitForQuietCluster(scenario, log);
   log(label);
   const { result, ...observations } = await observed(scenario, () =>
@@ -189,9 +197,9 @@ async function engineOnce(
   };
 }
 
-async function engine(scenario: CassandraScenario, log: Log): Promise<TableEngineResult> {
+async function engine(scenario: CassandraScenario, run: number, log: Log): Promise<TableEngineResult> {
   for (let attempt = 1; ; attempt++) {
-    const result = await engineOnce(scenario, attempt, log);
+    const result = await engineOnce(scenario, run, attempt, log);
     if (result.foreignWorkers.length === 0 || attempt === engineAttempts) return result;
     log(
       `workers of another run joined the engine's job (${result.foreignWorkers.join(", ")}): timing it again`,
@@ -199,26 +207,31 @@ async function engine(scenario: CassandraScenario, log: Log): Promise<TableEngin
   }
 }
 
-export async function compareTableCopiers(
-  scenario: CassandraScenario,
-  log: Log,
-): Promise<CassandraComparison> {
+async function tableRun(scenario: CassandraScenario, run: number, log: Log): Promise<TableRun> {
   const date = new Date().toISOString();
   const loadAtStart = os.loadavg()[0];
   const sweep: TableScriptResult[] = [];
-  for (const level of concurrencyLevels) sweep.push(await script(scenario, level, log));
+  for (const level of concurrencyLevels) sweep.push(await script(scenario, run, level, log));
   const rate = (result: TableCopyResult) => result.check.sourceRows / result.seconds;
   const tuned = sweep.reduce((best, result) => (rate(result) > rate(best) ? result : best));
-  const engineResult = await engine(scenario, log);
+  const engineResult = await engine(scenario, run, log);
+  return { sweep, tuned, engine: engineResult, date, loadAtStart, loadAtEnd: os.loadavg()[0] };
+}
+
+export async function compareTableCopiers(
+  scenario: CassandraScenario,
+  runs: number,
+  log: Log,
+): Promise<CassandraComparison> {
+  const results: TableRun[] = [];
+  for (let run = 1; run <= runs; run++) {
+    log(`Cassandra tables: run ${run} of ${runs}`);
+    results.push(await tableRun(scenario, run, log));
+  }
   return {
     cluster: scenario.cluster.description,
     rows: scenario.rows,
     seedSeconds: scenario.seedSeconds,
-    sweep,
-    tuned,
-    engine: engineResult,
-    date,
-    loadAtStart,
-    loadAtEnd: os.loadavg()[0],
+    runs: results,
   };
 }

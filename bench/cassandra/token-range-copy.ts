@@ -25,9 +25,13 @@ export interface TokenRangeCopySettings {
 }
 
 /**
- * Explored on the bench's default data (50,000 rows of the fixture, one local node on 2 cores shared with
- * other work, concurrency 128), rows/s over 2 runs each:
- *   TODO
+ * Explored on the bench's default data (50,000 rows of the fixture; one local node on 2 cores shared with
+ * other work, load 6.7–11.8; executeConcurrent at 128), rows/s of two rounds, interleaved:
+ *   ranges at once × page:  4 × 1000: 3,520 / 4,158   8 × 1000: 3,426 / 4,100   16 × 1000: 4,813 / 3,513
+ *                           8 × 500: 5,474 / 2,853   8 × 2000: 4,811 / 2,444   8 × 5000: 5,215 / 2,646
+ *                           16 × 5000: 3,945 / 2,877
+ * No setting stands out of the noise: the node's inserts, not the reads, bound the copy. 8 × 1000 is kept:
+ * the engine's page size, and ranges enough to keep the insert stream full.
  */
 export const tunedReadSettings: Omit<TokenRangeCopySettings, "concurrencyLevel"> = {
   ranges: 64,

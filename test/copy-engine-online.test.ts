@@ -252,13 +252,15 @@ describe("copy engine: online copy while the application writes", function () {
   });
 
   it("loses and duplicates nothing when its worker is killed with SIGKILL twice while tailing, and its ranges move to a second worker", async function () {
+    // Its first pass races a steady writer: on a machine busy with other work it drains late, not wrongly.
+    this.timeout(600_000);
     const pair = await containerPair(cosmos);
     // Closed by the full check: both sides read whole into counts and checksums.
     const options = { ...pair.spec.options, verificationMode: "full" as const };
     await jobs.create({ ...pair.spec, options }, { startWorker: false });
     const writer = startWriter(pair);
     let worker = startWorker("online-crashy", 60_000);
-    await untilTailing(pair.name, 180_000);
+    await untilTailing(pair.name, 300_000);
     for (let kill = 1; kill <= 2; kill++) {
       const before = (await jobs.get(pair.name)).online?.appliedChanges ?? 0;
       await until(

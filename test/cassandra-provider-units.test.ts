@@ -19,6 +19,7 @@ import { diffInputs, diffResult } from "../provider/diff";
 import { propertyOf, type JobInputs } from "../provider/inputs";
 import { kindOf } from "../provider/kinds";
 import type { JobRecord } from "../engine";
+import { completedOutputs, withValue } from "./support/provider-inputs";
 
 /**
  * The CassandraTableCopyJob kind of the shared provider on its own, input by input: what each input's change
@@ -37,21 +38,8 @@ const deployed: CassandraJobInputs = {
     "urn:pulumi:dev::shop::pulumi-nodejs:dynamic/pulumi-cosmos-copy:CassandraTableCopyJob::orders-rekey",
 };
 
-const outputs = (inputs: CassandraJobInputs, status = "Completed"): CassandraJobOutputs => ({
-  ...inputs,
-  status,
-  processedCount: 10,
-  totalCount: 10,
-});
-
-/** Inputs with one value set at `path`. */
-function withValue(inputs: CassandraJobInputs, path: string, value: unknown): CassandraJobInputs {
-  const copy = structuredClone(inputs) as unknown as Record<string, Record<string, unknown>>;
-  const [head, field] = path.split(".");
-  if (field) copy[head] = { ...copy[head], [field]: value };
-  else copy[head] = value as Record<string, unknown>;
-  return copy as unknown as CassandraJobInputs;
-}
+const outputs = (inputs: CassandraJobInputs, status = "Completed"): CassandraJobOutputs =>
+  completedOutputs(inputs, status);
 
 /** A new, valid value for each input. */
 const changedValue: Record<CassandraInputPath, unknown> = {

@@ -13,6 +13,7 @@ import {
   type JobInputs,
   type JobOutputs,
 } from "../provider/inputs";
+import { completedOutputs, withValue } from "./support/provider-inputs";
 
 /**
  * The provider's `check` and `diff` on their own, input by input: what each input's change does to a
@@ -42,21 +43,7 @@ const deployed: JobInputs = {
     "urn:pulumi:dev::shop::pulumi-nodejs:dynamic/pulumi-cosmos-copy:ContainerCopyJob::orders-migration",
 };
 
-const outputs = (inputs: JobInputs, status = "Completed"): JobOutputs => ({
-  ...inputs,
-  status,
-  processedCount: 10,
-  totalCount: 10,
-});
-
-/** Inputs with one value set at `path`. */
-function withValue(inputs: JobInputs, path: InputPath, value: unknown): JobInputs {
-  const copy = structuredClone(inputs) as unknown as Record<string, Record<string, unknown>>;
-  const [head, field] = path.split(".");
-  if (field) copy[head] = { ...copy[head], [field]: value };
-  else copy[head] = value as Record<string, unknown>;
-  return copy as unknown as JobInputs;
-}
+const outputs = (inputs: JobInputs, status = "Completed"): JobOutputs => completedOutputs(inputs, status);
 
 /** A new, valid value for each input. */
 const changedValue: Record<InputPath, unknown> = {

@@ -61,12 +61,13 @@ export function route(ctx: EmulatorContext, request: CosmosRequest): CosmosRespo
       }
       break;
     case 4:
-      if (m === "GET") return readContainer(ctx, databaseId, containerId);
+      if (m === "GET") return readContainer(ctx, databaseId, containerId, request);
       if (m === "PUT") return replaceContainer(ctx, databaseId, containerId, request);
       if (m === "DELETE") return deleteContainer(ctx, databaseId, containerId);
       break;
     case 5:
-      if (child === "pkranges" && m === "GET") return listPartitionKeyRanges(ctx, databaseId, containerId);
+      if (child === "pkranges" && m === "GET")
+        return listPartitionKeyRanges(ctx, databaseId, containerId, request);
       if (child === "docs") return routeItemFeed(ctx, request, databaseId, containerId);
       break;
     case 6:

@@ -10,6 +10,7 @@
  *   placeholder the SDK replaces by `true`, or by a filter on the sort keys when it resumes from a continuation;
  * - `SELECT VALUE <aggregate>`: one row per partition, `[{item: partial}]`;
  * - aggregates in a select list: one row per partition, `{payload: {alias: {item: partial} | value}}`;
+ * - GROUP BY: one row per group and partition, `{groupByItems: [{item}], payload}` with the payload as above;
  * - anything else runs as written, but OFFSET n LIMIT m becomes OFFSET 0 LIMIT n+m (the SDK skips n itself).
  *
  * A partial aggregate is what the SDK's aggregators combine: COUNT and SUM as numbers, MIN/MAX as
@@ -42,6 +43,17 @@ export interface PartitionedQueryExecutionInfo {
   queryRanges: { min: string; max: string; isMinInclusive: boolean; isMaxInclusive: boolean }[];
 }
 
+/**
+ * The clauses the split query engine's parser adds (JOIN, `FROM x IN path`, GROUP BY). Read through this type
+ * so the plan covers them as soon as the parser produces them; it is ParsedQuery itself once ParsedQuery has
+ * them.
+ */
+type PlannedQuery = ParsedQuery & {
+  from: { path?: Expr };
+  joins?: { alias: string; source: Expr }[];
+  groupBy?: Expr[];
+};
+
 /** Substituted by the SDK in rewritten ORDER BY queries: `true`, or the resume filter on the sort keys. */
 const ORDER_BY_FILTER = "{documentdb-formattableorderbyquery-filter}";
 
@@ -67,7 +79,7 @@ export class QueryPlanError extends Error {
  * client lacks is refused, as the service does.
  */
 export function planQuery(
-  query: ParsedQuery,
+  query: PlannedQuery,
   text: string,
   parameters: Record<string, unknown>,
   supportedFeatures?: readonly string[],
@@ -91,7 +103,7 @@ export function planQuery(
     hasSelectValue: query.select.kind === "value",
     hasNonStreamingOrderBy: false,
   };
-  if (query.aggregate) planAggregates(query, source, queryInfo);
+  if (query.aggregate || query.groupBy) planAggregates(query, source, queryInfo);
   else if (query.orderBy) queryInfo.rewrittenQuery = orderByRewrite(query, source);
   else if (offset !== undefined && limit !== undefined)
     queryInfo.rewrittenQuery = `${textBeforeOffset(query, text)}OFFSET 0 LIMIT ${offset + limit}`;
@@ -127,12 +139,19 @@ function countValue(
   );
 }
 
-function fromClause(query: ParsedQuery): string {
-  const { container, alias } = query.from;
-  return alias === container ? `FROM ${container}` : `FROM ${container} ${alias}`;
+function fromClause(query: PlannedQuery, source: (expr: Expr) => string): string {
+  const { container, alias, path } = query.from;
+  const from = path
+    ? `FROM ${alias} IN ${source(path)}`
+    : alias === container
+      ? `FROM ${container}`
+      : `FROM ${container} ${alias}`;
+  return [from, ...(query.joins ?? []).map((join) => `JOIN ${join.alias} IN ${source(join.source)}`)].join(
+    " ",
+  );
 }
 
-function orderByRewrite(query: ParsedQuery, source: (expr: Expr) => string): string {
+function orderByRewrite(query: PlannedQuery, source: (expr: Expr) => string): string {
   const alias = query.from.alias;
   const select = query.select;
   const payload =
@@ -148,7 +167,7 @@ function orderByRewrite(query: ParsedQuery, source: (expr: Expr) => string): str
   // TOP, OFFSET/LIMIT and DISTINCT are left to the SDK, which applies them to the merged rows.
   return (
     `SELECT ${alias}._rid, [${items}] AS orderByItems, ${payload} AS payload ` +
-    `${fromClause(query)} WHERE ${where}(${ORDER_BY_FILTER}) ORDER BY ${keys}`
+    `${fromClause(query, source)} WHERE ${where}(${ORDER_BY_FILTER}) ORDER BY ${keys}`
   );
 }
 
@@ -208,16 +227,39 @@ function compositionError(expression: string): QueryPlanError {
   );
 }
 
-function planAggregates(query: ParsedQuery, source: (expr: Expr) => string, queryInfo: QueryInfo): void {
-  const where = query.where ? ` WHERE ${source(query.where)}` : "";
+/**
+ * Aggregates and GROUP BY: each partition folds its own items into partial aggregates (one row, or one row per
+ * group keyed by `groupByItems`) and the SDK combines the partitions' rows group by group.
+ */
+function planAggregates(query: PlannedQuery, source: (expr: Expr) => string, queryInfo: QueryInfo): void {
+  const groupBy = query.groupBy ?? [];
+  queryInfo.groupByExpressions = groupBy.map(source);
+  const groupByItems = groupBy.length
+    ? `[${groupBy.map((expr) => `{"item": ${source(expr)}}`).join(", ")}] AS groupByItems, `
+    : "";
+  const tail =
+    `${fromClause(query, source)}${query.where ? ` WHERE ${source(query.where)}` : ""}` +
+    (groupBy.length ? ` GROUP BY ${groupBy.map(source).join(", ")}` : "");
   const select = query.select;
   if (select.kind === "value") {
-    if (select.expr.kind !== "aggregate") throw compositionError(source(select.expr));
-    queryInfo.aggregates = [AGGREGATE_TYPES[select.expr.name]];
-    queryInfo.rewrittenQuery = `SELECT VALUE [{"item": ${partialAggregate(select.expr, source)}}] ${fromClause(query)}${where}`;
+    let value = source(select.expr);
+    if (select.expr.kind === "aggregate") {
+      queryInfo.aggregates = [AGGREGATE_TYPES[select.expr.name]];
+      value = `[{"item": ${partialAggregate(select.expr, source)}}]`;
+    } else if (containsAggregate(select.expr)) {
+      throw compositionError(value);
+    }
+    // Without GROUP BY the row is the payload itself, as the SDK reads it.
+    queryInfo.rewrittenQuery = groupByItems
+      ? `SELECT ${groupByItems}${value} AS payload ${tail}`
+      : `SELECT VALUE ${value} ${tail}`;
     return;
   }
-  if (select.kind !== "list") return;
+  if (select.kind !== "list") {
+    throw new QueryPlanError(
+      "A query with GROUP BY or aggregates cannot select '*'; name the values to select.",
+    );
+  }
   const payload: string[] = [];
   for (const { name, expr } of select.items) {
     const property = JSON.stringify(name);
@@ -232,7 +274,7 @@ function planAggregates(query: ParsedQuery, source: (expr: Expr) => string, quer
     }
   }
   queryInfo.groupByAliases = select.items.map((item) => item.name);
-  queryInfo.rewrittenQuery = `SELECT {${payload.join(", ")}} AS payload ${fromClause(query)}${where}`;
+  queryInfo.rewrittenQuery = `SELECT ${groupByItems}{${payload.join(", ")}} AS payload ${tail}`;
 }
 
 /** The query text up to its `OFFSET` keyword (OFFSET … LIMIT … always ends a query). */
@@ -242,8 +284,9 @@ function textBeforeOffset(query: ParsedQuery, text: string): string {
 }
 
 /** The query features, as the SDK names them in `x-ms-cosmos-supported-query-features`, that `queryInfo` needs. */
-function requiredFeatures(query: ParsedQuery, queryInfo: QueryInfo): string[] {
+function requiredFeatures(query: PlannedQuery, queryInfo: QueryInfo): string[] {
   const needed: string[] = [];
+  if (queryInfo.groupByExpressions.length > 0) needed.push("GroupBy");
   if (queryInfo.aggregates.length > 0) needed.push("Aggregate");
   if (Object.keys(queryInfo.groupByAliasToAggregateType).length > 0) {
     needed.push("NonValueAggregate");
@@ -257,7 +300,7 @@ function requiredFeatures(query: ParsedQuery, queryInfo: QueryInfo): string[] {
   return needed;
 }
 
-function requireFeatures(query: ParsedQuery, queryInfo: QueryInfo, supported: readonly string[]): void {
+function requireFeatures(query: PlannedQuery, queryInfo: QueryInfo, supported: readonly string[]): void {
   const missing = requiredFeatures(query, queryInfo).filter((feature) => !supported.includes(feature));
   if (missing.length > 0) {
     throw new QueryPlanError(

@@ -8,206 +8,31 @@
  * through operators; comparing values of different types yields `undefined`; AND/OR/NOT use three-valued logic and
  * treat non-booleans as `undefined`; WHERE keeps only documents for which the filter is exactly `true`.
  */
-import { QuerySyntaxError, type AggregateName, type CountExpr, type Expr, type ParsedQuery } from "./parser";
+import { accumulator } from "./aggregates";
+import type { AggregateName, CountExpr, Expr, ParsedQuery } from "./ast";
+import { builtinFunction } from "./functions";
+import { QuerySyntaxError } from "./query-error";
+import {
+  ARRAY,
+  arithmetic,
+  deepEqual,
+  distinctKey,
+  compareForOrder,
+  equals,
+  getMember,
+  relate,
+  setOwn,
+  truthTable,
+  typeRank,
+  UNDEFINED,
+} from "./values";
 
-export { parseQuery, QuerySyntaxError, readsDocuments } from "./parser";
-export type { ParsedQuery } from "./parser";
+export { parseQuery } from "./parser";
+export { QuerySyntaxError } from "./query-error";
+export { readsDocuments } from "./validator";
+export type { ParsedQuery } from "./ast";
 
 type Fn = (doc: unknown) => unknown;
-
-// ---------------------------------------------------------------------------------------------------------------
-// Value helpers
-
-/** Cosmos type order: undefined < null < boolean < number < string < array < object. */
-const UNDEFINED = 0;
-const NULL = 1;
-const BOOLEAN = 2;
-const NUMBER = 3;
-const STRING = 4;
-const ARRAY = 5;
-const OBJECT = 6;
-
-function typeRank(value: unknown): number {
-  switch (typeof value) {
-    case "boolean":
-      return BOOLEAN;
-    case "number":
-      return NUMBER;
-    case "string":
-      return STRING;
-    case "object":
-      return value === null ? NULL : Array.isArray(value) ? ARRAY : OBJECT;
-    default:
-      return UNDEFINED;
-  }
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  const rank = typeRank(a);
-  if (rank !== typeRank(b)) return false;
-  if (rank === ARRAY) {
-    const x = a as unknown[];
-    const y = b as unknown[];
-    return x.length === y.length && x.every((item, i) => deepEqual(item, y[i]));
-  }
-  if (rank === OBJECT) {
-    const x = a as Record<string, unknown>;
-    const y = b as Record<string, unknown>;
-    const keys = Object.keys(x).filter((k) => x[k] !== undefined);
-    if (keys.length !== Object.keys(y).filter((k) => y[k] !== undefined).length) return false;
-    return keys.every((k) => Object.hasOwn(y, k) && deepEqual(x[k], y[k]));
-  }
-  return false;
-}
-
-/** Orders two values of the same primitive rank (null, boolean, number, string). */
-function comparePrimitives(a: unknown, b: unknown): number {
-  if (a === b) return 0;
-  if (typeof a === "boolean") return a ? 1 : -1;
-  return (a as number | string) < (b as number | string) ? -1 : 1;
-}
-
-/** Total order used by ORDER BY and MIN/MAX: by type rank, then by value (arrays and objects tie). */
-function compareForOrder(a: unknown, b: unknown): number {
-  const ra = typeRank(a);
-  const rb = typeRank(b);
-  if (ra !== rb) return ra - rb;
-  return ra >= ARRAY ? 0 : comparePrimitives(a, b);
-}
-
-/** `a = b`: undefined unless both values are defined and of the same type. */
-function equals(a: unknown, b: unknown): boolean | undefined {
-  const rank = typeRank(a);
-  if (rank === UNDEFINED || rank !== typeRank(b)) return undefined;
-  return rank < ARRAY ? a === b : deepEqual(a, b);
-}
-
-/** `<`, `<=`, `>`, `>=`, `!=`: only defined for two primitives of the same type. */
-function relate(a: unknown, b: unknown): number | undefined {
-  const rank = typeRank(a);
-  if (rank === UNDEFINED || rank >= ARRAY || rank !== typeRank(b)) return undefined;
-  return comparePrimitives(a, b);
-}
-
-function truthTable(value: unknown): boolean | undefined {
-  return typeof value === "boolean" ? value : undefined;
-}
-
-/** Reads `value[key]` the way a Cosmos property path does: own properties of objects, in-range array indexes. */
-function getMember(value: unknown, key: unknown): unknown {
-  if (typeof key === "string") {
-    return isPlainObject(value) && Object.hasOwn(value, key) ? value[key] : undefined;
-  }
-  if (typeof key === "number" && Array.isArray(value) && Number.isInteger(key) && key >= 0) return value[key];
-  return undefined;
-}
-
-function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === "__proto__") {
-    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-  } else {
-    target[key] = value;
-  }
-}
-
-function arithmetic(result: number): number | undefined {
-  return Number.isFinite(result) ? result : undefined;
-}
-
-/** Canonical string for DISTINCT: equal JSON values (ignoring key order) map to the same key. */
-function distinctKey(value: unknown): string {
-  switch (typeof value) {
-    case "string":
-      return "s" + value;
-    case "number":
-      return "n" + value;
-    case "boolean":
-      return value ? "t" : "f";
-    default:
-      return value === null ? "z" : "j" + canonicalJson(value);
-  }
-}
-
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return "[" + value.map(canonicalJson).join(",") + "]";
-  if (isPlainObject(value)) {
-    const keys = Object.keys(value)
-      .filter((k) => value[k] !== undefined)
-      .sort();
-    return "{" + keys.map((k) => JSON.stringify(k) + ":" + canonicalJson(value[k])).join(",") + "}";
-  }
-  return value === undefined ? "undefined" : JSON.stringify(value);
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Built-in functions. Any argument of the wrong type makes the result undefined.
-
-type Builtin = (...args: unknown[]) => unknown;
-
-const str = (v: unknown): v is string => typeof v === "string";
-const num = (v: unknown): v is number => typeof v === "number";
-
-/** Two-string predicate with Cosmos' optional third `ignoreCase` boolean. */
-function stringTest(test: (s: string, p: string) => boolean): Builtin {
-  return (s, p, ignoreCase = false) => {
-    if (!str(s) || !str(p) || typeof ignoreCase !== "boolean") return undefined;
-    return ignoreCase ? test(s.toLowerCase(), p.toLowerCase()) : test(s, p);
-  };
-}
-
-function partialMatch(item: unknown, probe: unknown): boolean {
-  if (!isPlainObject(probe) || !isPlainObject(item)) return deepEqual(item, probe);
-  return Object.keys(probe).every(
-    (k) => probe[k] === undefined || (Object.hasOwn(item, k) && deepEqual(item[k], probe[k])),
-  );
-}
-
-/** Implementations of {@link BUILTIN_FUNCTIONS}, keyed by upper-case name. */
-export const BUILTINS: Readonly<Record<string, Builtin>> = {
-  IS_DEFINED: (v) => v !== undefined,
-  IS_NULL: (v) => v === null,
-  IS_BOOL: (v) => typeof v === "boolean",
-  IS_NUMBER: (v) => typeof v === "number",
-  IS_STRING: (v) => typeof v === "string",
-  IS_ARRAY: (v) => Array.isArray(v),
-  IS_OBJECT: (v) => isPlainObject(v),
-  IS_PRIMITIVE: (v) => typeRank(v) >= NULL && typeRank(v) <= STRING,
-  STARTSWITH: stringTest((s, p) => s.startsWith(p)),
-  ENDSWITH: stringTest((s, p) => s.endsWith(p)),
-  CONTAINS: stringTest((s, p) => s.includes(p)),
-  STRINGEQUALS: stringTest((s, p) => s === p),
-  INDEX_OF: (s, p, from = 0) => (str(s) && str(p) && num(from) ? s.indexOf(p, from) : undefined),
-  LOWER: (s) => (str(s) ? s.toLowerCase() : undefined),
-  UPPER: (s) => (str(s) ? s.toUpperCase() : undefined),
-  LENGTH: (s) => (str(s) ? s.length : undefined),
-  TRIM: (s) => (str(s) ? s.trim() : undefined),
-  LTRIM: (s) => (str(s) ? s.trimStart() : undefined),
-  RTRIM: (s) => (str(s) ? s.trimEnd() : undefined),
-  CONCAT: (...parts) => (parts.every(str) ? parts.join("") : undefined),
-  SUBSTRING: (s, start, length) =>
-    str(s) && num(start) && num(length)
-      ? s.slice(Math.max(0, start), Math.max(0, start) + Math.max(0, length))
-      : undefined,
-  LEFT: (s, n) => (str(s) && num(n) ? s.slice(0, Math.max(0, n)) : undefined),
-  RIGHT: (s, n) => (str(s) && num(n) ? (n <= 0 ? "" : s.slice(-n)) : undefined),
-  REPLACE: (s, find, by) => (str(s) && str(find) && str(by) ? s.split(find).join(by) : undefined),
-  REVERSE: (s) => (str(s) ? Array.from(s).reverse().join("") : undefined),
-  TOSTRING: (v) => (v === undefined ? undefined : str(v) ? v : JSON.stringify(v)),
-  ARRAY_CONTAINS: (arr, v, partial = false) => {
-    if (!Array.isArray(arr) || typeof partial !== "boolean") return undefined;
-    return arr.some((item) => (partial ? partialMatch(item, v) : deepEqual(item, v)));
-  },
-  ARRAY_LENGTH: (arr) => (Array.isArray(arr) ? arr.length : undefined),
-  ABS: (n) => (num(n) ? Math.abs(n) : undefined),
-  CEILING: (n) => (num(n) ? Math.ceil(n) : undefined),
-  FLOOR: (n) => (num(n) ? Math.floor(n) : undefined),
-  ROUND: (n) => (num(n) ? Math.sign(n) * Math.round(Math.abs(n)) : undefined),
-};
 
 // ---------------------------------------------------------------------------------------------------------------
 // Compiler
@@ -316,8 +141,7 @@ class Compiler {
       case "like":
         return this.compileLike(expr.operand, expr.pattern, expr.escape, expr.negated);
       case "call": {
-        const impl = BUILTINS[expr.name];
-        if (impl === undefined) throw new Error(`Built-in function ${expr.name} has no implementation`);
+        const impl = builtinFunction(expr.name).apply;
         const args = expr.args.map((a) => this.compile(a));
         return this.derive(args, (...fns) => {
           switch (fns.length) {
@@ -534,56 +358,6 @@ function lookupParameter(parameters: Record<string, unknown>, name: string): unk
   if (Object.hasOwn(parameters, name)) return parameters[name];
   const bare = name.slice(1);
   return Object.hasOwn(parameters, bare) ? parameters[bare] : undefined;
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Aggregates
-
-interface Accumulator {
-  add(value: unknown): void;
-  result(): unknown;
-}
-
-function accumulator(name: AggregateName): Accumulator {
-  let count = 0;
-  let sum = 0;
-  let invalid = false;
-  let best: unknown = undefined;
-  switch (name) {
-    case "COUNT":
-      return {
-        add: (v) => {
-          if (v !== undefined) count++;
-        },
-        result: () => count,
-      };
-    case "SUM":
-    case "AVG":
-      return {
-        add: (v) => {
-          if (v === undefined) return;
-          if (typeof v !== "number") invalid = true;
-          else {
-            sum += v;
-            count++;
-          }
-        },
-        result: () => (invalid ? undefined : name === "SUM" ? sum : count === 0 ? undefined : sum / count),
-      };
-    case "MIN":
-    case "MAX": {
-      const sign = name === "MIN" ? 1 : -1;
-      return {
-        add: (v) => {
-          const rank = typeRank(v);
-          if (rank === UNDEFINED) return;
-          if (rank >= ARRAY) invalid = true;
-          else if (best === undefined || sign * compareForOrder(v, best) < 0) best = v;
-        },
-        result: () => (invalid ? undefined : best),
-      };
-    }
-  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------

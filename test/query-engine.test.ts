@@ -137,7 +137,7 @@ describe("query engine", () => {
         ["SELECT FROM c", /near 'FROM'. Expected \*, VALUE or an expression at position 7/],
         [
           "SELECT * FROM c WHER c.a = 1",
-          /near 'c'. Expected WHERE, ORDER BY, OFFSET, end of query at position 21/,
+          /near 'c'. Expected JOIN, WHERE, GROUP BY, ORDER BY, OFFSET, end of query at position 21/,
         ],
         ["SELECT * FROM c WHERE c.a = 1 ORDER c.a", /near 'c'. Expected BY at position 36/],
         ["SELECT * FROM c OFFSET 1", /end-of-file. Expected LIMIT/],
@@ -151,9 +151,10 @@ describe("query engine", () => {
         ["SELECT * FROM c WHERE c.a = 12abc", /invalid token '12abc'/],
         ["SELECT * FROM c WHERE c.a = 'abc", /unclosed quotation mark. Expected closing ' at position 28/],
         ["SELECT * FROM c WHERE c.a = 'a\\qb'", /invalid escape sequence '\\q'/],
-        ["SELECT * FROM c JOIN t IN c.tags", /near 'JOIN'. JOIN is not supported/],
-        ["SELECT * FROM c IN c.tags", /near 'IN'. FROM <alias> IN <array> is not supported/],
-        ["SELECT COUNT(1) FROM c GROUP BY c.a", /near 'GROUP'. GROUP BY is not supported/],
+        ["SELECT t FROM c JOIN t c.tags", /near 'c'. Expected IN/],
+        ["SELECT t FROM c JOIN IN c.tags", /near 'IN'. Expected an alias after JOIN/],
+        ["SELECT * FROM t IN", /end-of-file. Expected a container name after IN/],
+        ["SELECT COUNT(1) FROM c GROUP c.a", /near 'c'. Expected BY/],
       ];
       for (const [text, pattern] of cases) assert.match(syntaxError(text).message, pattern, text);
     });
@@ -706,6 +707,123 @@ describe("query engine", () => {
       assert.deepEqual(ids(executeQuery(query, people, parametersFromSpec([{ name: "@id", value: "3" }]))), [
         "3",
       ]);
+    });
+  });
+
+  describe("FROM ... IN and JOIN", () => {
+    const families: Doc[] = [
+      {
+        id: "f1",
+        kids: [
+          { name: "x", pets: ["cat", "dog"] },
+          { name: "y", pets: [] },
+        ],
+        tags: ["a", "b"],
+      },
+      { id: "f2", kids: [{ name: "z", pets: ["fish"] }], tags: ["b"] },
+      { id: "f3", tags: "not an array" },
+    ];
+
+    it("iterates an array of each item with FROM alias IN path", () => {
+      assert.deepEqual(run("SELECT VALUE k.name FROM k IN f.kids", families), ["x", "y", "z"]);
+      assert.deepEqual(run("SELECT * FROM k IN Families.kids WHERE k.name > 'x'", families), [
+        { name: "y", pets: [] },
+        { name: "z", pets: ["fish"] },
+      ]);
+    });
+
+    it("pairs each item with every element of a JOIN array, skipping items without one", () => {
+      assert.deepEqual(run("SELECT c.id, t FROM c JOIN t IN c.tags", families), [
+        { id: "f1", t: "a" },
+        { id: "f1", t: "b" },
+        { id: "f2", t: "b" },
+      ]);
+      assert.deepEqual(
+        run("SELECT VALUE c.id FROM c JOIN t IN c.tags WHERE t = 'b' ORDER BY c.id DESC", families),
+        ["f2", "f1"],
+      );
+    });
+
+    it("chains JOINs, each over the aliases before it, and aggregates over the joined rows", () => {
+      assert.deepEqual(run("SELECT k.name, p FROM f JOIN k IN f.kids JOIN p IN k.pets", families), [
+        { name: "x", p: "cat" },
+        { name: "x", p: "dog" },
+        { name: "z", p: "fish" },
+      ]);
+      assert.deepEqual(run("SELECT VALUE COUNT(1) FROM f JOIN k IN f.kids JOIN p IN k.pets", families), [3]);
+    });
+
+    it("rejects SELECT * over several inputs and aliases that are not bound yet", () => {
+      assert.equal(syntaxError("SELECT * FROM c JOIN t IN c.tags").code, "SC2030");
+      assert.equal(syntaxError("SELECT t FROM c JOIN t IN u.tags JOIN u IN c.kids").code, "SC2001");
+      assert.equal(syntaxError("SELECT k FROM k IN c.kids JOIN t IN c.tags").code, "SC2001");
+    });
+  });
+
+  describe("GROUP BY", () => {
+    it("returns one row per distinct group value, including a group for undefined", () => {
+      assert.deepEqual(run("SELECT c.age FROM c GROUP BY c.age ORDER BY c.age", people), [
+        { age: 25 },
+        { age: 31 },
+        { age: 40 },
+        { age: "unknown" },
+      ]);
+      assert.deepEqual(run("SELECT VALUE c.city FROM c GROUP BY c.city", people), ["Oslo", "Bergen", null]);
+    });
+
+    it("computes aggregates per group, also nested in objects as the SDK's rewritten queries are", () => {
+      assert.deepEqual(
+        run(
+          "SELECT c.city, COUNT(1) AS n, MIN(c.age) AS youngest, SUM(c.nope) AS s FROM c GROUP BY c.city",
+          people,
+        ),
+        [
+          { city: "Oslo", n: 2, youngest: 31, s: 0 },
+          { city: "Bergen", n: 1, youngest: 25, s: 0 },
+          { city: null, n: 1, youngest: "unknown", s: 0 },
+          { n: 1, youngest: 25, s: 0 },
+        ],
+      );
+      assert.deepEqual(
+        run(
+          'SELECT [{"item": c.city}] AS groupByItems, {"n": {"item": COUNT(1)}} AS payload FROM c GROUP BY c.city',
+          [people[0], people[2]],
+        ),
+        [{ groupByItems: [{ item: "Oslo" }], payload: { n: { item: 2 } } }],
+      );
+    });
+
+    it("groups by several expressions and allows TOP", () => {
+      const rows = run("SELECT c.city, c.age FROM c GROUP BY c.city, c.age", people);
+      assert.equal(rows.length, 5);
+      assert.equal(run("SELECT TOP 1 c.age FROM c GROUP BY c.age", people).length, 1);
+    });
+
+    it("rejects select-list references that are neither grouped nor aggregated", () => {
+      const error = syntaxError("SELECT c.name FROM c GROUP BY c.city");
+      assert.equal(error.code, "SC2102");
+      assert.match(error.cosmosMessage, /'c.name' is invalid .* GROUP BY clause/);
+      assert.equal(syntaxError("SELECT c.city FROM c GROUP BY COUNT(1)").code, "SC2101");
+    });
+  });
+
+  describe("MAKELIST and MAKESET", () => {
+    it("collect the defined values of a column, MAKESET without duplicates", () => {
+      assert.deepEqual(run("SELECT VALUE MAKELIST(c.city) FROM c", people), [
+        ["Oslo", "Bergen", "Oslo", null],
+      ]);
+      assert.deepEqual(run("SELECT VALUE MAKESET(c.city) FROM c", people), [["Oslo", "Bergen", null]]);
+      assert.deepEqual(run("SELECT VALUE MAKELIST(c.tags) FROM c WHERE IS_ARRAY(c.tags)", people), [
+        [["a", "b"], ["b"], []],
+      ]);
+      assert.deepEqual(run("SELECT VALUE MAKELIST(c.nope) FROM c", people), [[]]);
+    });
+
+    it("work per group", () => {
+      assert.deepEqual(
+        run("SELECT c.age, MakeSet(c.city) AS cities FROM c WHERE c.age = 25 GROUP BY c.age", people),
+        [{ age: 25, cities: ["Bergen"] }],
+      );
     });
   });
 

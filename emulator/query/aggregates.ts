@@ -4,7 +4,7 @@
  * the wrong type makes SUM, AVG, MIN and MAX undefined).
  */
 import type { AggregateName } from "./ast";
-import { ARRAY, compareForOrder, typeRank, UNDEFINED } from "./values";
+import { ARRAY, compareForOrder, distinctKey, typeRank, UNDEFINED } from "./values";
 
 export const AGGREGATE_NAMES: ReadonlySet<string> = new Set<AggregateName>([
   "COUNT",
@@ -12,6 +12,8 @@ export const AGGREGATE_NAMES: ReadonlySet<string> = new Set<AggregateName>([
   "MIN",
   "MAX",
   "AVG",
+  "MAKELIST",
+  "MAKESET",
 ]);
 
 /** Every aggregate takes exactly one argument. */
@@ -23,6 +25,7 @@ export interface Accumulator {
 }
 
 export function accumulator(name: AggregateName): Accumulator {
+  if (name === "MAKELIST" || name === "MAKESET") return collector(name === "MAKESET");
   let count = 0;
   let sum = 0;
   let invalid = false;
@@ -62,4 +65,22 @@ export function accumulator(name: AggregateName): Accumulator {
       };
     }
   }
+}
+
+/** MAKELIST gathers every defined value in row order; MAKESET keeps the first of equal values. */
+function collector(unique: boolean): Accumulator {
+  const values: unknown[] = [];
+  const seen = new Set<string>();
+  return {
+    add: (v) => {
+      if (v === undefined) return;
+      if (unique) {
+        const key = distinctKey(v);
+        if (seen.has(key)) return;
+        seen.add(key);
+      }
+      values.push(v);
+    },
+    result: () => values,
+  };
 }

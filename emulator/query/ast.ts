@@ -9,7 +9,7 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
 export type BinaryOperator =
   "=" | "!=" | "<" | "<=" | ">" | ">=" | "AND" | "OR" | "+" | "-" | "*" | "/" | "%" | "||" | "??";
 
-export type AggregateName = "COUNT" | "SUM" | "MIN" | "MAX" | "AVG";
+export type AggregateName = "COUNT" | "SUM" | "MIN" | "MAX" | "AVG" | "MAKELIST" | "MAKESET";
 
 interface Node {
   /** Character offset of the node's first character in the query text. */
@@ -135,17 +135,40 @@ export interface OrderByItem {
   descending: boolean;
 }
 
+/**
+ * `FROM Families f` has container `Families`, alias `f`; `FROM root` has container and alias `root`.
+ * `FROM x IN Families.children` has container `Families`, alias `x`, and `path` (rooted at the container name):
+ * its rows are the elements of that array in each item.
+ */
+export interface FromClause {
+  container: string;
+  alias: string;
+  path?: Expr;
+}
+
+export interface JoinClause {
+  alias: string;
+  /** The array whose elements `alias` takes, evaluated over the aliases bound before it. */
+  source: Expr;
+}
+
 export interface ParsedQuery {
   distinct: boolean;
   top?: CountExpr;
   select: SelectClause;
-  /** `FROM root` has container and alias `root`; `FROM Families f` has container `Families`, alias `f`. */
-  from: { container: string; alias: string };
+  from: FromClause;
+  /** `JOIN t IN c.tags ...`: each adds an alias bound to every element of its array, per row so far. */
+  joins?: JoinClause[];
   where?: Expr;
   orderBy?: OrderByItem[];
   offset?: CountExpr;
   limit?: CountExpr;
-  /** True when the select clause contains aggregate functions (the result is a single row). */
+  /** `GROUP BY expr, ...`: one output row per distinct combination of values. */
+  groupBy?: Expr[];
+  /**
+   * True when rows are folded together: the select clause contains aggregate functions (one result row) or the
+   * query has a GROUP BY (one row per group). Such queries cannot stream item by item.
+   */
   aggregate: boolean;
 }
 

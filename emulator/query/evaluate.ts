@@ -8,7 +8,7 @@
  * through operators; comparing values of different types yields `undefined`; AND/OR/NOT use three-valued logic and
  * treat non-booleans as `undefined`; WHERE keeps only documents for which the filter is exactly `true`.
  */
-import { accumulator } from "./aggregates";
+import { accumulator, type Accumulator } from "./aggregates";
 import type { AggregateName, CountExpr, Expr, ParsedQuery } from "./ast";
 import { builtinFunction } from "./functions";
 import { QuerySyntaxError } from "./query-error";
@@ -79,8 +79,13 @@ class Compiler {
    * @param aggregates when given, aggregate calls are collected here and compile to reads of `finals`, the values
    *   computed after the scan
    */
+  /**
+   * @param scope the aliases a row binds, in order: with one alias a row is that value itself, with several
+   *   (JOIN) it is an array holding them
+   */
   constructor(
     private readonly parameters: Record<string, unknown>,
+    private readonly scope: readonly string[],
     private readonly aggregates?: AggregateSlot[],
     private readonly finals?: unknown[],
   ) {}
@@ -104,8 +109,11 @@ class Compiler {
         return constant(expr.value);
       case "parameter":
         return constant(lookupParameter(this.parameters, expr.name));
-      case "identifier":
-        return { fn: (doc) => doc, constant: false };
+      case "identifier": {
+        if (this.scope.length === 1) return { fn: (row) => row, constant: false };
+        const index = this.scope.indexOf(expr.name);
+        return { fn: (row) => (row as unknown[])[index], constant: false };
+      }
       case "property":
         return this.compileProperty(expr);
       case "index": {
@@ -167,7 +175,10 @@ class Compiler {
           throw new Error("Aggregate outside the select list of an aggregate query");
         }
         const index = this.aggregates.length;
-        this.aggregates.push({ name: expr.name, arg: new Compiler(this.parameters).compileFn(expr.arg) });
+        this.aggregates.push({
+          name: expr.name,
+          arg: new Compiler(this.parameters, this.scope).compileFn(expr.arg),
+        });
         const finals = this.finals;
         return { fn: () => finals[index], constant: false };
       }
@@ -211,7 +222,7 @@ class Compiler {
       keys.unshift(root.key);
       root = root.object;
     }
-    if (root.kind === "identifier") {
+    if (root.kind === "identifier" && this.scope.length === 1) {
       if (keys.length === 1) {
         const [k] = keys;
         return { fn: (doc) => getMember(doc, k), constant: false };
@@ -395,7 +406,9 @@ export function executeQuery(
   const top = resolveCount(query.top, parameters, "TOP");
   const offset = query.offset ? resolveCount(query.offset, parameters, "OFFSET") : 0;
   const take = Math.min(top, resolveCount(query.limit, parameters, "LIMIT"));
-  const where = query.where ? new Compiler(parameters).compileFn(query.where) : undefined;
+  const scope = [query.from.alias, ...(query.joins ?? []).map((j) => j.alias)];
+  const compiler = () => new Compiler(parameters, scope);
+  const where = query.where ? compiler().compileFn(query.where) : undefined;
   const select = query.select;
 
   const results: unknown[] = [];
@@ -418,51 +431,130 @@ export function executeQuery(
     return results.length < take;
   };
 
+  function* matching(): Generator<unknown> {
+    for (const row of inputRows(query, documents, parameters))
+      if (where === undefined || where(row) === true) yield row;
+  }
+
   if (query.aggregate) {
-    const slots: AggregateSlot[] = [];
-    const finals: unknown[] = [];
-    const project = compileProjection(select, new Compiler(parameters, slots, finals));
-    const accumulators = slots.map((s) => accumulator(s.name));
-    const args = slots.map((s) => s.arg);
-    for (const doc of documents) {
-      if (where !== undefined && where(doc) !== true) continue;
-      for (let i = 0; i < args.length; i++) accumulators[i].add(args[i](doc));
-    }
-    accumulators.forEach((acc, i) => (finals[i] = acc.result()));
-    emit(project(undefined));
+    for (const value of aggregateRows(query, matching(), parameters, scope)) if (!emit(value)) break;
     return results;
   }
 
-  const project = compileProjection(select, new Compiler(parameters));
+  const project = compileProjection(select, compiler());
 
   if (!query.orderBy) {
-    for (const doc of documents) {
-      if (where !== undefined && where(doc) !== true) continue;
-      if (!emit(project(doc))) break;
-    }
+    for (const row of matching()) if (!emit(project(row))) break;
     return results;
   }
 
-  const keyFns = query.orderBy.map((item) => new Compiler(parameters).compileFn(item.expr));
-  const directions = query.orderBy.map((item) => (item.descending ? -1 : 1));
-  let rows: { doc: unknown; keys: unknown[] }[] = [];
-  for (const doc of documents) {
-    if (where !== undefined && where(doc) !== true) continue;
-    rows.push({ doc, keys: keyFns.map((f) => f(doc)) });
-  }
-  if (keyFns.length === 1) {
-    // Like Cosmos, a single-property ORDER BY leaves out items whose sort value is undefined.
-    rows = rows.filter((row) => row.keys[0] !== undefined);
-  }
-  rows.sort((a, b) => {
+  const keyFns = query.orderBy.map((item) => compiler().compileFn(item.expr));
+  const sorted = sortRows(
+    Array.from(matching(), (row) => ({ row, keys: keyFns.map((f) => f(row)) })),
+    query.orderBy,
+  );
+  for (const { row } of sorted) if (!emit(project(row))) break;
+  return results;
+}
+
+/**
+ * Sorts rows by their precomputed ORDER BY keys, stable for ties. Like Cosmos, a single-expression ORDER BY
+ * leaves out rows whose sort value is undefined.
+ */
+function sortRows<T extends { keys: unknown[] }>(
+  rows: T[],
+  orderBy: readonly { descending: boolean }[],
+): T[] {
+  const directions = orderBy.map((item) => (item.descending ? -1 : 1));
+  const kept = directions.length === 1 ? rows.filter((row) => row.keys[0] !== undefined) : rows;
+  return kept.sort((a, b) => {
     for (let i = 0; i < directions.length; i++) {
       const cmp = compareForOrder(a.keys[i], b.keys[i]);
       if (cmp !== 0) return cmp * directions[i];
     }
     return 0;
   });
-  for (const row of rows) if (!emit(project(row.doc))) break;
-  return results;
+}
+
+/**
+ * The rows the FROM and JOIN clauses produce. Without JOIN a row is the input value itself (the item, or with
+ * `FROM x IN c.path` each element of that array); with JOINs it is an array of the values bound to each alias,
+ * one row per combination of array elements (an input whose JOIN source is not an array yields no rows).
+ */
+function* inputRows(
+  query: ParsedQuery,
+  documents: Iterable<Record<string, unknown>>,
+  parameters: Record<string, unknown>,
+): Generator<unknown> {
+  const path = query.from.path
+    ? new Compiler(parameters, [query.from.container]).compileFn(query.from.path)
+    : undefined;
+  const joins = query.joins ?? [];
+  const sources = joins.map((join, i) => {
+    const bound = [query.from.alias, ...joins.slice(0, i).map((j) => j.alias)];
+    const fn = new Compiler(parameters, bound).compileFn(join.source);
+    // The first JOIN's source sees a lone alias, which rows carry unwrapped until the join builds arrays.
+    return i === 0 ? (row: unknown[]) => fn(row[0]) : fn;
+  });
+  const expand = function* (row: unknown[], depth: number): Generator<unknown[]> {
+    if (depth === sources.length) {
+      yield row;
+      return;
+    }
+    const values = sources[depth](row);
+    if (!Array.isArray(values)) return;
+    for (const value of values) yield* expand([...row, value], depth + 1);
+  };
+  for (const doc of documents) {
+    const starts: unknown[] = path === undefined ? [doc] : asArray(path(doc));
+    if (sources.length === 0) yield* starts;
+    else for (const start of starts) yield* expand([start], 0);
+  }
+}
+
+function asArray(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+/**
+ * Folds rows into groups (one group without GROUP BY, even over no rows) and projects each group: aggregates read
+ * the group's accumulated results, the other select expressions the group's first row (the validator allows only
+ * GROUP BY expressions there, which are equal across the group).
+ */
+function* aggregateRows(
+  query: ParsedQuery,
+  rows: Iterable<unknown>,
+  parameters: Record<string, unknown>,
+  scope: readonly string[],
+): Generator<unknown> {
+  const slots: AggregateSlot[] = [];
+  const finals: unknown[] = [];
+  const compiler = new Compiler(parameters, scope, slots, finals);
+  const project = compileProjection(query.select, compiler);
+  const keyFns = (query.groupBy ?? []).map((expr) => new Compiler(parameters, scope).compileFn(expr));
+  const groups = new Map<string, { row: unknown; accumulators: Accumulator[] }>();
+  for (const row of rows) {
+    const key = keyFns.map((f) => distinctKey(f(row))).join("\u0000");
+    let group = groups.get(key);
+    if (group === undefined) {
+      group = { row, accumulators: slots.map((s) => accumulator(s.name)) };
+      groups.set(key, group);
+    }
+    for (let i = 0; i < slots.length; i++) group.accumulators[i].add(slots[i].arg(row));
+  }
+  if (!query.groupBy && groups.size === 0) {
+    groups.set("", { row: undefined, accumulators: slots.map((s) => accumulator(s.name)) });
+  }
+  // Without GROUP BY there is one row and ORDER BY has nothing to order; with it, groups sort by their first row.
+  const orderFns = query.groupBy
+    ? (query.orderBy ?? []).map((item) => new Compiler(parameters, scope).compileFn(item.expr))
+    : [];
+  const outputs = Array.from(groups.values(), (group) => {
+    group.accumulators.forEach((acc, i) => (finals[i] = acc.result()));
+    return { value: project(group.row), keys: orderFns.map((f) => f(group.row)) };
+  });
+  const ordered = orderFns.length > 0 && query.orderBy ? sortRows(outputs, query.orderBy) : outputs;
+  for (const output of ordered) yield output.value;
 }
 
 /** The per-document projection; returns undefined for items that produce no output (`SELECT VALUE undefined`). */

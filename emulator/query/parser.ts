@@ -7,8 +7,8 @@
  * Grammar (keywords are case-insensitive, identifiers and property names are case-sensitive):
  *
  *   SELECT [DISTINCT] [TOP n] (* | VALUE expr | expr [[AS] alias], ...)
- *   FROM container [[AS] alias]
- *   [WHERE expr] [ORDER BY expr [ASC|DESC], ...] [OFFSET n LIMIT m]
+ *   FROM (container [[AS] alias] | alias IN container.path) [JOIN alias IN expr ...]
+ *   [WHERE expr] [GROUP BY expr, ...] [ORDER BY expr [ASC|DESC], ...] [OFFSET n LIMIT m]
  *
  * where n and m are non-negative integer literals or parameters.
  */
@@ -20,6 +20,8 @@ import type {
   BinaryOperator,
   CountExpr,
   Expr,
+  FromClause,
+  JoinClause,
   JsonValue,
   ObjectExpr,
   OrderByItem,
@@ -135,19 +137,22 @@ class Parser {
     const select = this.parseSelection();
 
     this.expectKeyword("FROM");
-    const container = this.expectIdentifier("a container name or alias after FROM");
-    let alias = container;
-    if (this.acceptKeyword("AS")) alias = this.expectIdentifier("an alias after AS");
-    else if (this.peek().kind === "identifier") alias = this.advance();
-    if (this.isKeyword("JOIN"))
-      throw this.unsupported("JOIN is not supported by the emulator's query engine.");
-    if (this.isKeyword("IN")) {
-      throw this.unsupported("FROM <alias> IN <array> is not supported by the emulator's query engine.");
+    const from = this.parseFrom();
+    const joins: JoinClause[] = [];
+    while (this.acceptKeyword("JOIN")) {
+      const alias = this.expectIdentifier("an alias after JOIN").value;
+      this.expectKeyword("IN");
+      joins.push({ alias, source: this.parseExpression() });
     }
 
     const where = this.acceptKeyword("WHERE") ? this.parseExpression() : undefined;
-    if (this.isKeyword("GROUP"))
-      throw this.unsupported("GROUP BY is not supported by the emulator's query engine.");
+    let groupBy: Expr[] | undefined;
+    if (this.acceptKeyword("GROUP")) {
+      this.expectKeyword("BY");
+      groupBy = [];
+      do groupBy.push(this.parseExpression());
+      while (this.acceptPunct(","));
+    }
 
     let orderBy: OrderByItem[] | undefined;
     if (this.acceptKeyword("ORDER")) {
@@ -175,17 +180,21 @@ class Parser {
         ? []
         : orderBy
           ? ["OFFSET"]
-          : where
+          : groupBy
             ? ["ORDER BY", "OFFSET"]
-            : ["WHERE", "ORDER BY", "OFFSET"];
+            : where
+              ? ["GROUP BY", "ORDER BY", "OFFSET"]
+              : ["JOIN", "WHERE", "GROUP BY", "ORDER BY", "OFFSET"];
       throw this.error([...rest, "end of query"].join(", "));
     }
     return {
       distinct,
       top,
       select,
-      from: { container: container.value, alias: alias.value },
+      from,
+      ...(joins.length > 0 ? { joins } : {}),
       where,
+      ...(groupBy ? { groupBy } : {}),
       orderBy,
       offset,
       limit,
@@ -193,17 +202,23 @@ class Parser {
     };
   }
 
-  private unsupported(detail: string): QuerySyntaxError {
-    const token = this.peek();
-    const near = this.text.slice(token.start, token.end);
-    return new QuerySyntaxError(
-      `Syntax error, incorrect syntax near '${near}'.`,
-      token.start,
-      token.end,
-      "SC1001",
-      undefined,
-      detail,
-    );
+  /** `container [[AS] alias]` or `alias IN container.path`. */
+  private parseFrom(): FromClause {
+    const first = this.expectIdentifier("a container name or alias after FROM");
+    if (this.acceptKeyword("IN")) {
+      const root = this.expectIdentifier("a container name after IN");
+      const path = this.parsePostfix({
+        kind: "identifier",
+        name: root.value,
+        start: root.start,
+        end: root.end,
+      });
+      return { container: root.value, alias: first.value, path };
+    }
+    let alias = first;
+    if (this.acceptKeyword("AS")) alias = this.expectIdentifier("an alias after AS");
+    else if (this.peek().kind === "identifier") alias = this.advance();
+    return { container: first.value, alias: alias.value };
   }
 
   private parseCount(clause: string): CountExpr {

@@ -9,10 +9,11 @@ import { QuerySyntaxError } from "./query-error";
 
 /**
  * True when the query's answer depends on the items' content (a WHERE, an ORDER BY, or any reference to the
- * FROM alias); false when it depends only on how many items there are, as `SELECT VALUE COUNT(1) FROM c`.
+ * FROM alias, a JOIN, a GROUP BY); false when it depends only on how many items there are, as `SELECT VALUE COUNT(1) FROM c`.
  */
 export function readsDocuments(query: ParsedQuery): boolean {
   if (query.where || query.orderBy || query.select.kind === "star") return true;
+  if (query.from.path || query.joins || query.groupBy) return true;
   const reads = (expr: Expr): boolean => expr.kind === "identifier" || children(expr).some(reads);
   return selectedExpressions(query).some(reads);
 }
@@ -29,9 +30,8 @@ function selectedExpressions(query: ParsedQuery): Expr[] {
  * {@link ParsedQuery.aggregate}.
  */
 export function validate(query: ParsedQuery, text: string): void {
-  const alias = query.from.alias;
-  const check = (expr: Expr, inSelect: boolean, inAggregate: boolean): void => {
-    if (expr.kind === "identifier" && expr.name !== alias) {
+  const check = (expr: Expr, scope: readonly string[], inSelect: boolean, inAggregate: boolean): void => {
+    if (expr.kind === "identifier" && !scope.includes(expr.name)) {
       throw new QuerySyntaxError(
         `Identifier '${expr.name}' could not be resolved.`,
         expr.start,
@@ -60,23 +60,37 @@ export function validate(query: ParsedQuery, text: string): void {
       query.aggregate = true;
       inAggregate = true;
     }
-    for (const child of children(expr)) check(child, inSelect, inAggregate);
+    for (const child of children(expr)) check(child, scope, inSelect, inAggregate);
   };
 
+  // Each input's path sees the aliases bound before it; everything after FROM sees them all.
+  if (query.from.path) check(query.from.path, [query.from.container], false, false);
+  const scope = [query.from.alias];
+  for (const join of query.joins ?? []) {
+    check(join.source, scope, false, false);
+    scope.push(join.alias);
+  }
+  if (query.select.kind === "star" && scope.length > 1) {
+    throw new QuerySyntaxError("'SELECT *' is only valid with a single input set.", 0, text.length, "SC2030");
+  }
+
   const selected = selectedExpressions(query);
-  for (const expr of selected) check(expr, true, false);
-  if (query.where) check(query.where, false, false);
-  for (const item of query.orderBy ?? []) check(item.expr, false, false);
+  for (const expr of selected) check(expr, scope, true, false);
+  if (query.where) check(query.where, scope, false, false);
+  for (const expr of query.groupBy ?? []) check(expr, scope, false, false);
+  for (const item of query.orderBy ?? []) check(item.expr, scope, false, false);
+  if (query.groupBy) query.aggregate = true;
 
   if (query.aggregate) {
-    // Without GROUP BY, every reference to the document in the select list must sit inside an aggregate.
+    // Every reference to the rows in the select list must sit inside an aggregate or be a GROUP BY expression.
+    const grouped = (query.groupBy ?? []).map(shape);
     const rowReference = (expr: Expr): Expr | undefined => {
-      if (expr.kind === "aggregate") return undefined;
+      if (expr.kind === "aggregate" || grouped.includes(shape(expr))) return undefined;
       if (expr.kind === "identifier") return expr;
       if (expr.kind === "property" || expr.kind === "index") {
         let root: Expr = expr;
         while (root.kind === "property" || root.kind === "index") root = root.object;
-        if (root.kind === "identifier") return expr;
+        if (root.kind === "identifier" && !grouped.includes(shape(root))) return expr;
       }
       for (const child of children(expr)) {
         const found = rowReference(child);
@@ -87,9 +101,12 @@ export function validate(query: ParsedQuery, text: string): void {
     for (const expr of selected) {
       const found = rowReference(expr);
       if (found) {
+        const because = query.groupBy
+          ? "not contained in either an aggregate function or the GROUP BY clause."
+          : "not contained in an aggregate function.";
         throw new QuerySyntaxError(
           `Property reference '${text.slice(found.start, found.end)}' is invalid in the select list because it is ` +
-            "not contained in an aggregate function.",
+            because,
           found.start,
           found.end,
           "SC2102",
@@ -97,6 +114,13 @@ export function validate(query: ParsedQuery, text: string): void {
       }
     }
   }
+}
+
+/** An expression's structure without its position, to match select-list expressions against GROUP BY ones. */
+function shape(expr: Expr): string {
+  return JSON.stringify(expr, (key, value: unknown) =>
+    key === "start" || key === "end" ? undefined : value,
+  );
 }
 
 /** Unknown functions answer SC2005, wrong argument counts SC2050, as the service's do. */

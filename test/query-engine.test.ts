@@ -827,6 +827,107 @@ describe("query engine", () => {
     });
   });
 
+  describe("spatial functions", () => {
+    const square =
+      "{type: 'Polygon', coordinates: [[[31.8, -5], [32, -5], [32, -4.7], [31.8, -4.7], [31.8, -5]]]}";
+    const point = (lon: number, lat: number) => `{type: 'Point', coordinates: [${lon}, ${lat}]}`;
+
+    it("measures great-circle distances in metres, as the SDK's spatial test filters by", () => {
+      const metres = scalar(`ST_DISTANCE(${point(20, 20)}, ${point(20.1, 20)})`) as number;
+      assert.ok(Math.abs(metres - 10_449) < 5, `${metres}`);
+      // One degree of latitude from a line along the equator: about 111.2 km.
+      const toLine = scalar(
+        `ST_DISTANCE(${point(0, 1)}, {type: 'LineString', coordinates: [[-1, 0], [1, 0]]})`,
+      );
+      assert.ok(Math.abs((toLine as number) - 111_195) < 5, `${String(toLine)}`);
+      const locations: Doc[] = [
+        { id: "location1", Location: { type: "Point", coordinates: [20, 20] } },
+        { id: "location2", Location: { type: "Point", coordinates: [100, 100] } },
+      ];
+      const query = `SELECT * FROM root WHERE (ST_DISTANCE(root.Location, ${point(20.1, 20)}) < 20000)`;
+      assert.deepEqual(ids(run(query, locations)), ["location1"]);
+    });
+
+    it("tests containment and intersection against polygons", () => {
+      assert.equal(scalar(`ST_WITHIN(${point(31.9, -4.8)}, ${square})`), true);
+      assert.equal(scalar(`ST_WITHIN(${point(30, 30)}, ${square})`), false);
+      const line = (lat: number) => `{type: 'LineString', coordinates: [[31, ${lat}], [33, ${lat}]]}`;
+      assert.equal(scalar(`ST_INTERSECTS(${line(-4.8)}, ${square})`), true);
+      assert.equal(scalar(`ST_INTERSECTS(${line(-4)}, ${square})`), false);
+      assert.equal(scalar(`ST_WITHIN(${line(-4.8)}, ${square})`), false);
+      assert.equal(scalar(`ST_WITHIN(c.nope, ${square})`), undefined);
+    });
+
+    it("validates GeoJSON and says why a geometry is invalid", () => {
+      assert.equal(scalar(`ST_ISVALID(${square})`), true);
+      assert.equal(scalar("ST_ISVALID({type: 'Polygon', coordinates: [[[1, 1], [2, 2], [1, 2]]]})"), false);
+      assert.deepEqual(scalar(`ST_ISVALIDDETAILED(${point(31.9, -132.8)})`), {
+        valid: false,
+        reason: "Latitude -132.8 is outside [-90, 90].",
+      });
+      assert.deepEqual(scalar(`ST_ISVALIDDETAILED(${point(1, 2)})`), { valid: true });
+    });
+  });
+
+  describe("more built-in functions", () => {
+    it("evaluates math and integer functions, undefined where Cosmos has no number", () => {
+      assert.deepEqual(
+        [
+          "POWER(2, 10)",
+          "LOG(8, 2)",
+          "SQRT(-1)",
+          "INTDIV(7, 2)",
+          "INTADD(1, 1.5)",
+          "TRUNC(-1.5)",
+          "NUMBERBIN(37, 10)",
+        ].map((e) => scalar(e)),
+        [1024, 3, undefined, 3, undefined, -1, 30],
+      );
+      assert.equal(scalar("PI()"), Math.PI);
+      assert.deepEqual(
+        [scalar("IS_INTEGER(2)"), scalar("IS_INTEGER(1.5)"), scalar("IS_FINITE_NUMBER(1)")],
+        [true, false, true],
+      );
+    });
+
+    it("evaluates string conversion, split, join and regular expression functions", () => {
+      assert.deepEqual(scalar("STRINGTOARRAY('[1, 2]')"), [1, 2]);
+      assert.equal(scalar("STRINGTONUMBER('x')"), undefined);
+      assert.deepEqual(scalar("STRINGTOOBJECT('{\"a\": 1}')"), { a: 1 });
+      assert.deepEqual(scalar("STRINGSPLIT('a-b', '-')"), ["a", "b"]);
+      assert.equal(scalar("STRINGJOIN(['a', 'b'], '-')"), "a-b");
+      assert.equal(scalar("REPLICATE('ab', 2)"), "abab");
+      assert.equal(scalar("REGEXMATCH('abc', 'B', 'i')"), true);
+      assert.equal(scalar("REGEXMATCH('abc', 'a b', 'x')"), true);
+    });
+
+    it("evaluates array and set functions", () => {
+      assert.deepEqual(scalar("ARRAY_SLICE([1, 2, 3, 4], -2, 1)"), [3]);
+      assert.deepEqual(scalar("ARRAY_CONCAT([1], [2, 3])"), [1, 2, 3]);
+      assert.deepEqual(scalar("SETINTERSECT([1, 2, 2, 3], [2, 3, 4])"), [2, 3]);
+      assert.deepEqual(scalar("SETUNION([1, 2], [2, 5])"), [1, 2, 5]);
+      assert.equal(scalar("ARRAY_CONTAINS_ANY([1, 2], 5, 2)"), true);
+      assert.equal(scalar("ARRAY_CONTAINS_ALL([1, 2], 1, 5)"), false);
+      assert.deepEqual(scalar("OBJECTTOARRAY({a: 1})"), [{ k: "a", v: 1 }]);
+      assert.equal(scalar("IIF(c.flag, 'y', 'n')", { flag: true }), "y");
+    });
+
+    it("evaluates date and time functions on ISO 8601 UTC strings and ticks", () => {
+      assert.equal(
+        scalar("DATETIMEADD('dd', 1, '2020-01-31T00:00:00.0000000Z')"),
+        "2020-02-01T00:00:00.0000000Z",
+      );
+      assert.equal(scalar("DATETIMEADD('month', 1, '2020-01-15T10:00:00Z')"), "2020-02-15T10:00:00.0000000Z");
+      assert.equal(scalar("DATETIMEPART('mm', '2020-02-03T04:05:06Z')"), 2);
+      assert.equal(scalar("DATETIMEDIFF('day', '2020-01-01', '2020-03-01')"), 60);
+      assert.equal(scalar("DATETIMETOTICKS('1970-01-01T00:00:00Z')"), 621_355_968_000_000_000);
+      assert.equal(scalar("TICKSTODATETIME(621355968000000000)"), "1970-01-01T00:00:00.0000000Z");
+      assert.equal(scalar("DATETIMETOTIMESTAMP('not a date')"), undefined);
+      const now = Date.parse(scalar("GETCURRENTDATETIME()") as string);
+      assert.ok(Math.abs(now - Date.now()) < 60_000);
+    });
+  });
+
   describe("performance", () => {
     it("filters, sorts and aggregates 100k documents quickly", function () {
       this.timeout(10_000);

@@ -1,12 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  BUILTINS,
-  executeQuery,
-  parametersFromSpec,
-  parseQuery,
-  QuerySyntaxError,
-} from "../emulator/query/evaluate";
-import { BUILTIN_FUNCTIONS } from "../emulator/query/parser";
+import { executeQuery, parametersFromSpec, parseQuery, QuerySyntaxError } from "../emulator/query/evaluate";
+import { BUILTIN_FUNCTIONS } from "../emulator/query/functions";
 
 type Doc = Record<string, unknown>;
 
@@ -103,11 +97,13 @@ describe("query engine", () => {
       assert.equal(parseQuery("SELECT COUNT(c.a) AS n, max(c.b) FROM c").aggregate, true);
     });
 
-    it("knows an implementation for every built-in function it accepts", () => {
-      assert.deepEqual(
-        Object.keys(BUILTIN_FUNCTIONS).filter((name) => !(name in BUILTINS)),
-        [],
-      );
+    it("accepts and runs every function of the built-in table at its arity bounds", () => {
+      for (const [name, { arity }] of Object.entries(BUILTIN_FUNCTIONS)) {
+        for (const count of new Set([arity[0], Math.min(arity[1], arity[0] + 2)])) {
+          const args = Array.from({ length: count }, () => "c.missing").join(", ");
+          assert.doesNotThrow(() => run(`SELECT VALUE ${name}(${args}) FROM c`, [{}]), name);
+        }
+      }
     });
   });
 
@@ -141,7 +137,7 @@ describe("query engine", () => {
         ["SELECT FROM c", /near 'FROM'. Expected \*, VALUE or an expression at position 7/],
         [
           "SELECT * FROM c WHER c.a = 1",
-          /near 'c'. Expected WHERE, ORDER BY, OFFSET, end of query at position 21/,
+          /near 'c'. Expected JOIN, WHERE, GROUP BY, ORDER BY, OFFSET, end of query at position 21/,
         ],
         ["SELECT * FROM c WHERE c.a = 1 ORDER c.a", /near 'c'. Expected BY at position 36/],
         ["SELECT * FROM c OFFSET 1", /end-of-file. Expected LIMIT/],
@@ -155,9 +151,10 @@ describe("query engine", () => {
         ["SELECT * FROM c WHERE c.a = 12abc", /invalid token '12abc'/],
         ["SELECT * FROM c WHERE c.a = 'abc", /unclosed quotation mark. Expected closing ' at position 28/],
         ["SELECT * FROM c WHERE c.a = 'a\\qb'", /invalid escape sequence '\\q'/],
-        ["SELECT * FROM c JOIN t IN c.tags", /near 'JOIN'. JOIN is not supported/],
-        ["SELECT * FROM c IN c.tags", /near 'IN'. FROM <alias> IN <array> is not supported/],
-        ["SELECT COUNT(1) FROM c GROUP BY c.a", /near 'GROUP'. GROUP BY is not supported/],
+        ["SELECT t FROM c JOIN t c.tags", /near 'c'. Expected IN/],
+        ["SELECT t FROM c JOIN IN c.tags", /near 'IN'. Expected an alias after JOIN/],
+        ["SELECT * FROM t IN", /end-of-file. Expected a container name after IN/],
+        ["SELECT COUNT(1) FROM c GROUP c.a", /near 'c'. Expected BY/],
       ];
       for (const [text, pattern] of cases) assert.match(syntaxError(text).message, pattern, text);
     });
@@ -710,6 +707,224 @@ describe("query engine", () => {
       assert.deepEqual(ids(executeQuery(query, people, parametersFromSpec([{ name: "@id", value: "3" }]))), [
         "3",
       ]);
+    });
+  });
+
+  describe("FROM ... IN and JOIN", () => {
+    const families: Doc[] = [
+      {
+        id: "f1",
+        kids: [
+          { name: "x", pets: ["cat", "dog"] },
+          { name: "y", pets: [] },
+        ],
+        tags: ["a", "b"],
+      },
+      { id: "f2", kids: [{ name: "z", pets: ["fish"] }], tags: ["b"] },
+      { id: "f3", tags: "not an array" },
+    ];
+
+    it("iterates an array of each item with FROM alias IN path", () => {
+      assert.deepEqual(run("SELECT VALUE k.name FROM k IN f.kids", families), ["x", "y", "z"]);
+      assert.deepEqual(run("SELECT * FROM k IN Families.kids WHERE k.name > 'x'", families), [
+        { name: "y", pets: [] },
+        { name: "z", pets: ["fish"] },
+      ]);
+    });
+
+    it("pairs each item with every element of a JOIN array, skipping items without one", () => {
+      assert.deepEqual(run("SELECT c.id, t FROM c JOIN t IN c.tags", families), [
+        { id: "f1", t: "a" },
+        { id: "f1", t: "b" },
+        { id: "f2", t: "b" },
+      ]);
+      assert.deepEqual(
+        run("SELECT VALUE c.id FROM c JOIN t IN c.tags WHERE t = 'b' ORDER BY c.id DESC", families),
+        ["f2", "f1"],
+      );
+    });
+
+    it("chains JOINs, each over the aliases before it, and aggregates over the joined rows", () => {
+      assert.deepEqual(run("SELECT k.name, p FROM f JOIN k IN f.kids JOIN p IN k.pets", families), [
+        { name: "x", p: "cat" },
+        { name: "x", p: "dog" },
+        { name: "z", p: "fish" },
+      ]);
+      assert.deepEqual(run("SELECT VALUE COUNT(1) FROM f JOIN k IN f.kids JOIN p IN k.pets", families), [3]);
+    });
+
+    it("rejects SELECT * over several inputs and aliases that are not bound yet", () => {
+      assert.equal(syntaxError("SELECT * FROM c JOIN t IN c.tags").code, "SC2030");
+      assert.equal(syntaxError("SELECT t FROM c JOIN t IN u.tags JOIN u IN c.kids").code, "SC2001");
+      assert.equal(syntaxError("SELECT k FROM k IN c.kids JOIN t IN c.tags").code, "SC2001");
+    });
+  });
+
+  describe("GROUP BY", () => {
+    it("returns one row per distinct group value, including a group for undefined", () => {
+      assert.deepEqual(run("SELECT c.age FROM c GROUP BY c.age ORDER BY c.age", people), [
+        { age: 25 },
+        { age: 31 },
+        { age: 40 },
+        { age: "unknown" },
+      ]);
+      assert.deepEqual(run("SELECT VALUE c.city FROM c GROUP BY c.city", people), ["Oslo", "Bergen", null]);
+    });
+
+    it("computes aggregates per group, also nested in objects as the SDK's rewritten queries are", () => {
+      assert.deepEqual(
+        run(
+          "SELECT c.city, COUNT(1) AS n, MIN(c.age) AS youngest, SUM(c.nope) AS s FROM c GROUP BY c.city",
+          people,
+        ),
+        [
+          { city: "Oslo", n: 2, youngest: 31, s: 0 },
+          { city: "Bergen", n: 1, youngest: 25, s: 0 },
+          { city: null, n: 1, youngest: "unknown", s: 0 },
+          { n: 1, youngest: 25, s: 0 },
+        ],
+      );
+      assert.deepEqual(
+        run(
+          'SELECT [{"item": c.city}] AS groupByItems, {"n": {"item": COUNT(1)}} AS payload FROM c GROUP BY c.city',
+          [people[0], people[2]],
+        ),
+        [{ groupByItems: [{ item: "Oslo" }], payload: { n: { item: 2 } } }],
+      );
+    });
+
+    it("groups by several expressions and allows TOP", () => {
+      const rows = run("SELECT c.city, c.age FROM c GROUP BY c.city, c.age", people);
+      assert.equal(rows.length, 5);
+      assert.equal(run("SELECT TOP 1 c.age FROM c GROUP BY c.age", people).length, 1);
+    });
+
+    it("rejects select-list references that are neither grouped nor aggregated", () => {
+      const error = syntaxError("SELECT c.name FROM c GROUP BY c.city");
+      assert.equal(error.code, "SC2102");
+      assert.match(error.cosmosMessage, /'c.name' is invalid .* GROUP BY clause/);
+      assert.equal(syntaxError("SELECT c.city FROM c GROUP BY COUNT(1)").code, "SC2101");
+    });
+  });
+
+  describe("MAKELIST and MAKESET", () => {
+    it("collect the defined values of a column, MAKESET without duplicates", () => {
+      assert.deepEqual(run("SELECT VALUE MAKELIST(c.city) FROM c", people), [
+        ["Oslo", "Bergen", "Oslo", null],
+      ]);
+      assert.deepEqual(run("SELECT VALUE MAKESET(c.city) FROM c", people), [["Oslo", "Bergen", null]]);
+      assert.deepEqual(run("SELECT VALUE MAKELIST(c.tags) FROM c WHERE IS_ARRAY(c.tags)", people), [
+        [["a", "b"], ["b"], []],
+      ]);
+      assert.deepEqual(run("SELECT VALUE MAKELIST(c.nope) FROM c", people), [[]]);
+    });
+
+    it("work per group", () => {
+      assert.deepEqual(
+        run("SELECT c.age, MakeSet(c.city) AS cities FROM c WHERE c.age = 25 GROUP BY c.age", people),
+        [{ age: 25, cities: ["Bergen"] }],
+      );
+    });
+  });
+
+  describe("spatial functions", () => {
+    const square =
+      "{type: 'Polygon', coordinates: [[[31.8, -5], [32, -5], [32, -4.7], [31.8, -4.7], [31.8, -5]]]}";
+    const point = (lon: number, lat: number) => `{type: 'Point', coordinates: [${lon}, ${lat}]}`;
+
+    it("measures great-circle distances in metres, as the SDK's spatial test filters by", () => {
+      const metres = scalar(`ST_DISTANCE(${point(20, 20)}, ${point(20.1, 20)})`) as number;
+      assert.ok(Math.abs(metres - 10_449) < 5, `${metres}`);
+      // One degree of latitude from a line along the equator: about 111.2 km.
+      const toLine = scalar(
+        `ST_DISTANCE(${point(0, 1)}, {type: 'LineString', coordinates: [[-1, 0], [1, 0]]})`,
+      );
+      assert.ok(Math.abs((toLine as number) - 111_195) < 5, `${String(toLine)}`);
+      const locations: Doc[] = [
+        { id: "location1", Location: { type: "Point", coordinates: [20, 20] } },
+        { id: "location2", Location: { type: "Point", coordinates: [100, 100] } },
+      ];
+      const query = `SELECT * FROM root WHERE (ST_DISTANCE(root.Location, ${point(20.1, 20)}) < 20000)`;
+      assert.deepEqual(ids(run(query, locations)), ["location1"]);
+    });
+
+    it("tests containment and intersection against polygons", () => {
+      assert.equal(scalar(`ST_WITHIN(${point(31.9, -4.8)}, ${square})`), true);
+      assert.equal(scalar(`ST_WITHIN(${point(30, 30)}, ${square})`), false);
+      const line = (lat: number) => `{type: 'LineString', coordinates: [[31, ${lat}], [33, ${lat}]]}`;
+      assert.equal(scalar(`ST_INTERSECTS(${line(-4.8)}, ${square})`), true);
+      assert.equal(scalar(`ST_INTERSECTS(${line(-4)}, ${square})`), false);
+      assert.equal(scalar(`ST_WITHIN(${line(-4.8)}, ${square})`), false);
+      assert.equal(scalar(`ST_WITHIN(c.nope, ${square})`), undefined);
+    });
+
+    it("validates GeoJSON and says why a geometry is invalid", () => {
+      assert.equal(scalar(`ST_ISVALID(${square})`), true);
+      assert.equal(scalar("ST_ISVALID({type: 'Polygon', coordinates: [[[1, 1], [2, 2], [1, 2]]]})"), false);
+      assert.deepEqual(scalar(`ST_ISVALIDDETAILED(${point(31.9, -132.8)})`), {
+        valid: false,
+        reason: "Latitude -132.8 is outside [-90, 90].",
+      });
+      assert.deepEqual(scalar(`ST_ISVALIDDETAILED(${point(1, 2)})`), { valid: true });
+    });
+  });
+
+  describe("more built-in functions", () => {
+    it("evaluates math and integer functions, undefined where Cosmos has no number", () => {
+      assert.deepEqual(
+        [
+          "POWER(2, 10)",
+          "LOG(8, 2)",
+          "SQRT(-1)",
+          "INTDIV(7, 2)",
+          "INTADD(1, 1.5)",
+          "TRUNC(-1.5)",
+          "NUMBERBIN(37, 10)",
+        ].map((e) => scalar(e)),
+        [1024, 3, undefined, 3, undefined, -1, 30],
+      );
+      assert.equal(scalar("PI()"), Math.PI);
+      assert.deepEqual(
+        [scalar("IS_INTEGER(2)"), scalar("IS_INTEGER(1.5)"), scalar("IS_FINITE_NUMBER(1)")],
+        [true, false, true],
+      );
+    });
+
+    it("evaluates string conversion, split, join and regular expression functions", () => {
+      assert.deepEqual(scalar("STRINGTOARRAY('[1, 2]')"), [1, 2]);
+      assert.equal(scalar("STRINGTONUMBER('x')"), undefined);
+      assert.deepEqual(scalar("STRINGTOOBJECT('{\"a\": 1}')"), { a: 1 });
+      assert.deepEqual(scalar("STRINGSPLIT('a-b', '-')"), ["a", "b"]);
+      assert.equal(scalar("STRINGJOIN(['a', 'b'], '-')"), "a-b");
+      assert.equal(scalar("REPLICATE('ab', 2)"), "abab");
+      assert.equal(scalar("REGEXMATCH('abc', 'B', 'i')"), true);
+      assert.equal(scalar("REGEXMATCH('abc', 'a b', 'x')"), true);
+    });
+
+    it("evaluates array and set functions", () => {
+      assert.deepEqual(scalar("ARRAY_SLICE([1, 2, 3, 4], -2, 1)"), [3]);
+      assert.deepEqual(scalar("ARRAY_CONCAT([1], [2, 3])"), [1, 2, 3]);
+      assert.deepEqual(scalar("SETINTERSECT([1, 2, 2, 3], [2, 3, 4])"), [2, 3]);
+      assert.deepEqual(scalar("SETUNION([1, 2], [2, 5])"), [1, 2, 5]);
+      assert.equal(scalar("ARRAY_CONTAINS_ANY([1, 2], 5, 2)"), true);
+      assert.equal(scalar("ARRAY_CONTAINS_ALL([1, 2], 1, 5)"), false);
+      assert.deepEqual(scalar("OBJECTTOARRAY({a: 1})"), [{ k: "a", v: 1 }]);
+      assert.equal(scalar("IIF(c.flag, 'y', 'n')", { flag: true }), "y");
+    });
+
+    it("evaluates date and time functions on ISO 8601 UTC strings and ticks", () => {
+      assert.equal(
+        scalar("DATETIMEADD('dd', 1, '2020-01-31T00:00:00.0000000Z')"),
+        "2020-02-01T00:00:00.0000000Z",
+      );
+      assert.equal(scalar("DATETIMEADD('month', 1, '2020-01-15T10:00:00Z')"), "2020-02-15T10:00:00.0000000Z");
+      assert.equal(scalar("DATETIMEPART('mm', '2020-02-03T04:05:06Z')"), 2);
+      assert.equal(scalar("DATETIMEDIFF('day', '2020-01-01', '2020-03-01')"), 60);
+      assert.equal(scalar("DATETIMETOTICKS('1970-01-01T00:00:00Z')"), 621_355_968_000_000_000);
+      assert.equal(scalar("TICKSTODATETIME(621355968000000000)"), "1970-01-01T00:00:00.0000000Z");
+      assert.equal(scalar("DATETIMETOTIMESTAMP('not a date')"), undefined);
+      const now = Date.parse(scalar("GETCURRENTDATETIME()") as string);
+      assert.ok(Math.abs(now - Date.now()) < 60_000);
     });
   });
 

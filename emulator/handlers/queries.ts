@@ -58,8 +58,18 @@ export function queryPlan(request: CosmosRequest): CosmosResponse {
   }
 }
 
+/** Whether each item yields at most one row in storage order (a JOIN or `FROM x IN` can yield many). */
 function isStreaming(query: ParsedQuery): boolean {
-  return !query.distinct && !query.top && !query.orderBy && !query.offset && !query.limit && !query.aggregate;
+  return (
+    !query.distinct &&
+    !query.top &&
+    !query.orderBy &&
+    !query.offset &&
+    !query.limit &&
+    !query.aggregate &&
+    !query.joins?.length &&
+    !query.from.path
+  );
 }
 
 function parseContinuation(request: CosmosRequest): Continuation | undefined {

@@ -8,206 +8,31 @@
  * through operators; comparing values of different types yields `undefined`; AND/OR/NOT use three-valued logic and
  * treat non-booleans as `undefined`; WHERE keeps only documents for which the filter is exactly `true`.
  */
-import { QuerySyntaxError, type AggregateName, type CountExpr, type Expr, type ParsedQuery } from "./parser";
+import { accumulator, type Accumulator } from "./aggregates";
+import type { AggregateName, CountExpr, Expr, ParsedQuery } from "./ast";
+import { builtinFunction } from "./functions";
+import { QuerySyntaxError } from "./query-error";
+import {
+  ARRAY,
+  arithmetic,
+  deepEqual,
+  distinctKey,
+  compareForOrder,
+  equals,
+  getMember,
+  relate,
+  setOwn,
+  truthTable,
+  typeRank,
+  UNDEFINED,
+} from "./values";
 
-export { parseQuery, QuerySyntaxError, readsDocuments } from "./parser";
-export type { ParsedQuery } from "./parser";
+export { parseQuery } from "./parser";
+export { QuerySyntaxError } from "./query-error";
+export { readsDocuments } from "./validator";
+export type { ParsedQuery } from "./ast";
 
 type Fn = (doc: unknown) => unknown;
-
-// ---------------------------------------------------------------------------------------------------------------
-// Value helpers
-
-/** Cosmos type order: undefined < null < boolean < number < string < array < object. */
-const UNDEFINED = 0;
-const NULL = 1;
-const BOOLEAN = 2;
-const NUMBER = 3;
-const STRING = 4;
-const ARRAY = 5;
-const OBJECT = 6;
-
-function typeRank(value: unknown): number {
-  switch (typeof value) {
-    case "boolean":
-      return BOOLEAN;
-    case "number":
-      return NUMBER;
-    case "string":
-      return STRING;
-    case "object":
-      return value === null ? NULL : Array.isArray(value) ? ARRAY : OBJECT;
-    default:
-      return UNDEFINED;
-  }
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  const rank = typeRank(a);
-  if (rank !== typeRank(b)) return false;
-  if (rank === ARRAY) {
-    const x = a as unknown[];
-    const y = b as unknown[];
-    return x.length === y.length && x.every((item, i) => deepEqual(item, y[i]));
-  }
-  if (rank === OBJECT) {
-    const x = a as Record<string, unknown>;
-    const y = b as Record<string, unknown>;
-    const keys = Object.keys(x).filter((k) => x[k] !== undefined);
-    if (keys.length !== Object.keys(y).filter((k) => y[k] !== undefined).length) return false;
-    return keys.every((k) => Object.hasOwn(y, k) && deepEqual(x[k], y[k]));
-  }
-  return false;
-}
-
-/** Orders two values of the same primitive rank (null, boolean, number, string). */
-function comparePrimitives(a: unknown, b: unknown): number {
-  if (a === b) return 0;
-  if (typeof a === "boolean") return a ? 1 : -1;
-  return (a as number | string) < (b as number | string) ? -1 : 1;
-}
-
-/** Total order used by ORDER BY and MIN/MAX: by type rank, then by value (arrays and objects tie). */
-export function compareForOrder(a: unknown, b: unknown): number {
-  const ra = typeRank(a);
-  const rb = typeRank(b);
-  if (ra !== rb) return ra - rb;
-  return ra >= ARRAY ? 0 : comparePrimitives(a, b);
-}
-
-/** `a = b`: undefined unless both values are defined and of the same type. */
-function equals(a: unknown, b: unknown): boolean | undefined {
-  const rank = typeRank(a);
-  if (rank === UNDEFINED || rank !== typeRank(b)) return undefined;
-  return rank < ARRAY ? a === b : deepEqual(a, b);
-}
-
-/** `<`, `<=`, `>`, `>=`, `!=`: only defined for two primitives of the same type. */
-function relate(a: unknown, b: unknown): number | undefined {
-  const rank = typeRank(a);
-  if (rank === UNDEFINED || rank >= ARRAY || rank !== typeRank(b)) return undefined;
-  return comparePrimitives(a, b);
-}
-
-function truthTable(value: unknown): boolean | undefined {
-  return typeof value === "boolean" ? value : undefined;
-}
-
-/** Reads `value[key]` the way a Cosmos property path does: own properties of objects, in-range array indexes. */
-function getMember(value: unknown, key: unknown): unknown {
-  if (typeof key === "string") {
-    return isPlainObject(value) && Object.hasOwn(value, key) ? value[key] : undefined;
-  }
-  if (typeof key === "number" && Array.isArray(value) && Number.isInteger(key) && key >= 0) return value[key];
-  return undefined;
-}
-
-function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === "__proto__") {
-    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-  } else {
-    target[key] = value;
-  }
-}
-
-function arithmetic(result: number): number | undefined {
-  return Number.isFinite(result) ? result : undefined;
-}
-
-/** Canonical string for DISTINCT: equal JSON values (ignoring key order) map to the same key. */
-function distinctKey(value: unknown): string {
-  switch (typeof value) {
-    case "string":
-      return "s" + value;
-    case "number":
-      return "n" + value;
-    case "boolean":
-      return value ? "t" : "f";
-    default:
-      return value === null ? "z" : "j" + canonicalJson(value);
-  }
-}
-
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return "[" + value.map(canonicalJson).join(",") + "]";
-  if (isPlainObject(value)) {
-    const keys = Object.keys(value)
-      .filter((k) => value[k] !== undefined)
-      .sort();
-    return "{" + keys.map((k) => JSON.stringify(k) + ":" + canonicalJson(value[k])).join(",") + "}";
-  }
-  return value === undefined ? "undefined" : JSON.stringify(value);
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Built-in functions. Any argument of the wrong type makes the result undefined.
-
-type Builtin = (...args: unknown[]) => unknown;
-
-const str = (v: unknown): v is string => typeof v === "string";
-const num = (v: unknown): v is number => typeof v === "number";
-
-/** Two-string predicate with Cosmos' optional third `ignoreCase` boolean. */
-function stringTest(test: (s: string, p: string) => boolean): Builtin {
-  return (s, p, ignoreCase = false) => {
-    if (!str(s) || !str(p) || typeof ignoreCase !== "boolean") return undefined;
-    return ignoreCase ? test(s.toLowerCase(), p.toLowerCase()) : test(s, p);
-  };
-}
-
-function partialMatch(item: unknown, probe: unknown): boolean {
-  if (!isPlainObject(probe) || !isPlainObject(item)) return deepEqual(item, probe);
-  return Object.keys(probe).every(
-    (k) => probe[k] === undefined || (Object.hasOwn(item, k) && deepEqual(item[k], probe[k])),
-  );
-}
-
-/** Implementations of {@link BUILTIN_FUNCTIONS}, keyed by upper-case name. */
-export const BUILTINS: Readonly<Record<string, Builtin>> = {
-  IS_DEFINED: (v) => v !== undefined,
-  IS_NULL: (v) => v === null,
-  IS_BOOL: (v) => typeof v === "boolean",
-  IS_NUMBER: (v) => typeof v === "number",
-  IS_STRING: (v) => typeof v === "string",
-  IS_ARRAY: (v) => Array.isArray(v),
-  IS_OBJECT: (v) => isPlainObject(v),
-  IS_PRIMITIVE: (v) => typeRank(v) >= NULL && typeRank(v) <= STRING,
-  STARTSWITH: stringTest((s, p) => s.startsWith(p)),
-  ENDSWITH: stringTest((s, p) => s.endsWith(p)),
-  CONTAINS: stringTest((s, p) => s.includes(p)),
-  STRINGEQUALS: stringTest((s, p) => s === p),
-  INDEX_OF: (s, p, from = 0) => (str(s) && str(p) && num(from) ? s.indexOf(p, from) : undefined),
-  LOWER: (s) => (str(s) ? s.toLowerCase() : undefined),
-  UPPER: (s) => (str(s) ? s.toUpperCase() : undefined),
-  LENGTH: (s) => (str(s) ? s.length : undefined),
-  TRIM: (s) => (str(s) ? s.trim() : undefined),
-  LTRIM: (s) => (str(s) ? s.trimStart() : undefined),
-  RTRIM: (s) => (str(s) ? s.trimEnd() : undefined),
-  CONCAT: (...parts) => (parts.every(str) ? parts.join("") : undefined),
-  SUBSTRING: (s, start, length) =>
-    str(s) && num(start) && num(length)
-      ? s.slice(Math.max(0, start), Math.max(0, start) + Math.max(0, length))
-      : undefined,
-  LEFT: (s, n) => (str(s) && num(n) ? s.slice(0, Math.max(0, n)) : undefined),
-  RIGHT: (s, n) => (str(s) && num(n) ? (n <= 0 ? "" : s.slice(-n)) : undefined),
-  REPLACE: (s, find, by) => (str(s) && str(find) && str(by) ? s.split(find).join(by) : undefined),
-  REVERSE: (s) => (str(s) ? Array.from(s).reverse().join("") : undefined),
-  TOSTRING: (v) => (v === undefined ? undefined : str(v) ? v : JSON.stringify(v)),
-  ARRAY_CONTAINS: (arr, v, partial = false) => {
-    if (!Array.isArray(arr) || typeof partial !== "boolean") return undefined;
-    return arr.some((item) => (partial ? partialMatch(item, v) : deepEqual(item, v)));
-  },
-  ARRAY_LENGTH: (arr) => (Array.isArray(arr) ? arr.length : undefined),
-  ABS: (n) => (num(n) ? Math.abs(n) : undefined),
-  CEILING: (n) => (num(n) ? Math.ceil(n) : undefined),
-  FLOOR: (n) => (num(n) ? Math.floor(n) : undefined),
-  ROUND: (n) => (num(n) ? Math.sign(n) * Math.round(Math.abs(n)) : undefined),
-};
 
 // ---------------------------------------------------------------------------------------------------------------
 // Compiler
@@ -254,8 +79,13 @@ class Compiler {
    * @param aggregates when given, aggregate calls are collected here and compile to reads of `finals`, the values
    *   computed after the scan
    */
+  /**
+   * @param scope the aliases a row binds, in order: with one alias a row is that value itself, with several
+   *   (JOIN) it is an array holding them
+   */
   constructor(
     private readonly parameters: Record<string, unknown>,
+    private readonly scope: readonly string[],
     private readonly aggregates?: AggregateSlot[],
     private readonly finals?: unknown[],
   ) {}
@@ -279,8 +109,11 @@ class Compiler {
         return constant(expr.value);
       case "parameter":
         return constant(lookupParameter(this.parameters, expr.name));
-      case "identifier":
-        return { fn: (doc) => doc, constant: false };
+      case "identifier": {
+        if (this.scope.length === 1) return { fn: (row) => row, constant: false };
+        const index = this.scope.indexOf(expr.name);
+        return { fn: (row) => (row as unknown[])[index], constant: false };
+      }
       case "property":
         return this.compileProperty(expr);
       case "index": {
@@ -316,8 +149,7 @@ class Compiler {
       case "like":
         return this.compileLike(expr.operand, expr.pattern, expr.escape, expr.negated);
       case "call": {
-        const impl = BUILTINS[expr.name];
-        if (impl === undefined) throw new Error(`Built-in function ${expr.name} has no implementation`);
+        const impl = builtinFunction(expr.name).apply;
         const args = expr.args.map((a) => this.compile(a));
         return this.derive(args, (...fns) => {
           switch (fns.length) {
@@ -343,7 +175,10 @@ class Compiler {
           throw new Error("Aggregate outside the select list of an aggregate query");
         }
         const index = this.aggregates.length;
-        this.aggregates.push({ name: expr.name, arg: new Compiler(this.parameters).compileFn(expr.arg) });
+        this.aggregates.push({
+          name: expr.name,
+          arg: new Compiler(this.parameters, this.scope).compileFn(expr.arg),
+        });
         const finals = this.finals;
         return { fn: () => finals[index], constant: false };
       }
@@ -387,7 +222,7 @@ class Compiler {
       keys.unshift(root.key);
       root = root.object;
     }
-    if (root.kind === "identifier") {
+    if (root.kind === "identifier" && this.scope.length === 1) {
       if (keys.length === 1) {
         const [k] = keys;
         return { fn: (doc) => getMember(doc, k), constant: false };
@@ -537,56 +372,6 @@ function lookupParameter(parameters: Record<string, unknown>, name: string): unk
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Aggregates
-
-interface Accumulator {
-  add(value: unknown): void;
-  result(): unknown;
-}
-
-function accumulator(name: AggregateName): Accumulator {
-  let count = 0;
-  let sum = 0;
-  let invalid = false;
-  let best: unknown = undefined;
-  switch (name) {
-    case "COUNT":
-      return {
-        add: (v) => {
-          if (v !== undefined) count++;
-        },
-        result: () => count,
-      };
-    case "SUM":
-    case "AVG":
-      return {
-        add: (v) => {
-          if (v === undefined) return;
-          if (typeof v !== "number") invalid = true;
-          else {
-            sum += v;
-            count++;
-          }
-        },
-        result: () => (invalid ? undefined : name === "SUM" ? sum : count === 0 ? undefined : sum / count),
-      };
-    case "MIN":
-    case "MAX": {
-      const sign = name === "MIN" ? 1 : -1;
-      return {
-        add: (v) => {
-          const rank = typeRank(v);
-          if (rank === UNDEFINED) return;
-          if (rank >= ARRAY) invalid = true;
-          else if (best === undefined || sign * compareForOrder(v, best) < 0) best = v;
-        },
-        result: () => (invalid ? undefined : best),
-      };
-    }
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------------------
 // Execution
 
 function resolveCount(
@@ -621,7 +406,9 @@ export function executeQuery(
   const top = resolveCount(query.top, parameters, "TOP");
   const offset = query.offset ? resolveCount(query.offset, parameters, "OFFSET") : 0;
   const take = Math.min(top, resolveCount(query.limit, parameters, "LIMIT"));
-  const where = query.where ? new Compiler(parameters).compileFn(query.where) : undefined;
+  const scope = [query.from.alias, ...(query.joins ?? []).map((j) => j.alias)];
+  const compiler = () => new Compiler(parameters, scope);
+  const where = query.where ? compiler().compileFn(query.where) : undefined;
   const select = query.select;
 
   const results: unknown[] = [];
@@ -644,51 +431,130 @@ export function executeQuery(
     return results.length < take;
   };
 
+  function* matching(): Generator<unknown> {
+    for (const row of inputRows(query, documents, parameters))
+      if (where === undefined || where(row) === true) yield row;
+  }
+
   if (query.aggregate) {
-    const slots: AggregateSlot[] = [];
-    const finals: unknown[] = [];
-    const project = compileProjection(select, new Compiler(parameters, slots, finals));
-    const accumulators = slots.map((s) => accumulator(s.name));
-    const args = slots.map((s) => s.arg);
-    for (const doc of documents) {
-      if (where !== undefined && where(doc) !== true) continue;
-      for (let i = 0; i < args.length; i++) accumulators[i].add(args[i](doc));
-    }
-    accumulators.forEach((acc, i) => (finals[i] = acc.result()));
-    emit(project(undefined));
+    for (const value of aggregateRows(query, matching(), parameters, scope)) if (!emit(value)) break;
     return results;
   }
 
-  const project = compileProjection(select, new Compiler(parameters));
+  const project = compileProjection(select, compiler());
 
   if (!query.orderBy) {
-    for (const doc of documents) {
-      if (where !== undefined && where(doc) !== true) continue;
-      if (!emit(project(doc))) break;
-    }
+    for (const row of matching()) if (!emit(project(row))) break;
     return results;
   }
 
-  const keyFns = query.orderBy.map((item) => new Compiler(parameters).compileFn(item.expr));
-  const directions = query.orderBy.map((item) => (item.descending ? -1 : 1));
-  let rows: { doc: unknown; keys: unknown[] }[] = [];
-  for (const doc of documents) {
-    if (where !== undefined && where(doc) !== true) continue;
-    rows.push({ doc, keys: keyFns.map((f) => f(doc)) });
-  }
-  if (keyFns.length === 1) {
-    // Like Cosmos, a single-property ORDER BY leaves out items whose sort value is undefined.
-    rows = rows.filter((row) => row.keys[0] !== undefined);
-  }
-  rows.sort((a, b) => {
+  const keyFns = query.orderBy.map((item) => compiler().compileFn(item.expr));
+  const sorted = sortRows(
+    Array.from(matching(), (row) => ({ row, keys: keyFns.map((f) => f(row)) })),
+    query.orderBy,
+  );
+  for (const { row } of sorted) if (!emit(project(row))) break;
+  return results;
+}
+
+/**
+ * Sorts rows by their precomputed ORDER BY keys, stable for ties. Like Cosmos, a single-expression ORDER BY
+ * leaves out rows whose sort value is undefined.
+ */
+function sortRows<T extends { keys: unknown[] }>(
+  rows: T[],
+  orderBy: readonly { descending: boolean }[],
+): T[] {
+  const directions = orderBy.map((item) => (item.descending ? -1 : 1));
+  const kept = directions.length === 1 ? rows.filter((row) => row.keys[0] !== undefined) : rows;
+  return kept.sort((a, b) => {
     for (let i = 0; i < directions.length; i++) {
       const cmp = compareForOrder(a.keys[i], b.keys[i]);
       if (cmp !== 0) return cmp * directions[i];
     }
     return 0;
   });
-  for (const row of rows) if (!emit(project(row.doc))) break;
-  return results;
+}
+
+/**
+ * The rows the FROM and JOIN clauses produce. Without JOIN a row is the input value itself (the item, or with
+ * `FROM x IN c.path` each element of that array); with JOINs it is an array of the values bound to each alias,
+ * one row per combination of array elements (an input whose JOIN source is not an array yields no rows).
+ */
+function* inputRows(
+  query: ParsedQuery,
+  documents: Iterable<Record<string, unknown>>,
+  parameters: Record<string, unknown>,
+): Generator<unknown> {
+  const path = query.from.path
+    ? new Compiler(parameters, [query.from.container]).compileFn(query.from.path)
+    : undefined;
+  const joins = query.joins ?? [];
+  const sources = joins.map((join, i) => {
+    const bound = [query.from.alias, ...joins.slice(0, i).map((j) => j.alias)];
+    const fn = new Compiler(parameters, bound).compileFn(join.source);
+    // The first JOIN's source sees a lone alias, which rows carry unwrapped until the join builds arrays.
+    return i === 0 ? (row: unknown[]) => fn(row[0]) : fn;
+  });
+  const expand = function* (row: unknown[], depth: number): Generator<unknown[]> {
+    if (depth === sources.length) {
+      yield row;
+      return;
+    }
+    const values = sources[depth](row);
+    if (!Array.isArray(values)) return;
+    for (const value of values) yield* expand([...row, value], depth + 1);
+  };
+  for (const doc of documents) {
+    const starts: unknown[] = path === undefined ? [doc] : asArray(path(doc));
+    if (sources.length === 0) yield* starts;
+    else for (const start of starts) yield* expand([start], 0);
+  }
+}
+
+function asArray(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+/**
+ * Folds rows into groups (one group without GROUP BY, even over no rows) and projects each group: aggregates read
+ * the group's accumulated results, the other select expressions the group's first row (the validator allows only
+ * GROUP BY expressions there, which are equal across the group).
+ */
+function* aggregateRows(
+  query: ParsedQuery,
+  rows: Iterable<unknown>,
+  parameters: Record<string, unknown>,
+  scope: readonly string[],
+): Generator<unknown> {
+  const slots: AggregateSlot[] = [];
+  const finals: unknown[] = [];
+  const compiler = new Compiler(parameters, scope, slots, finals);
+  const project = compileProjection(query.select, compiler);
+  const keyFns = (query.groupBy ?? []).map((expr) => new Compiler(parameters, scope).compileFn(expr));
+  const groups = new Map<string, { row: unknown; accumulators: Accumulator[] }>();
+  for (const row of rows) {
+    const key = keyFns.map((f) => distinctKey(f(row))).join("\u0000");
+    let group = groups.get(key);
+    if (group === undefined) {
+      group = { row, accumulators: slots.map((s) => accumulator(s.name)) };
+      groups.set(key, group);
+    }
+    for (let i = 0; i < slots.length; i++) group.accumulators[i].add(slots[i].arg(row));
+  }
+  if (!query.groupBy && groups.size === 0) {
+    groups.set("", { row: undefined, accumulators: slots.map((s) => accumulator(s.name)) });
+  }
+  // Without GROUP BY there is one row and ORDER BY has nothing to order; with it, groups sort by their first row.
+  const orderFns = query.groupBy
+    ? (query.orderBy ?? []).map((item) => new Compiler(parameters, scope).compileFn(item.expr))
+    : [];
+  const outputs = Array.from(groups.values(), (group) => {
+    group.accumulators.forEach((acc, i) => (finals[i] = acc.result()));
+    return { value: project(group.row), keys: orderFns.map((f) => f(group.row)) };
+  });
+  const ordered = orderFns.length > 0 && query.orderBy ? sortRows(outputs, query.orderBy) : outputs;
+  for (const output of ordered) yield output.value;
 }
 
 /** The per-document projection; returns undefined for items that produce no output (`SELECT VALUE undefined`). */

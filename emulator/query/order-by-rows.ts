@@ -5,7 +5,7 @@
  * continuation names the last row's sort keys and rid, and it skips rows of the target partition that do not
  * come after them. The rid is compared as the SDK does: bytes 8–15 of the decoded rid, read little-endian.
  */
-import { compareForOrder } from "./evaluate";
+import { compareForOrder } from "./values";
 
 export interface OrderByRow {
   _rid: string;

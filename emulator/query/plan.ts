@@ -19,7 +19,7 @@
 import type { AggregateExpr, AggregateName, CountExpr, Expr, ParsedQuery } from "./parser";
 
 export type SortOrder = "Ascending" | "Descending";
-type AggregateType = "Count" | "Sum" | "Min" | "Max" | "Average";
+type AggregateType = "Count" | "Sum" | "Min" | "Max" | "Average" | "MakeList" | "MakeSet";
 
 export interface QueryInfo {
   distinctType: "None" | "Ordered" | "Unordered";
@@ -43,17 +43,6 @@ export interface PartitionedQueryExecutionInfo {
   queryRanges: { min: string; max: string; isMinInclusive: boolean; isMaxInclusive: boolean }[];
 }
 
-/**
- * The clauses the split query engine's parser adds (JOIN, `FROM x IN path`, GROUP BY). Read through this type
- * so the plan covers them as soon as the parser produces them; it is ParsedQuery itself once ParsedQuery has
- * them.
- */
-type PlannedQuery = ParsedQuery & {
-  from: { path?: Expr };
-  joins?: { alias: string; source: Expr }[];
-  groupBy?: Expr[];
-};
-
 /** Substituted by the SDK in rewritten ORDER BY queries: `true`, or the resume filter on the sort keys. */
 const ORDER_BY_FILTER = "{documentdb-formattableorderbyquery-filter}";
 
@@ -66,6 +55,8 @@ const AGGREGATE_TYPES: Readonly<Record<AggregateName, AggregateType>> = {
   MIN: "Min",
   MAX: "Max",
   AVG: "Average",
+  MAKELIST: "MakeList",
+  MAKESET: "MakeSet",
 };
 
 /** A query the emulator cannot plan for cross-partition execution; answered 400 with this message. */
@@ -79,7 +70,7 @@ export class QueryPlanError extends Error {
  * client lacks is refused, as the service does.
  */
 export function planQuery(
-  query: PlannedQuery,
+  query: ParsedQuery,
   text: string,
   parameters: Record<string, unknown>,
   supportedFeatures?: readonly string[],
@@ -139,7 +130,7 @@ function countValue(
   );
 }
 
-function fromClause(query: PlannedQuery, source: (expr: Expr) => string): string {
+function fromClause(query: ParsedQuery, source: (expr: Expr) => string): string {
   const { container, alias, path } = query.from;
   const from = path
     ? `FROM ${alias} IN ${source(path)}`
@@ -151,7 +142,7 @@ function fromClause(query: PlannedQuery, source: (expr: Expr) => string): string
   );
 }
 
-function orderByRewrite(query: PlannedQuery, source: (expr: Expr) => string): string {
+function orderByRewrite(query: ParsedQuery, source: (expr: Expr) => string): string {
   const alias = query.from.alias;
   const select = query.select;
   const payload =
@@ -175,8 +166,11 @@ function orderByRewrite(query: PlannedQuery, source: (expr: Expr) => string): st
 function partialAggregate(aggregate: AggregateExpr, source: (expr: Expr) => string): string {
   const arg = source(aggregate.arg);
   switch (aggregate.name) {
+    // The SDK concatenates lists and unites sets, so a partition's own list or set is its partial.
     case "COUNT":
     case "SUM":
+    case "MAKELIST":
+    case "MAKESET":
       return `${aggregate.name}(${arg})`;
     case "MIN":
       return `{"min": MIN(${arg}), "count": COUNT(${arg})}`;
@@ -231,7 +225,7 @@ function compositionError(expression: string): QueryPlanError {
  * Aggregates and GROUP BY: each partition folds its own items into partial aggregates (one row, or one row per
  * group keyed by `groupByItems`) and the SDK combines the partitions' rows group by group.
  */
-function planAggregates(query: PlannedQuery, source: (expr: Expr) => string, queryInfo: QueryInfo): void {
+function planAggregates(query: ParsedQuery, source: (expr: Expr) => string, queryInfo: QueryInfo): void {
   const groupBy = query.groupBy ?? [];
   queryInfo.groupByExpressions = groupBy.map(source);
   const groupByItems = groupBy.length
@@ -284,7 +278,7 @@ function textBeforeOffset(query: ParsedQuery, text: string): string {
 }
 
 /** The query features, as the SDK names them in `x-ms-cosmos-supported-query-features`, that `queryInfo` needs. */
-function requiredFeatures(query: PlannedQuery, queryInfo: QueryInfo): string[] {
+function requiredFeatures(query: ParsedQuery, queryInfo: QueryInfo): string[] {
   const needed: string[] = [];
   if (queryInfo.groupByExpressions.length > 0) needed.push("GroupBy");
   if (queryInfo.aggregates.length > 0) needed.push("Aggregate");
@@ -300,7 +294,7 @@ function requiredFeatures(query: PlannedQuery, queryInfo: QueryInfo): string[] {
   return needed;
 }
 
-function requireFeatures(query: PlannedQuery, queryInfo: QueryInfo, supported: readonly string[]): void {
+function requireFeatures(query: ParsedQuery, queryInfo: QueryInfo, supported: readonly string[]): void {
   const missing = requiredFeatures(query, queryInfo).filter((feature) => !supported.includes(feature));
   if (missing.length > 0) {
     throw new QueryPlanError(

@@ -121,6 +121,25 @@ describe("cross-partition queries through the SDK's query pipeline (4 physical p
       ]);
     });
 
+    it("GROUP BY merges each group's partial aggregates across partitions", async function () {
+      const rows = await query<{ group: string; n: number; total: number }>(
+        "SELECT c.group, COUNT(1) AS n, SUM(c.amount) AS total FROM c GROUP BY c.group",
+      );
+      const groups = [...new Set(items.map((i) => i.group))].sort();
+      assert.deepEqual(
+        rows.sort(compareBy((r) => r.group)),
+        groups.map((group) => {
+          const members = items.filter((i) => i.group === group);
+          return { group, n: members.length, total: sum(members.map((i) => i.amount)) };
+        }),
+      );
+    });
+
+    it("MAKESET unites the partitions' sets", async function () {
+      const [set] = await query<string[]>("SELECT VALUE MAKESET(c.group) FROM c");
+      assert.deepEqual(set.sort(), [...new Set(items.map((i) => i.group))].sort());
+    });
+
     it("a query with a partition key still runs whole in that partition", async function () {
       const inPk = items.filter((i) => i.pk === "pk-3");
       const rows = await query("SELECT VALUE COUNT(1) FROM c", { partitionKey: "pk-3" });

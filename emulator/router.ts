@@ -23,6 +23,7 @@ import {
 } from "./handlers/databases";
 import { createOrUpsertItem, getItem, patchItemRequest, removeItem, replaceItem } from "./handlers/items";
 import { listOffers, queryOffers, readOffer, replaceOffer } from "./handlers/offers";
+import { deleteAllItemsForPartitionKey } from "./handlers/partition-key-delete";
 import { queryItems, queryPlan, readAllItems } from "./handlers/queries";
 import type { ContainerRecord } from "./store/store";
 
@@ -93,6 +94,11 @@ const routes: Route[] = [
   row("GET", container, (ctx, _request, { db, coll }) => readContainer(ctx, db, coll)),
   row("PUT", container, (ctx, request, { db, coll }) => replaceContainer(ctx, db, coll, request)),
   row("DELETE", container, (ctx, _request, { db, coll }) => deleteContainer(ctx, db, coll)),
+  row(
+    "POST",
+    `${container}/operations/partitionkeydelete`,
+    withinContainerBudget(deleteAllItemsForPartitionKey),
+  ),
   row("GET", `${container}/pkranges`, (ctx, _request, { db, coll }) => listPartitionKeyRanges(ctx, db, coll)),
 
   row("GET", items, withinContainerBudget(readChangeFeed), isChangeFeedRead),

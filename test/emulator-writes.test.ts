@@ -1,5 +1,8 @@
 import {
   BulkOperationType,
+  ChangeFeedMode,
+  ChangeFeedPolicy,
+  ChangeFeedRetentionTimeSpan,
   ChangeFeedStartFrom,
   type Container,
   type Database,
@@ -9,12 +12,14 @@ import assert from "node:assert/strict";
 import { openEndpoint, uniqueName, type TestEndpoint } from "./support/cosmos-endpoint";
 
 /**
- * Item writes as whole transactions: a refused write leaves no trace, not even a log sequence number.
+ * Item writes as whole transactions (a refused write leaves no trace, not even a log sequence number) and
+ * `container.deleteAllItemsForPartitionKey`, through the official SDK.
  */
 interface Person {
   id: string;
   pk: string;
   email?: string;
+  padding?: string;
 }
 
 async function status(promise: Promise<unknown>): Promise<number> {
@@ -99,5 +104,52 @@ describe("cosmos-emulator item writes", function () {
       ["a", "e"],
     );
     assert.equal(changes[1]._lsn, changes[0]._lsn + 1);
+  });
+
+  it("deletes every item of one logical partition and no other", async function () {
+    const container = await newContainer();
+    for (let i = 0; i < 30; i++) await container.items.create({ id: `i${i}`, pk: i % 3 === 0 ? "rk" : "pk" });
+
+    await container.deleteAllItemsForPartitionKey("pk");
+
+    const { resources: left } = await container.items.query<Person>("SELECT c.id, c.pk FROM c").fetchAll();
+    assert.equal(left.length, 10);
+    assert.ok(left.every((item) => item.pk === "rk"));
+    assert.equal((await container.item("i1", "pk").read()).statusCode, 404);
+    assert.equal((await container.item("i0", "rk").read()).resource?.id, "i0");
+  });
+
+  it("refuses a partition key that does not fit the container, naming it", async function () {
+    const container = await newContainer();
+    const error = await container.deleteAllItemsForPartitionKey(["a", "b"]).then(
+      () => assert.fail("expected the request to be refused"),
+      (e: unknown) => e as ErrorResponse,
+    );
+    assert.equal(error.code, 400);
+    assert.match(error.message, /\["a","b"\]/);
+  });
+
+  it("logs each item a partition key delete removes in the all-versions-and-deletes feed", async function () {
+    const container = await newContainer({
+      changeFeedPolicy: new ChangeFeedPolicy(ChangeFeedRetentionTimeSpan.fromMinutes(10)),
+    });
+    for (const id of ["a", "b"]) await container.items.create({ id, pk: "gone" });
+    await container.items.create({ id: "c", pk: "stays" });
+    const feed = container.items.getChangeFeedIterator<{ metadata: { operationType: string; id?: string } }>({
+      changeFeedStartFrom: ChangeFeedStartFrom.Now("gone"),
+      changeFeedMode: ChangeFeedMode.AllVersionsAndDeletes,
+    });
+    assert.equal((await feed.readNext()).statusCode, 304);
+
+    await container.deleteAllItemsForPartitionKey("gone");
+
+    const page = await feed.readNext();
+    assert.deepEqual(
+      page.result.map((change) => [change.metadata.operationType, change.metadata.id]).sort(),
+      [
+        ["delete", "a"],
+        ["delete", "b"],
+      ],
+    );
   });
 });

@@ -186,7 +186,7 @@ describe("cosmos-emulator transactional batch", function () {
     assert.equal(error.cause.code, 400);
     assert.match(
       error.message,
-      /One or more operations within the batch request have a different partition key value than the request/,
+      /One or more operations within the batch request have a different partition key value than the request\./,
     );
     assert.equal((await container.item("i1", "B").read()).statusCode, 404);
   });

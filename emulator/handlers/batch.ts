@@ -91,7 +91,7 @@ function batchPartitionKey(request: CosmosRequest, operations: BatchOperation[])
   );
   if (stray) {
     throw errors.badRequest(
-      `One or more operations within the batch request have a different partition key value than the request: ${stray.partitionKey} is not ${batchKey}.`,
+      `One or more operations within the batch request have a different partition key value than the request. The operation names ${stray.partitionKey}, the request ${batchKey}.`,
     );
   }
   return batchKey;

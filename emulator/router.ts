@@ -91,7 +91,7 @@ const routes: Route[] = [
   row("GET", "dbs/:db/colls", (ctx, _request, { db }) => listContainers(ctx, db)),
   row("POST", "dbs/:db/colls", (ctx, request, { db }) => queryContainers(ctx, db, request), isQuery),
   row("POST", "dbs/:db/colls", (ctx, request, { db }) => createContainer(ctx, db, request)),
-  row("GET", container, (ctx, _request, { db, coll }) => readContainer(ctx, db, coll)),
+  row("GET", container, (ctx, request, { db, coll }) => readContainer(ctx, db, coll, request)),
   row("PUT", container, (ctx, request, { db, coll }) => replaceContainer(ctx, db, coll, request)),
   row("DELETE", container, (ctx, _request, { db, coll }) => deleteContainer(ctx, db, coll)),
   row(
@@ -99,7 +99,9 @@ const routes: Route[] = [
     `${container}/operations/partitionkeydelete`,
     withinContainerBudget(deleteAllItemsForPartitionKey),
   ),
-  row("GET", `${container}/pkranges`, (ctx, _request, { db, coll }) => listPartitionKeyRanges(ctx, db, coll)),
+  row("GET", `${container}/pkranges`, (ctx, request, { db, coll }) =>
+    listPartitionKeyRanges(ctx, db, coll, request),
+  ),
 
   row("GET", items, withinContainerBudget(readChangeFeed), isChangeFeedRead),
   row("GET", items, withinContainerBudget(readAllItems)),

@@ -9,6 +9,7 @@ import { CosmosError, errorBody, errors } from "./errors";
 import { FaultInjector } from "./faults";
 import { handleAdmin } from "./handlers/admin";
 import type { EmulatorContext } from "./handlers/context";
+import { startExpirySweep } from "./handlers/time-to-live";
 import { classifyPath, type CosmosRequest, type CosmosResponse } from "./protocol";
 import { QuerySyntaxError } from "./query/parser";
 import { FairTurns, takesTurns } from "./request-turns";
@@ -194,6 +195,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
   });
   const { port } = server.address() as AddressInfo;
   ctx.endpoint = `${tls ? "https" : "http"}://${options.host ?? "127.0.0.1"}:${port}/`;
+  const expirySweep = startExpirySweep(ctx);
 
   return {
     endpoint: ctx.endpoint,
@@ -201,6 +203,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     certificate: tls?.cert,
     stop: async () => {
       stopped = true;
+      expirySweep.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       store.close();

@@ -163,7 +163,7 @@ function renderVersion(container: ContainerRecord, version: VersionRecord): stri
   if (operation !== "delete") return `{"current":${item},"metadata":${JSON.stringify(metadata)}}`;
   const deleted = {
     ...metadata,
-    timeToLiveExpired: false,
+    timeToLiveExpired: version.timeToLiveExpired ?? false,
     id: image.id,
     partitionKey: partitionKeyObject(container, image),
   };

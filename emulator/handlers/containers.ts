@@ -1,6 +1,14 @@
 import { errors } from "../errors";
 import { epkRangeBoundaries } from "../../partitioning/effective-partition-key";
-import { feedBody, json, jsonBody, type CosmosRequest, type CosmosResponse } from "../protocol";
+import {
+  feedBody,
+  header,
+  isTrue,
+  json,
+  jsonBody,
+  type CosmosRequest,
+  type CosmosResponse,
+} from "../protocol";
 import { newContainerRid, newEtag, nowSeconds } from "../resource-ids";
 import type { ContainerDefinition, ContainerRecord, PartitionRecord } from "../store/store";
 import { requestUnits } from "../throughput/request-units";
@@ -9,21 +17,19 @@ import { queryResources } from "./resource-query";
 import { validateResourceName } from "./names";
 import { createOffer, requestedThroughput } from "./offers";
 import { partitionsFor } from "./splits";
-import { policyReplaced, validateChangeFeedPolicy } from "./version-log";
+import { policyReplaced } from "./version-log";
+import {
+  definitionWithDefaults,
+  validateContainerSettings,
+  validatePartitionKey,
+} from "./container-definition";
 
 /** Throughput a provisioned container gets when neither it nor its database names any. */
 const defaultContainerThroughput = 400;
-const maxHierarchicalLevels = 3;
 
 export function containerResource(container: ContainerRecord): Record<string, unknown> {
   return {
-    indexingPolicy: {
-      indexingMode: "consistent",
-      automatic: true,
-      includedPaths: [{ path: "/*" }],
-      excludedPaths: [{ path: '/"_etag"/?' }],
-    },
-    ...container.definition,
+    ...definitionWithDefaults(container.definition),
     _rid: container.rid,
     _self: containerSelf(container),
     _etag: container.etag,
@@ -34,35 +40,6 @@ export function containerResource(container: ContainerRecord): Record<string, un
     _conflicts: "conflicts/",
     _ts: container.ts,
   };
-}
-
-function validatePartitionKey(definition: ContainerDefinition): ContainerDefinition["partitionKey"] {
-  const partitionKey = definition.partitionKey ?? { paths: ["/_partitionKey"], kind: "Hash" };
-  const kind = partitionKey.kind ?? "Hash";
-  const paths = partitionKey.paths;
-  if (
-    !Array.isArray(paths) ||
-    paths.length === 0 ||
-    !paths.every((p) => typeof p === "string" && p.startsWith("/"))
-  ) {
-    throw errors.badRequest(
-      `The partition key definition ${JSON.stringify(partitionKey)} is invalid: "paths" must list paths that start with '/'.`,
-    );
-  }
-  if (kind === "Hash" && paths.length !== 1) {
-    throw errors.badRequest(
-      `A partition key of kind Hash has exactly one path, got ${paths.length}: use kind MultiHash for hierarchical keys.`,
-    );
-  }
-  if (kind === "MultiHash" && (paths.length > maxHierarchicalLevels || partitionKey.version !== 2)) {
-    throw errors.badRequest(
-      `A hierarchical (MultiHash) partition key needs version 2 and at most ${maxHierarchicalLevels} paths.`,
-    );
-  }
-  if (kind !== "Hash" && kind !== "MultiHash") {
-    throw errors.badRequest(`Partition key kind '${kind}' is not supported: use Hash or MultiHash.`);
-  }
-  return { ...partitionKey, kind };
 }
 
 function initialPartitions(definition: ContainerDefinition, count: number): PartitionRecord[] {
@@ -105,7 +82,7 @@ export function createContainer(
   const body = jsonBody<ContainerDefinition>(request);
   const id = validateResourceName("container", body.id);
   const definition: ContainerDefinition = { ...body, id, partitionKey: validatePartitionKey(body) };
-  validateChangeFeedPolicy(definition);
+  validateContainerSettings(definition);
   const throughput = requestedThroughput(ctx, request);
   return ctx.store.transaction(() => {
     const database = requireDatabase(ctx, databaseId, true);
@@ -137,8 +114,52 @@ export function createContainer(
   });
 }
 
-export function readContainer(ctx: EmulatorContext, databaseId: string, id: string): CosmosResponse {
-  return json(200, containerResource(requireContainer(ctx, databaseId, id, false)), requestUnits.metadata());
+/**
+ * The service reports index transformation as complete (100) on every container read, and the
+ * container's limits and usage when asked with `x-ms-documentdb-populatequotainfo`. Sizes are in KB.
+ */
+export function readContainer(
+  ctx: EmulatorContext,
+  databaseId: string,
+  id: string,
+  request: CosmosRequest,
+): CosmosResponse {
+  const container = requireContainer(ctx, databaseId, id, false);
+  return json(200, containerResource(container), requestUnits.metadata(), {
+    "x-ms-documentdb-collection-index-transformation-progress": "100",
+    ...(isTrue(request, "x-ms-documentdb-populatequotainfo") ? quotaHeaders(ctx, container) : {}),
+  });
+}
+
+/** The service's per-container limits (sizes in KB; -1: unlimited) and what the container uses of them. */
+const containerQuota = {
+  functions: 25,
+  storedProcedures: 100,
+  triggers: 25,
+  documentSize: 2048,
+  documentsSize: 10485760,
+  documentsCount: -1,
+  collectionSize: 10485760,
+};
+
+function quotaHeaders(ctx: EmulatorContext, container: ContainerRecord): Record<string, string> {
+  const usage = ctx.store.itemUsage(container.rid);
+  const usedKb = Math.ceil(usage.bytes / 1024);
+  const format = (values: Record<string, number>) =>
+    Object.entries(values)
+      .map(([name, value]) => `${name}=${value}`)
+      .join(";");
+  return {
+    "x-ms-resource-quota": format(containerQuota),
+    "x-ms-resource-usage": format({
+      functions: 0,
+      storedProcedures: 0,
+      triggers: 0,
+      documentsSize: usedKb,
+      documentsCount: usage.count,
+      collectionSize: usedKb,
+    }),
+  };
 }
 
 /**
@@ -172,7 +193,7 @@ export function replaceContainer(
       "Unique keys cannot be changed on an existing container: create a new container.",
     );
   }
-  validateChangeFeedPolicy(body);
+  validateContainerSettings(body);
   const updated = {
     ...container,
     definition: { ...body, partitionKey: container.definition.partitionKey },
@@ -192,9 +213,26 @@ export function deleteContainer(ctx: EmulatorContext, databaseId: string, id: st
   return { status: 204, requestCharge: requestUnits.metadata() };
 }
 
-export function listPartitionKeyRanges(ctx: EmulatorContext, databaseId: string, id: string): CosmosResponse {
+/**
+ * `GET …/pkranges`: the live ranges, with an etag that changes only when they do (a split gives the
+ * children ids above every earlier one, so the highest id is the routing map's version). A client reading
+ * it as an incremental feed (`A-IM: Incremental feed`) sends that etag back in `If-None-Match` and gets
+ * 304 until a split, as from the service; it then gets the ranges again and the new etag.
+ */
+export function listPartitionKeyRanges(
+  ctx: EmulatorContext,
+  databaseId: string,
+  id: string,
+  request: CosmosRequest,
+): CosmosResponse {
   const container = requireContainer(ctx, databaseId, id, true);
-  const ranges = ctx.store.listPartitions(container.rid).map((p) =>
+  const partitions = ctx.store.listPartitions(container.rid);
+  const etag = `"${Math.max(...partitions.map((p) => p.index))}"`;
+  const incremental = header(request, "a-im")?.toLowerCase() === "incremental feed";
+  if (incremental && header(request, "if-none-match") === etag) {
+    return { status: 304, headers: { etag }, requestCharge: requestUnits.metadata() };
+  }
+  const ranges = partitions.map((p) =>
     JSON.stringify({
       _rid: `${container.rid}${p.index}`,
       id: String(p.index),
@@ -213,6 +251,7 @@ export function listPartitionKeyRanges(ctx: EmulatorContext, databaseId: string,
   return {
     status: 200,
     body: feedBody(container.rid, "PartitionKeyRanges", ranges),
+    headers: { etag },
     requestCharge: requestUnits.metadata(),
   };
 }

@@ -11,6 +11,7 @@ import { requestUnits } from "../throughput/request-units";
 import { containerSelf, type EmulatorContext } from "./context";
 import { validateResourceName } from "./names";
 import { applyPatch, type PatchOperation } from "./patch";
+import { validateItemTtl } from "./time-to-live";
 import { recordVersion } from "./version-log";
 
 /**
@@ -142,6 +143,7 @@ function store(
   document: Record<string, unknown>,
   existing: ItemRecord | undefined,
 ): ItemRecord {
+  validateItemTtl(container, document);
   const values = extractPartitionKey(container.definition.partitionKey, document);
   const { epk, partition } = locate(ctx, container, values);
   const body = JSON.stringify(document);

@@ -1,9 +1,13 @@
 import { errors } from "../errors";
 import { executeQuery, parametersFromSpec, parseQuery, readsDocuments } from "../query/evaluate";
+import { QueryMetricsCollector } from "../query/metrics";
+import { orderByRowComparator, type OrderByPosition, type OrderByRow } from "../query/order-by-rows";
 import type { ParsedQuery } from "../query/parser";
+import { isOrderByRewrite, planQuery, QueryPlanError } from "../query/plan";
 import {
   feedBody,
   header,
+  isTrue,
   jsonBody,
   maxItemCount,
   type CosmosRequest,
@@ -15,10 +19,13 @@ import { requireRange, type EmulatorContext } from "./context";
 import { canonicalPartitionKey, renderItem } from "./item-operations";
 
 /**
- * Item queries run whole on the server, across every partition, so the SDK never needs its client-side
- * query pipeline. Queries that produce at most one row per item stream through storage (partition by
- * partition, in row order) with a position continuation, examining a bounded number of items per page; the
- * rest (ORDER BY, aggregates, DISTINCT, TOP, OFFSET) are evaluated in full per page.
+ * Item queries sent without a partition key range run whole on the server, across every partition, so the
+ * SDK's optimistic path needs no client-side pipeline. When the SDK runs its pipeline instead (it asked for a
+ * query plan, see query/plan.ts), it sends the plan's rewritten query to each partition key range and merges
+ * the pages; the rewritten ORDER BY query's pages are sorted rows with a resume-position continuation.
+ * Queries that produce at most one row per item stream through storage (partition by partition, in row order)
+ * with a position continuation, examining a bounded number of items per page; the rest (ORDER BY, aggregates,
+ * DISTINCT, TOP, OFFSET) are evaluated in full per page.
  */
 const defaultPageSize = 100;
 const unlimitedPageSize = 1000;
@@ -30,29 +37,25 @@ interface QuerySpec {
   parameters?: { name: string; value: unknown }[];
 }
 
-type Continuation = ScanPosition | { offset: number };
+type Continuation = ScanPosition | { offset: number } | { after: OrderByPosition };
 
-/** What the SDK's query pipeline needs to run the query as sent: a single range covering everything. */
+/** The plan the SDK's query pipeline merges the per-partition pages by (see query/plan.ts). */
 export function queryPlan(request: CosmosRequest): CosmosResponse {
   const spec = jsonBody<QuerySpec>(request);
-  parseQuery(spec.query);
-  const plan = {
-    partitionedQueryExecutionInfoVersion: 2,
-    queryInfo: {
-      distinctType: "None",
-      orderBy: [],
-      orderByExpressions: [],
-      groupByExpressions: [],
-      groupByAliases: [],
-      aggregates: [],
-      groupByAliasToAggregateType: {},
-      rewrittenQuery: "",
-      hasSelectValue: false,
-      hasNonStreamingOrderBy: false,
-    },
-    queryRanges: [{ min: "", max: "FF", isMinInclusive: true, isMaxInclusive: false }],
-  };
-  return { status: 200, body: JSON.stringify(plan), requestCharge: 0 };
+  const query = parseQuery(spec.query);
+  const features = header(request, "x-ms-cosmos-supported-query-features");
+  try {
+    const plan = planQuery(
+      query,
+      spec.query,
+      parametersFromSpec(spec.parameters ?? []),
+      features === undefined ? undefined : features.split(",").map((f) => f.trim()),
+    );
+    return { status: 200, body: JSON.stringify(plan), requestCharge: 0 };
+  } catch (error) {
+    if (error instanceof QueryPlanError) throw errors.badRequest(error.message);
+    throw error;
+  }
 }
 
 function isStreaming(query: ParsedQuery): boolean {
@@ -82,35 +85,42 @@ function scope(ctx: EmulatorContext, container: ContainerRecord, request: Cosmos
   };
 }
 
-function page(
-  container: ContainerRecord,
-  results: string[],
-  continuation: Continuation | undefined,
-): CosmosResponse {
-  const body = feedBody(container.rid, "Documents", results);
-  return {
-    status: 200,
-    body,
-    headers: continuation ? { "x-ms-continuation": JSON.stringify(continuation) } : {},
-    requestCharge: requestUnits.feedPage(Buffer.byteLength(body)),
-  };
+/** One query request: its scope and, when the client asked for them, the metrics of the page. */
+interface QueryRun {
+  ctx: EmulatorContext;
+  container: ContainerRecord;
+  request: CosmosRequest;
+  where: ItemScope;
+  metrics?: QueryMetricsCollector;
+}
+
+function startRun(ctx: EmulatorContext, container: ContainerRecord, request: CosmosRequest): QueryRun {
+  const metrics = isTrue(request, "x-ms-documentdb-populatequerymetrics")
+    ? new QueryMetricsCollector()
+    : undefined;
+  return { ctx, container, request, where: scope(ctx, container, request), metrics };
+}
+
+function page(run: QueryRun, results: string[], continuation: Continuation | undefined): CosmosResponse {
+  const body = feedBody(run.container.rid, "Documents", results);
+  const headers: Record<string, string> = {};
+  if (continuation) headers["x-ms-continuation"] = JSON.stringify(continuation);
+  if (run.metrics) {
+    const outputSize = results.reduce((size, r) => size + Buffer.byteLength(r), 0);
+    headers["x-ms-documentdb-query-metrics"] = run.metrics.header(results.length, outputSize);
+  }
+  return { status: 200, body, headers, requestCharge: requestUnits.feedPage(Buffer.byteLength(body)) };
 }
 
 /** `SELECT * FROM c` without a filter is the bulk-export path: rendered items go out without a parse. */
-function streamingPage(
-  ctx: EmulatorContext,
-  container: ContainerRecord,
-  request: CosmosRequest,
-  query: ParsedQuery | undefined,
-  parameters: Record<string, unknown>,
-): CosmosResponse {
+function streamingPage(run: QueryRun, query: ParsedQuery | undefined, parameters: Record<string, unknown>) {
+  const { ctx, container, request, where, metrics } = run;
   const limit = pageSize(request);
   const continuation = parseContinuation(request);
   let after = continuation && "row" in continuation ? continuation : undefined;
   const results: string[] = [];
   const passThrough = !query || (query.select.kind === "star" && !query.where);
   const parse = query !== undefined && readsDocuments(query);
-  const where = scope(ctx, container, request);
   let examined = 0;
   for (;;) {
     const wanted = limit - results.length;
@@ -118,6 +128,7 @@ function streamingPage(
     for (const { position, item } of rows) {
       after = position;
       const rendered = renderItem(container, item);
+      metrics?.retrieved(rendered);
       if (passThrough) results.push(rendered);
       else
         for (const r of executeQuery(query, [parse ? JSON.parse(rendered) : {}], parameters))
@@ -125,10 +136,10 @@ function streamingPage(
     }
     examined += rows.length;
     // Each item yields at most one row, so a short scan means storage is exhausted.
-    if (rows.length < wanted) return page(container, results, undefined);
+    if (rows.length < wanted) return page(run, results, undefined);
     // A selective filter may match nothing for a long way: the page ends anyway, as the service's do, and
     // the client follows the continuation.
-    if (results.length >= limit || examined >= scanBudget) return page(container, results, after);
+    if (results.length >= limit || examined >= scanBudget) return page(run, results, after);
   }
 }
 
@@ -143,37 +154,64 @@ function* emptyDocuments(count: number): Generator<Record<string, unknown>> {
   for (let i = 0; i < count; i++) yield empty;
 }
 
-function fullPage(
-  ctx: EmulatorContext,
-  container: ContainerRecord,
-  request: CosmosRequest,
-  query: ParsedQuery,
-  parameters: Record<string, unknown>,
-): CosmosResponse {
-  // Items are parsed as the evaluator pulls them, so an aggregate over a large container holds one chunk
-  // at a time; only what the query keeps (sorted rows, distinct values) stays in memory.
-  const where = scope(ctx, container, request);
-  function* documents(): Generator<Record<string, unknown>> {
-    for (let after: ScanPosition | undefined; ;) {
-      const rows = ctx.store.scanItems(container.rid, { ...where, after, limit: 1000 });
-      if (rows.length === 0) return;
-      for (const { position, item } of rows) {
-        after = position;
-        yield JSON.parse(renderItem(container, item));
-      }
+/**
+ * The items in the run's scope, parsed as the evaluator pulls them, so an aggregate over a large container
+ * holds one chunk at a time; only what the query keeps (sorted rows, distinct values) stays in memory.
+ */
+function* documents(run: QueryRun): Generator<Record<string, unknown>> {
+  const { ctx, container, where, metrics } = run;
+  for (let after: ScanPosition | undefined; ;) {
+    const rows = ctx.store.scanItems(container.rid, { ...where, after, limit: 1000 });
+    if (rows.length === 0) return;
+    for (const { position, item } of rows) {
+      after = position;
+      const rendered = renderItem(container, item);
+      metrics?.retrieved(rendered);
+      yield JSON.parse(rendered);
     }
   }
+}
+
+function fullPage(run: QueryRun, query: ParsedQuery, parameters: Record<string, unknown>): CosmosResponse {
   // A query that reads nothing from the items (`SELECT VALUE COUNT(1) FROM c`) gets the same answer from
   // as many empty documents as there are items, and the store counts those from an index.
-  const source = readsDocuments(query)
-    ? documents()
-    : emptyDocuments(ctx.store.countItems(container.rid, where));
+  let source: Iterable<Record<string, unknown>>;
+  if (readsDocuments(query)) source = documents(run);
+  else {
+    const count = run.ctx.store.countItems(run.container.rid, run.where);
+    run.metrics?.retrievedWithoutContent(count);
+    source = emptyDocuments(count);
+  }
   const results = executeQuery(query, source, parameters);
-  const continuation = parseContinuation(request);
+  const continuation = parseContinuation(run.request);
   const offset = continuation && "offset" in continuation ? continuation.offset : 0;
-  const end = offset + pageSize(request);
+  const end = offset + pageSize(run.request);
   const slice = results.slice(offset, end).map((r) => JSON.stringify(r));
-  return page(container, slice, end < results.length ? { offset: end } : undefined);
+  return page(run, slice, end < results.length ? { offset: end } : undefined);
+}
+
+/**
+ * A page of the plan's rewritten ORDER BY query for one partition key range. The continuation is the last
+ * row's position rather than an offset: when the SDK resumes it sends the query again with a filter on the
+ * sort keys, which shifts offsets, and the position means the same with or without that filter.
+ */
+function orderByPage(run: QueryRun, query: ParsedQuery, parameters: Record<string, unknown>): CosmosResponse {
+  const compare = orderByRowComparator((query.orderBy ?? []).map((item) => item.descending));
+  const rows = (executeQuery(query, documents(run), parameters) as OrderByRow[]).sort(compare);
+  const continuation = parseContinuation(run.request);
+  const resume = continuation && "after" in continuation ? continuation.after : undefined;
+  const first = resume ? rows.findIndex((row) => compare(row, resume) > 0) : 0;
+  const start = first < 0 ? rows.length : first;
+  const end = start + pageSize(run.request);
+  const slice = rows.slice(start, end);
+  const last = slice.at(-1);
+  const next =
+    end < rows.length && last ? { after: { orderByItems: last.orderByItems, _rid: last._rid } } : undefined;
+  return page(
+    run,
+    slice.map((row) => JSON.stringify(row)),
+    next,
+  );
 }
 
 export function queryItems(
@@ -184,9 +222,9 @@ export function queryItems(
   const spec = jsonBody<QuerySpec>(request);
   const query = parseQuery(spec.query);
   const parameters = parametersFromSpec(spec.parameters ?? []);
-  return isStreaming(query)
-    ? streamingPage(ctx, container, request, query, parameters)
-    : fullPage(ctx, container, request, query, parameters);
+  const run = startRun(ctx, container, request);
+  if (isOrderByRewrite(query)) return orderByPage(run, query, parameters);
+  return isStreaming(query) ? streamingPage(run, query, parameters) : fullPage(run, query, parameters);
 }
 
 /** `GET …/docs` without a change-feed header: every item, paged. */
@@ -195,5 +233,5 @@ export function readAllItems(
   container: ContainerRecord,
   request: CosmosRequest,
 ): CosmosResponse {
-  return streamingPage(ctx, container, request, undefined, {});
+  return streamingPage(startRun(ctx, container, request), undefined, {});
 }

@@ -50,8 +50,12 @@ export function policyReplaced(
   }
 }
 
-/** A write of `written` over `existing` (absent for a create), or the delete of `deleted`. */
-export type ItemChange = { written: ItemRecord; existing?: ItemRecord } | { deleted: ItemRecord };
+/**
+ * A write of `written` over `existing` (absent for a create), or the delete of `deleted` — by a client, or
+ * by TTL when `expired`.
+ */
+export type ItemChange =
+  { written: ItemRecord; existing?: ItemRecord } | { deleted: ItemRecord; expired?: boolean };
 
 /** Appends `change` to the container's log if it keeps one. Runs inside the write's transaction. */
 export function recordVersion(ctx: EmulatorContext, container: ContainerRecord, change: ItemChange): void {
@@ -66,6 +70,7 @@ export function recordVersion(ctx: EmulatorContext, container: ContainerRecord, 
       crts: nowSeconds(),
       previousLsn: deleted.lsn,
       image: deleted,
+      ...(change.expired ? { timeToLiveExpired: true } : {}),
     });
   } else {
     const { written, existing } = change;

@@ -73,7 +73,7 @@ function comparePrimitives(a: unknown, b: unknown): number {
 }
 
 /** Total order used by ORDER BY and MIN/MAX: by type rank, then by value (arrays and objects tie). */
-function compareForOrder(a: unknown, b: unknown): number {
+export function compareForOrder(a: unknown, b: unknown): number {
   const ra = typeRank(a);
   const rb = typeRank(b);
   if (ra !== rb) return ra - rb;

@@ -18,6 +18,17 @@ import type {
   Store,
   VersionRecord,
 } from "./store";
+import {
+  defaultExpired,
+  defaultTtlOf,
+  expiryClock,
+  isExpired,
+  ttlColumnDefinition,
+  liveCondition,
+  liveValues,
+  ownExpiryIndex,
+  type ExpiryClock,
+} from "./expiry";
 
 const schema = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -48,6 +59,9 @@ CREATE INDEX IF NOT EXISTS versions_by_feed ON versions (container_rid, partitio
 CREATE INDEX IF NOT EXISTS versions_by_age ON versions (container_rid, crts, lsn);
 `;
 
+/** Columns later versions added to `versions`: whether a delete was a TTL expiry. */
+const addedVersionColumns = { ttl_expired: "INTEGER NOT NULL DEFAULT 0" };
+
 /** Columns later versions added to `partitions`; older data directories get them with these defaults. */
 const addedPartitionColumns = {
   parents: "TEXT NOT NULL DEFAULT '[]'",
@@ -62,6 +76,12 @@ const addedPartitionColumns = {
 const feedWindow = 10_000;
 /** Change-feed rows read from SQLite per call: a page of 1,000 takes ten calls, a page of one, one. */
 const changeChunk = 100;
+
+/** A row with the generated `ttl` column. */
+interface Expirable {
+  ts: number;
+  ttl: number | null;
+}
 
 interface ItemRow {
   pk: string;
@@ -105,10 +125,11 @@ interface VersionRow {
   etag: string;
   rid: string;
   body: string;
+  ttl_expired: number;
 }
 
 const versionColumns =
-  "partition, lsn, operation, crts, previous_lsn, pk, id, epk, image_lsn, ts, etag, rid, body";
+  "partition, lsn, operation, crts, previous_lsn, pk, id, epk, image_lsn, ts, etag, rid, body, ttl_expired";
 
 function toVersion(row: VersionRow): VersionRecord {
   return {
@@ -116,6 +137,7 @@ function toVersion(row: VersionRow): VersionRecord {
     lsn: row.lsn,
     crts: row.crts,
     ...(row.previous_lsn === null ? {} : { previousLsn: row.previous_lsn }),
+    ...(row.ttl_expired ? { timeToLiveExpired: true } : {}),
     image: toItem({ ...row, lsn: row.image_lsn }),
   };
 }
@@ -126,6 +148,8 @@ interface FeedSource<Row extends { lsn: number }, Change> {
   index: string;
   columns: string;
   toChange: (row: Row) => Change;
+  /** Expired items leave the latest-version feed; the all-versions log keeps every change it recorded. */
+  hidesExpired: boolean;
 }
 
 const itemFeed: FeedSource<ItemRow, ItemRecord> = {
@@ -133,12 +157,14 @@ const itemFeed: FeedSource<ItemRow, ItemRecord> = {
   index: "items_by_feed",
   columns: itemColumns,
   toChange: toItem,
+  hidesExpired: true,
 };
 const versionFeed: FeedSource<VersionRow, VersionRecord> = {
   table: "versions",
   index: "versions_by_feed",
   columns: versionColumns,
   toChange: toVersion,
+  hidesExpired: false,
 };
 
 /**
@@ -159,6 +185,10 @@ export class SqliteStore implements Store {
   private readonly statements: ReturnType<SqliteStore["prepare"]>;
   /** Partition bounds by container: they change only on a split, a delete or a new container. */
   private readonly boundsByContainer = new Map<string, readonly PartitionBounds[]>();
+  /** Each container's `defaultTtl` (undefined: TTL off), read on every item access, so cached. */
+  private readonly defaultTtlByContainer = new Map<string, number | undefined>();
+  /** Per `container/partition`: the LSN up to which the sweep for inherited expiry has looked. */
+  private readonly inheritedExpirySwept = new Map<string, number>();
 
   constructor(dataDir: string) {
     fs.mkdirSync(dataDir, { recursive: true });
@@ -166,20 +196,24 @@ export class SqliteStore implements Store {
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = FULL");
     this.db.exec(schema);
-    this.addPartitionColumns();
+    this.addColumns("partitions", addedPartitionColumns);
+    this.addColumns("versions", addedVersionColumns);
+    this.addColumns("items", { ttl: ttlColumnDefinition });
+    this.db.exec(ownExpiryIndex);
     this.statements = this.prepare();
   }
 
   /**
    * Data directories from before partition splits have no `parents` column (none of their ranges has any),
-   * and those from before the all-versions log no `retained_after` (none of their containers logged).
+   * those from before the all-versions log no `retained_after` (none of their containers logged), and
+   * those from before TTL no `ttl_expired` (no delete was an expiry) and no generated `ttl`.
    */
-  private addPartitionColumns(): void {
+  private addColumns(table: string, added: Record<string, string>): void {
     const columns = new Set(
-      (this.db.pragma("table_info(partitions)") as { name: string }[]).map((c) => c.name),
+      (this.db.pragma(`table_xinfo(${table})`) as { name: string }[]).map((c) => c.name),
     );
-    for (const [name, definition] of Object.entries(addedPartitionColumns)) {
-      if (!columns.has(name)) this.db.exec(`ALTER TABLE partitions ADD COLUMN ${name} ${definition}`);
+    for (const [name, definition] of Object.entries(added)) {
+      if (!columns.has(name)) this.db.exec(`ALTER TABLE ${table} ADD COLUMN ${name} ${definition}`);
     }
   }
 
@@ -232,8 +266,8 @@ export class SqliteStore implements Store {
          ON CONFLICT(rid) DO UPDATE SET content = excluded.content, ts = excluded.ts, etag = excluded.etag`,
       ),
       deleteOfferForResource: db.prepare("DELETE FROM offers WHERE resource_rid = ?"),
-      getItem: db.prepare<[string, string, string], ItemRow>(
-        `SELECT ${itemColumns} FROM items WHERE container_rid = ? AND pk = ? AND id = ?`,
+      getItem: db.prepare<[string, string, string], ItemRow & Expirable>(
+        `SELECT ${itemColumns}, ttl FROM items WHERE container_rid = ? AND pk = ? AND id = ?`,
       ),
       putItem: db.prepare(
         `INSERT INTO items (container_rid, ${itemColumns}) VALUES (@containerRid, @partitionKey, @id, @partition, @epk, @lsn, @ts, @etag, @rid, @body)
@@ -241,11 +275,11 @@ export class SqliteStore implements Store {
       ),
       deleteItem: db.prepare("DELETE FROM items WHERE container_rid = ? AND pk = ? AND id = ?"),
       deleteItems: db.prepare("DELETE FROM items WHERE container_rid = ?"),
-      logicalPartition: db.prepare<[string, string], ItemRow>(
-        `SELECT ${itemColumns} FROM items WHERE container_rid = ? AND pk = ?`,
+      logicalPartition: db.prepare<[string, string], ItemRow & Expirable>(
+        `SELECT ${itemColumns}, ttl FROM items WHERE container_rid = ? AND pk = ?`,
       ),
       appendVersion: db.prepare(
-        `INSERT INTO versions (container_rid, ${versionColumns}) VALUES (@containerRid, @partition, @lsn, @operation, @crts, @previousLsn, @partitionKey, @id, @epk, @imageLsn, @ts, @etag, @rid, @body)`,
+        `INSERT INTO versions (container_rid, ${versionColumns}) VALUES (@containerRid, @partition, @lsn, @operation, @crts, @previousLsn, @partitionKey, @id, @epk, @imageLsn, @ts, @etag, @rid, @body, @ttlExpired)`,
       ),
       pruneVersions: db.prepare<[string, number, number], { partition: number; lsn: number }>(
         `DELETE FROM versions WHERE rowid IN (SELECT rowid FROM versions INDEXED BY versions_by_age
@@ -256,8 +290,14 @@ export class SqliteStore implements Store {
       ),
       retainFromNow: db.prepare("UPDATE partitions SET retained_after = lsn WHERE container_rid = ?"),
       deleteVersions: db.prepare("DELETE FROM versions WHERE container_rid = ?"),
-      scanPartition: db.prepare<[string, number, number, number], ItemRow & { row: number }>(
-        `SELECT rowid AS row, ${itemColumns} FROM items INDEXED BY items_by_partition WHERE container_rid = ? AND partition = ? AND rowid > ? ORDER BY rowid LIMIT ?`,
+      containerDefinition: db.prepare<[string], { definition: string }>(
+        "SELECT definition FROM containers WHERE rid = ?",
+      ),
+      ownExpired: db.prepare<[string, number, number], ItemRow>(
+        `SELECT ${itemColumns} FROM items INDEXED BY items_by_own_expiry WHERE container_rid = ? AND ttl > 0 AND ts + ttl < ? ORDER BY ts + ttl LIMIT ?`,
+      ),
+      inheritingExpiry: db.prepare<[string, number, number, number], ItemRow & Expirable>(
+        `SELECT ${itemColumns}, ttl FROM items INDEXED BY items_by_feed WHERE container_rid = ? AND partition = ? AND lsn > ? ORDER BY lsn LIMIT ?`,
       ),
     };
   }
@@ -266,8 +306,10 @@ export class SqliteStore implements Store {
     try {
       return this.db.transaction(work)();
     } catch (error) {
-      // Bounds read inside a transaction that rolled back may describe partitions that never were.
+      // Bounds read inside a transaction that rolled back may describe partitions that never were, and
+      // TTL settings containers that never were.
       this.boundsByContainer.clear();
+      this.defaultTtlByContainer.clear();
       throw error;
     }
   }
@@ -336,6 +378,7 @@ export class SqliteStore implements Store {
   }
 
   replaceContainer(record: ContainerRecord): void {
+    this.defaultTtlByContainer.delete(record.rid);
     this.statements.replaceContainer.run(
       JSON.stringify(record.definition),
       record.ts,
@@ -351,6 +394,7 @@ export class SqliteStore implements Store {
     this.statements.deleteVersions.run(container.rid);
     this.statements.deletePartitions.run(container.rid);
     this.boundsByContainer.delete(container.rid);
+    this.defaultTtlByContainer.delete(container.rid);
     this.statements.deleteOfferForResource.run(container.rid);
     this.statements.deleteContainer.run(container.rid);
   }
@@ -427,7 +471,8 @@ export class SqliteStore implements Store {
 
   getItem(containerRid: string, partitionKey: string, id: string): ItemRecord | undefined {
     const row = this.statements.getItem.get(containerRid, partitionKey, id);
-    return row && toItem(row);
+    const clock = this.expiryClock(containerRid);
+    return row && !(clock && isExpired(row, clock)) ? toItem(row) : undefined;
   }
 
   putItem(containerRid: string, item: ItemRecord): void {
@@ -439,7 +484,11 @@ export class SqliteStore implements Store {
   }
 
   itemsInLogicalPartition(containerRid: string, partitionKey: string): ItemRecord[] {
-    return this.statements.logicalPartition.all(containerRid, partitionKey).map(toItem);
+    const clock = this.expiryClock(containerRid);
+    return this.statements.logicalPartition
+      .all(containerRid, partitionKey)
+      .filter((row) => !(clock && isExpired(row, clock)))
+      .map(toItem);
   }
 
   changes(containerRid: string, query: ItemChangeQuery): ChangePage<ItemRecord> {
@@ -457,6 +506,7 @@ export class SqliteStore implements Store {
       ...image,
       ...change,
       previousLsn: change.previousLsn ?? null,
+      ttlExpired: change.timeToLiveExpired ? 1 : 0,
       imageLsn: image.lsn,
     });
   }
@@ -484,11 +534,11 @@ export class SqliteStore implements Store {
     query: ItemChangeQuery,
   ): ChangePage<Change> {
     const conditions = ["container_rid = ?", "partition = ?", "lsn > ?"];
-    const values: (string | number)[] = [containerRid, query.partition, query.afterLsn];
+    const values: (string | number | null)[] = [containerRid, query.partition, query.afterLsn];
     const unfiltered = conditions.length;
-    const where = (condition: string, value: string | number) => {
+    const where = (condition: string, ...value: (string | number | null)[]) => {
       conditions.push(condition);
-      values.push(value);
+      values.push(...value);
     };
     if (query.minEpk !== undefined) where("epk >= ?", query.minEpk);
     if (query.maxEpk !== undefined) where("epk < ?", query.maxEpk);
@@ -498,6 +548,7 @@ export class SqliteStore implements Store {
       where("pk = ?", query.partitionKey.value);
     }
     if (query.sinceTs !== undefined) where("ts >= ?", query.sinceTs);
+    if (source.hidesExpired) this.hideExpired(containerRid, conditions, values);
     const examinedTo =
       conditions.length > unfiltered ? this.windowEnd(source, containerRid, query) : undefined;
     if (examinedTo !== undefined) where("lsn <= ?", examinedTo);
@@ -535,12 +586,13 @@ export class SqliteStore implements Store {
     for (const partition of partitions) {
       if (scan.after && partition < scan.after.partition) continue;
       const afterRow = scan.after?.partition === partition ? scan.after.row : 0;
-      const rows = this.statements.scanPartition.all(
-        containerRid,
-        partition,
-        afterRow,
-        scan.limit - results.length,
-      );
+      const conditions = ["container_rid = ?", "partition = ?", "rowid > ?"];
+      const values: (string | number | null)[] = [containerRid, partition, afterRow];
+      this.hideExpired(containerRid, conditions, values);
+      const sql = `SELECT rowid AS row, ${itemColumns} FROM items INDEXED BY items_by_partition WHERE ${conditions.join(" AND ")} ORDER BY rowid LIMIT ?`;
+      const rows = this.cached(sql).all(...values, scan.limit - results.length) as (ItemRow & {
+        row: number;
+      })[];
       for (const row of rows) results.push({ position: { partition, row: row.row }, item: toItem(row) });
       if (results.length === scan.limit) break;
     }
@@ -550,11 +602,16 @@ export class SqliteStore implements Store {
   /** A logical partition lives in one physical partition and is small enough to order by rowid. */
   private scanLogicalPartition(containerRid: string, scan: ItemScan) {
     const conditions = ["container_rid = ?", "pk = ?", "rowid > ?"];
-    const values: (string | number)[] = [containerRid, scan.partitionKey as string, scan.after?.row ?? 0];
+    const values: (string | number | null)[] = [
+      containerRid,
+      scan.partitionKey as string,
+      scan.after?.row ?? 0,
+    ];
     if (scan.partition !== undefined) {
       conditions.push("partition = ?");
       values.push(scan.partition);
     }
+    this.hideExpired(containerRid, conditions, values);
     const sql = `SELECT rowid AS row, ${itemColumns} FROM items INDEXED BY items_by_key WHERE ${conditions.join(" AND ")} ORDER BY rowid LIMIT ?`;
     return (this.cached(sql).all(...values, scan.limit) as (ItemRow & { row: number })[]).map((row) => ({
       position: { partition: row.partition, row: row.row },
@@ -564,7 +621,7 @@ export class SqliteStore implements Store {
 
   countItems(containerRid: string, scope: ItemScope): number {
     const conditions = ["container_rid = ?"];
-    const values: (string | number)[] = [containerRid];
+    const values: (string | number | null)[] = [containerRid];
     if (scope.partition !== undefined) {
       conditions.push("partition = ?");
       values.push(scope.partition);
@@ -573,8 +630,65 @@ export class SqliteStore implements Store {
       conditions.push("pk = ?");
       values.push(scope.partitionKey);
     }
+    this.hideExpired(containerRid, conditions, values);
     const sql = `SELECT COUNT(*) AS n FROM items WHERE ${conditions.join(" AND ")}`;
     return (this.cached(sql).get(...values) as { n: number }).n;
+  }
+
+  itemUsage(containerRid: string): { count: number; bytes: number } {
+    const conditions = ["container_rid = ?"];
+    const values: (string | number | null)[] = [containerRid];
+    this.hideExpired(containerRid, conditions, values);
+    const sql = `SELECT COUNT(*) AS count, ifnull(SUM(length(CAST(body AS BLOB))), 0) AS bytes FROM items WHERE ${conditions.join(" AND ")}`;
+    return this.cached(sql).get(...values) as { count: number; bytes: number };
+  }
+
+  /** Adds the not-expired test to a WHERE clause when the container has TTL on. */
+  private hideExpired(containerRid: string, conditions: string[], values: (string | number | null)[]): void {
+    const clock = this.expiryClock(containerRid);
+    if (!clock) return;
+    conditions.push(liveCondition);
+    values.push(...liveValues(clock));
+  }
+
+  private expiryClock(containerRid: string): ExpiryClock | undefined {
+    if (!this.defaultTtlByContainer.has(containerRid)) {
+      const row = this.statements.containerDefinition.get(containerRid);
+      const definition = row ? (JSON.parse(row.definition) as { defaultTtl?: unknown }) : {};
+      this.defaultTtlByContainer.set(containerRid, defaultTtlOf(definition));
+    }
+    return expiryClock(this.defaultTtlByContainer.get(containerRid));
+  }
+
+  expiredItems(containerRid: string, limit: number): ItemRecord[] {
+    const clock = this.expiryClock(containerRid);
+    if (!clock) return [];
+    const expired = this.statements.ownExpired.all(containerRid, clock.now, limit).map(toItem);
+    if (clock.defaultTtl <= 0) return expired;
+    for (const { index } of this.partitionBounds(containerRid)) {
+      if (expired.length >= limit) break;
+      expired.push(...this.inheritedExpired(containerRid, index, clock, limit - expired.length));
+    }
+    return expired;
+  }
+
+  /**
+   * Items that expire by the container's default, found by walking the partition in LSN order — the order
+   * they were written in, so oldest first — from where the last walk stopped: items with a `ttl` of their
+   * own are passed over for good (the expiry index finds those), and the walk stops at the first item
+   * whose default lifetime has not run out. No index over every item is needed for this.
+   */
+  private inheritedExpired(containerRid: string, partition: number, clock: ExpiryClock, limit: number) {
+    const key = `${containerRid}/${partition}`;
+    let sweptTo = this.inheritedExpirySwept.get(key) ?? 0;
+    const expired: ItemRecord[] = [];
+    for (const row of this.statements.inheritingExpiry.all(containerRid, partition, sweptTo, limit)) {
+      if (row.ttl === null && !defaultExpired(row.ts, clock)) break;
+      if (row.ttl === null) expired.push(toItem(row));
+      sweptTo = row.lsn;
+    }
+    this.inheritedExpirySwept.set(key, sweptTo);
+    return expired;
   }
 
   close(): void {

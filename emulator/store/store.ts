@@ -17,6 +17,8 @@ export interface ContainerDefinition {
   uniqueKeyPolicy?: { uniqueKeys: { paths: string[] }[] };
   /** Minutes the all-versions-and-deletes change feed keeps each change; absent or 0: no such feed. */
   changeFeedPolicy?: { retentionDuration?: number };
+  /** Seconds items live after their last write; -1: TTL on without a default; absent: TTL off. */
+  defaultTtl?: number;
   [other: string]: unknown;
 }
 
@@ -104,6 +106,8 @@ export interface VersionRecord {
   previousLsn?: number;
   /** The item as written; for a delete, the version it removed (whose LSN is `previousLsn`). */
   image: ItemRecord;
+  /** A delete made by TTL expiry rather than by a client. */
+  timeToLiveExpired?: boolean;
 }
 
 export interface ChangePage<Change> {
@@ -170,6 +174,10 @@ export interface Store {
   putOffer(record: OfferRecord): void;
   deleteOfferForResource(resourceRid: string): void;
 
+  /**
+   * Item reads, scans, counts and the latest-version feed never return an item that has expired under the
+   * container's TTL (see `expiry.ts`), purged or not.
+   */
   getItem(containerRid: string, partitionKey: string, id: string): ItemRecord | undefined;
   putItem(containerRid: string, item: ItemRecord): void;
   deleteItem(containerRid: string, partitionKey: string, id: string): boolean;
@@ -189,8 +197,12 @@ export interface Store {
   restartVersions(containerRid: string): void;
   /** Items in storage order after `after`, for queries that stream with a continuation. */
   scanItems(containerRid: string, scan: ItemScan): { position: ScanPosition; item: ItemRecord }[];
-  /** Counted from an index: no item is read. */
+  /** Counted from an index: no item is read (unless the container has TTL on). */
   countItems(containerRid: string, scope: ItemScope): number;
+  /** How many items the container holds and their bytes, as its quota usage reports them. */
+  itemUsage(containerRid: string): { count: number; bytes: number };
+  /** Up to `limit` expired items still stored, for the caller to purge; oldest first where it can tell. */
+  expiredItems(containerRid: string, limit: number): ItemRecord[];
 
   close(): void;
 }

@@ -1,0 +1,276 @@
+import type { Container, FeedOptions, QueryMetrics } from "@azure/cosmos";
+import assert from "node:assert/strict";
+import { openEndpoint, uniqueName, type TestEndpoint } from "./support/cosmos-endpoint";
+
+/**
+ * Cross-partition queries run by the SDK's own query pipeline (`forceQueryPlan`, `enableQueryControl`): the
+ * SDK asks the endpoint for a query plan, sends the plan's rewritten query to each of the container's four
+ * physical partitions and merges the pages. Every expected answer is computed here from the items written.
+ */
+interface Item {
+  id: string;
+  pk: string;
+  n: number;
+  group: string;
+  /** Repeats every 7 items, so ORDER BY c.amount has ties that span partitions. */
+  amount: number;
+  name: string;
+}
+
+const items: Item[] = Array.from({ length: 60 }, (_, n) => ({
+  id: `item-${String(n).padStart(2, "0")}`,
+  pk: `pk-${n % 13}`,
+  n,
+  group: `g${n % 5}`,
+  amount: (n * 3) % 7,
+  name: `Name ${59 - n}`,
+}));
+
+const pipeline: FeedOptions = { forceQueryPlan: true };
+const queryControl: FeedOptions = { forceQueryPlan: true, enableQueryControl: true };
+
+const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+const compareBy =
+  <T>(...keys: ((item: T) => number | string)[]) =>
+  (a: T, b: T) => {
+    for (const key of keys) {
+      const x = key(a);
+      const y = key(b);
+      if (x !== y) return x < y ? -1 : 1;
+    }
+    return 0;
+  };
+
+describe("cross-partition queries through the SDK's query pipeline (4 physical partitions)", function () {
+  let cosmos: TestEndpoint;
+  let container: Container;
+
+  before(async function () {
+    cosmos = await openEndpoint({ partitions: 4 });
+    const { database } = await cosmos.client.databases.createIfNotExists({ id: uniqueName("query-plan") });
+    ({ container } = await database.containers.createIfNotExists({
+      id: "items",
+      partitionKey: { paths: ["/pk"] },
+    }));
+    const ranges = await container.readPartitionKeyRanges().fetchAll();
+    assert.equal(ranges.resources.length, 4, "the container should span 4 physical partitions");
+    for (const item of items) await container.items.create(item);
+  });
+
+  after(async function () {
+    await cosmos?.stop();
+  });
+
+  async function query<T>(text: string, options: FeedOptions = pipeline): Promise<T[]> {
+    const { resources } = await container.items.query<T>(text, options).fetchAll();
+    return resources;
+  }
+
+  /** Pages through `text` with a new iterator per page, resuming each from the last page's continuation. */
+  async function resumePageByPage<T>(text: string, maxItemCount: number): Promise<T[]> {
+    const rows: T[] = [];
+    let continuationToken: string | undefined;
+    for (let pages = 0; ; pages++) {
+      assert.ok(pages < 200, `${text} kept returning continuations`);
+      const response = await container.items
+        .query<T>(text, { ...queryControl, maxItemCount, continuationToken })
+        .fetchNext();
+      assert.ok(response.resources.length <= maxItemCount, `a page of ${text} exceeded maxItemCount`);
+      rows.push(...response.resources);
+      continuationToken = response.continuationToken;
+      if (!continuationToken) return rows;
+    }
+  }
+
+  describe("aggregates", function () {
+    it("SELECT VALUE COUNT/SUM/AVG/MIN/MAX give one merged value", async function () {
+      const amounts = items.map((i) => i.amount);
+      assert.deepEqual(await query("SELECT VALUE COUNT(1) FROM c"), [items.length]);
+      assert.deepEqual(await query("SELECT VALUE SUM(c.amount) FROM c"), [sum(amounts)]);
+      assert.deepEqual(await query("SELECT VALUE AVG(c.n) FROM c"), [
+        sum(items.map((i) => i.n)) / items.length,
+      ]);
+      assert.deepEqual(await query("SELECT VALUE MIN(c.name) FROM c"), [items.map((i) => i.name).sort()[0]]);
+      assert.deepEqual(await query("SELECT VALUE MAX(c.amount) FROM c"), [Math.max(...amounts)]);
+    });
+
+    it("aggregates honour the filter, and an aggregate over no items is the service's empty answer", async function () {
+      const big = items.filter((i) => i.n >= 40);
+      assert.deepEqual(await query("SELECT VALUE COUNT(1) FROM c WHERE c.n >= 40"), [big.length]);
+      assert.deepEqual(await query("SELECT VALUE SUM(c.n) FROM c WHERE c.n >= 40"), [
+        sum(big.map((i) => i.n)),
+      ]);
+      assert.deepEqual(await query("SELECT VALUE COUNT(1) FROM c WHERE c.n > 1000"), [0]);
+      assert.deepEqual(await query("SELECT VALUE AVG(c.n) FROM c WHERE c.n > 1000"), []);
+      assert.deepEqual(await query("SELECT VALUE MAX(c.n) FROM c WHERE c.n > 1000"), []);
+    });
+
+    it("aliased aggregates in a select list merge into one row", async function () {
+      const rows = await query(
+        "SELECT COUNT(1) AS n, SUM(c.amount) AS total, MIN(c.n) AS low, MAX(c.n) AS high, AVG(c.amount) AS mean FROM c WHERE c.group = 'g1'",
+      );
+      const g1 = items.filter((i) => i.group === "g1");
+      assert.deepEqual(rows, [
+        {
+          n: g1.length,
+          total: sum(g1.map((i) => i.amount)),
+          low: Math.min(...g1.map((i) => i.n)),
+          high: Math.max(...g1.map((i) => i.n)),
+          mean: sum(g1.map((i) => i.amount)) / g1.length,
+        },
+      ]);
+    });
+
+    it("a query with a partition key still runs whole in that partition", async function () {
+      const inPk = items.filter((i) => i.pk === "pk-3");
+      const rows = await query("SELECT VALUE COUNT(1) FROM c", { partitionKey: "pk-3" });
+      assert.deepEqual(rows, [inPk.length]);
+      const ordered = await query<{ id: string }>("SELECT c.id FROM c ORDER BY c.n DESC", {
+        partitionKey: "pk-3",
+      });
+      assert.deepEqual(
+        ordered.map((r) => r.id),
+        inPk.sort(compareBy((i) => -i.n)).map((i) => i.id),
+      );
+    });
+  });
+
+  describe("ORDER BY", function () {
+    it("merges the partitions' sorted pages, ascending and descending", async function () {
+      const ascending = await query<Item>("SELECT * FROM c ORDER BY c.n");
+      assert.deepEqual(
+        ascending.map((i) => i.id),
+        [...items].sort(compareBy((i) => i.n)).map((i) => i.id),
+      );
+      const descending = await query<string>("SELECT VALUE c.name FROM c ORDER BY c.name DESC");
+      assert.deepEqual(
+        descending,
+        items
+          .map((i) => i.name)
+          .sort()
+          .reverse(),
+      );
+    });
+
+    it("orders by several keys and projects the select list", async function () {
+      const rows = await query<{ id: string; group: string; amount: number }>(
+        "SELECT c.id, c.group, c.amount FROM c ORDER BY c.group ASC, c.amount DESC",
+      );
+      const expected = [...items].sort(
+        compareBy(
+          (i) => i.group,
+          (i) => -i.amount,
+        ),
+      );
+      assert.deepEqual(
+        rows.map((r) => [r.group, r.amount]),
+        expected.map((i) => [i.group, i.amount]),
+      );
+      assert.deepEqual(Object.keys(rows[0]).sort(), ["amount", "group", "id"]);
+      assert.deepEqual(rows.map((r) => r.id).sort(), items.map((i) => i.id).sort());
+    });
+
+    it("applies TOP and OFFSET LIMIT to the merged order", async function () {
+      const byN = [...items].sort(compareBy((i) => i.n)).map((i) => i.id);
+      assert.deepEqual(await query("SELECT TOP 7 VALUE c.id FROM c ORDER BY c.n"), byN.slice(0, 7));
+      assert.deepEqual(
+        await query("SELECT VALUE c.id FROM c ORDER BY c.n OFFSET 5 LIMIT 10"),
+        byN.slice(5, 15),
+      );
+      const { resources } = await container.items
+        .query<string>(
+          {
+            query: "SELECT VALUE c.id FROM c ORDER BY c.n OFFSET @skip LIMIT @take",
+            parameters: [
+              { name: "@skip", value: 3 },
+              { name: "@take", value: 4 },
+            ],
+          },
+          pipeline,
+        )
+        .fetchAll();
+      assert.deepEqual(resources, byN.slice(3, 7));
+    });
+  });
+
+  describe("DISTINCT, TOP and OFFSET LIMIT without ORDER BY", function () {
+    it("DISTINCT removes duplicates across partitions, also under TOP", async function () {
+      const groups = [...new Set(items.map((i) => i.group))].sort();
+      const distinct = await query<string>("SELECT DISTINCT VALUE c.group FROM c");
+      assert.deepEqual([...distinct].sort(), groups);
+      const top = await query<string>("SELECT DISTINCT TOP 3 VALUE c.group FROM c");
+      assert.equal(top.length, 3);
+      assert.equal(new Set(top).size, 3);
+      const objects = await query<{ group: string }>("SELECT DISTINCT c.group FROM c");
+      assert.deepEqual(objects.map((o) => o.group).sort(), groups);
+      const ordered = await query<string>("SELECT DISTINCT VALUE c.group FROM c ORDER BY c.group DESC");
+      assert.deepEqual(ordered, [...groups].reverse());
+    });
+
+    it("TOP and OFFSET LIMIT count rows over all partitions", async function () {
+      const top = await query<{ id: string }>("SELECT TOP 10 c.id FROM c");
+      assert.equal(top.length, 10);
+      assert.equal(new Set(top.map((r) => r.id)).size, 10);
+      const window = await query<string>("SELECT VALUE c.id FROM c OFFSET 50 LIMIT 20");
+      assert.equal(window.length, items.length - 50);
+      const all = await query<string>("SELECT VALUE c.id FROM c OFFSET 0 LIMIT 1000");
+      assert.deepEqual([...all].sort(), items.map((i) => i.id).sort());
+    });
+  });
+
+  describe("continuation tokens", function () {
+    it("a filtered query resumed page by page returns every match once", async function () {
+      const rows = await resumePageByPage<Item>("SELECT * FROM c WHERE c.n % 2 = 0", 4);
+      assert.deepEqual(
+        rows.map((r) => r.id).sort(),
+        items.filter((i) => i.n % 2 === 0).map((i) => i.id),
+      );
+    });
+
+    it("ORDER BY with ties resumed page by page returns every row once, in order", async function () {
+      for (const [text, direction] of [
+        ["SELECT c.id, c.amount FROM c ORDER BY c.amount ASC", 1],
+        ["SELECT c.id, c.amount FROM c ORDER BY c.amount DESC", -1],
+      ] as const) {
+        const rows = await resumePageByPage<{ id: string; amount: number }>(text, 3);
+        assert.deepEqual(
+          rows.map((r) => r.amount),
+          items.map((i) => i.amount).sort((a, b) => direction * (a - b)),
+          text,
+        );
+        assert.deepEqual(rows.map((r) => r.id).sort(), items.map((i) => i.id).sort(), text);
+      }
+    });
+
+    it("ORDER BY over strings resumed page by page keeps the merged order", async function () {
+      const rows = await resumePageByPage<string>(
+        "SELECT VALUE c.name FROM c WHERE c.n < 30 ORDER BY c.name",
+        5,
+      );
+      assert.deepEqual(
+        rows,
+        items
+          .filter((i) => i.n < 30)
+          .map((i) => i.name)
+          .sort(),
+      );
+    });
+  });
+
+  describe("query metrics", function () {
+    it("answers populateQueryMetrics with the service's metrics header, per partition and whole", async function () {
+      for (const options of [{ populateQueryMetrics: true }, { ...pipeline, populateQueryMetrics: true }]) {
+        const response = await container.items.query("SELECT * FROM c WHERE c.n < 10", options).fetchAll();
+        assert.ok(response.queryMetrics, `no query metrics with ${JSON.stringify(options)}`);
+        // Typed as the header's text, the SDK hands out the parsed metrics per partition key range.
+        const parsed = response.queryMetrics as unknown as Record<string, QueryMetrics>;
+        const perPartition = Object.values(parsed);
+        assert.ok(perPartition.length > 0);
+        const retrieved = sum(perPartition.map((m) => m.retrievedDocumentCount));
+        const output = sum(perPartition.map((m) => m.outputDocumentCount));
+        assert.equal(retrieved, items.length, "every item is read once");
+        assert.equal(output, 10);
+      }
+    });
+  });
+});

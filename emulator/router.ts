@@ -23,97 +23,137 @@ import {
 } from "./handlers/databases";
 import { createOrUpsertItem, getItem, patchItemRequest, removeItem, replaceItem } from "./handlers/items";
 import { listOffers, queryOffers, readOffer, replaceOffer } from "./handlers/offers";
+import { deleteAllItemsForPartitionKey } from "./handlers/partition-key-delete";
 import { queryItems, queryPlan, readAllItems } from "./handlers/queries";
+import type { ContainerRecord } from "./store/store";
 
-/** Maps a REST call to its handler by path shape and verb, as the gateway does. */
+/**
+ * The gateway's REST surface as one table: each row is a verb, a name-based path pattern (`:name` captures a
+ * segment) and the handler, with an optional header test for the calls that share a verb and a path (the
+ * feed of `…/docs` carries change feed, query plan, batch, query, and create or upsert). Rows are tried in
+ * order; the first that matches answers.
+ */
+type Params = Record<string, string>;
+type Handler = (ctx: EmulatorContext, request: CosmosRequest, params: Params) => CosmosResponse;
+type ContainerHandler = (
+  ctx: EmulatorContext,
+  container: ContainerRecord,
+  request: CosmosRequest,
+  params: Params,
+) => CosmosResponse;
+
+interface Route {
+  verb: string;
+  path: string[];
+  when?: (request: CosmosRequest) => boolean;
+  handle: Handler;
+}
+
+function row(verb: string, path: string, handle: Handler, when?: Route["when"]): Route {
+  return { verb, path: path.split("/").filter(Boolean), handle, when };
+}
+
+/** The addressed container (404/1003 when it or its database is missing), for a handler that meters itself. */
+function inContainer(handle: ContainerHandler): Handler {
+  return (ctx, request, params) =>
+    handle(ctx, requireContainer(ctx, params.db, params.coll, true), request, params);
+}
+
+/** Like `inContainer`, with the container's throughput admitting (429) and charging the request. */
+function withinContainerBudget(handle: ContainerHandler): Handler {
+  return inContainer((ctx, container, request, params) =>
+    withinBudget(ctx, container, () => handle(ctx, container, request, params)),
+  );
+}
+
+const isQuery = (request: CosmosRequest) => isTrue(request, "x-ms-documentdb-isquery");
+const isQueryPlan = (request: CosmosRequest) => isTrue(request, "x-ms-cosmos-is-query-plan-request");
+const isBatch = (request: CosmosRequest) => isTrue(request, "x-ms-cosmos-is-batch-request");
+
+const container = "dbs/:db/colls/:coll";
+const items = `${container}/docs`;
+const item = `${items}/:item`;
+
+const routes: Route[] = [
+  row("GET", "", (ctx) => readAccount(ctx)),
+
+  row("GET", "offers", (ctx) => listOffers(ctx)),
+  row("POST", "offers", (ctx, request) => queryOffers(ctx, request)),
+  row("GET", "offers/:offer", (ctx, _request, { offer }) => readOffer(ctx, offer)),
+  row("PUT", "offers/:offer", (ctx, request, { offer }) => replaceOffer(ctx, offer, request)),
+
+  row("GET", "dbs", (ctx) => listDatabases(ctx)),
+  row("POST", "dbs", (ctx, request) => queryDatabases(ctx, request), isQuery),
+  row("POST", "dbs", (ctx, request) => createDatabase(ctx, request)),
+  row("GET", "dbs/:db", (ctx, _request, { db }) => readDatabase(ctx, db)),
+  row("DELETE", "dbs/:db", (ctx, _request, { db }) => deleteDatabase(ctx, db)),
+
+  row("GET", "dbs/:db/colls", (ctx, _request, { db }) => listContainers(ctx, db)),
+  row("POST", "dbs/:db/colls", (ctx, request, { db }) => queryContainers(ctx, db, request), isQuery),
+  row("POST", "dbs/:db/colls", (ctx, request, { db }) => createContainer(ctx, db, request)),
+  row("GET", container, (ctx, request, { db, coll }) => readContainer(ctx, db, coll, request)),
+  row("PUT", container, (ctx, request, { db, coll }) => replaceContainer(ctx, db, coll, request)),
+  row("DELETE", container, (ctx, _request, { db, coll }) => deleteContainer(ctx, db, coll)),
+  row(
+    "POST",
+    `${container}/operations/partitionkeydelete`,
+    withinContainerBudget(deleteAllItemsForPartitionKey),
+  ),
+  row("GET", `${container}/pkranges`, (ctx, request, { db, coll }) =>
+    listPartitionKeyRanges(ctx, db, coll, request),
+  ),
+
+  row("GET", items, withinContainerBudget(readChangeFeed), isChangeFeedRead),
+  row("GET", items, withinContainerBudget(readAllItems)),
+  row(
+    "POST",
+    items,
+    inContainer((_ctx, _container, request) => queryPlan(request)),
+    isQueryPlan,
+  ),
+  // A batch meters itself: a bulk request is admitted and charged operation by operation.
+  row("POST", items, inContainer(executeBatch), isBatch),
+  row("POST", items, withinContainerBudget(queryItems), isQuery),
+  row("POST", items, withinContainerBudget(createOrUpsertItem)),
+  row(
+    "GET",
+    item,
+    withinContainerBudget((ctx, c, request, p) => getItem(ctx, c, p.item, request)),
+  ),
+  row(
+    "PUT",
+    item,
+    withinContainerBudget((ctx, c, request, p) => replaceItem(ctx, c, p.item, request)),
+  ),
+  row(
+    "PATCH",
+    item,
+    withinContainerBudget((ctx, c, request, p) => patchItemRequest(ctx, c, p.item, request)),
+  ),
+  row(
+    "DELETE",
+    item,
+    withinContainerBudget((ctx, c, request, p) => removeItem(ctx, c, p.item, request)),
+  ),
+];
+
+/** The captured segments when `segments` has the pattern's shape, else undefined. */
+function matchPath(pattern: string[], segments: string[]): Params | undefined {
+  if (pattern.length !== segments.length) return undefined;
+  const params: Params = {};
+  for (const [index, part] of pattern.entries()) {
+    if (part.startsWith(":")) params[part.slice(1)] = segments[index];
+    else if (part !== segments[index]) return undefined;
+  }
+  return params;
+}
+
+/** Maps a REST call to its handler by path shape, verb and headers, as the gateway does. */
 export function route(ctx: EmulatorContext, request: CosmosRequest): CosmosResponse {
-  const s = request.segments;
-  const m = request.method;
-  const isQuery = isTrue(request, "x-ms-documentdb-isquery");
-  const unsupported = () => errors.methodNotAllowed(m, `/${s.join("/")}`);
-
-  if (s.length === 0 && m === "GET") return readAccount(ctx);
-  if (s[0] === "offers") {
-    if (s.length === 1 && m === "GET") return listOffers(ctx);
-    if (s.length === 1 && m === "POST") return queryOffers(ctx, request);
-    if (s.length === 2 && m === "GET") return readOffer(ctx, s[1]);
-    if (s.length === 2 && m === "PUT") return replaceOffer(ctx, s[1], request);
-    throw unsupported();
+  for (const candidate of routes) {
+    if (candidate.verb !== request.method) continue;
+    const params = matchPath(candidate.path, request.segments);
+    if (params && (candidate.when?.(request) ?? true)) return candidate.handle(ctx, request, params);
   }
-  if (s[0] !== "dbs") throw unsupported();
-  const [, databaseId, , containerId, child, itemId] = s;
-  switch (s.length) {
-    case 1:
-      if (m === "GET") return listDatabases(ctx);
-      if (m === "POST") return isQuery ? queryDatabases(ctx, request) : createDatabase(ctx, request);
-      break;
-    case 2:
-      if (m === "GET") return readDatabase(ctx, databaseId);
-      if (m === "DELETE") return deleteDatabase(ctx, databaseId);
-      break;
-    case 3:
-      if (s[2] !== "colls") break;
-      if (m === "GET") return listContainers(ctx, databaseId);
-      if (m === "POST") {
-        return isQuery
-          ? queryContainers(ctx, databaseId, request)
-          : createContainer(ctx, databaseId, request);
-      }
-      break;
-    case 4:
-      if (m === "GET") return readContainer(ctx, databaseId, containerId, request);
-      if (m === "PUT") return replaceContainer(ctx, databaseId, containerId, request);
-      if (m === "DELETE") return deleteContainer(ctx, databaseId, containerId);
-      break;
-    case 5:
-      if (child === "pkranges" && m === "GET")
-        return listPartitionKeyRanges(ctx, databaseId, containerId, request);
-      if (child === "docs") return routeItemFeed(ctx, request, databaseId, containerId);
-      break;
-    case 6:
-      if (child === "docs") return routeItem(ctx, request, databaseId, containerId, itemId);
-      break;
-  }
-  throw unsupported();
-}
-
-function routeItemFeed(
-  ctx: EmulatorContext,
-  request: CosmosRequest,
-  databaseId: string,
-  containerId: string,
-) {
-  const container = requireContainer(ctx, databaseId, containerId, true);
-  if (request.method === "GET") {
-    return withinBudget(ctx, container, () =>
-      isChangeFeedRead(request)
-        ? readChangeFeed(ctx, container, request)
-        : readAllItems(ctx, container, request),
-    );
-  }
-  if (request.method !== "POST") throw errors.methodNotAllowed(request.method, "docs");
-  if (isTrue(request, "x-ms-cosmos-is-query-plan-request")) return queryPlan(request);
-  if (isTrue(request, "x-ms-cosmos-is-batch-request")) return executeBatch(ctx, container, request);
-  if (isTrue(request, "x-ms-documentdb-isquery"))
-    return withinBudget(ctx, container, () => queryItems(ctx, container, request));
-  return withinBudget(ctx, container, () => createOrUpsertItem(ctx, container, request));
-}
-
-function routeItem(
-  ctx: EmulatorContext,
-  request: CosmosRequest,
-  databaseId: string,
-  containerId: string,
-  itemId: string,
-) {
-  const container = requireContainer(ctx, databaseId, containerId, true);
-  const handlers: Record<string, () => CosmosResponse> = {
-    GET: () => getItem(ctx, container, itemId, request),
-    PUT: () => replaceItem(ctx, container, itemId, request),
-    PATCH: () => patchItemRequest(ctx, container, itemId, request),
-    DELETE: () => removeItem(ctx, container, itemId, request),
-  };
-  const handle = handlers[request.method];
-  if (!handle) throw errors.methodNotAllowed(request.method, "docs");
-  return withinBudget(ctx, container, handle);
+  throw errors.methodNotAllowed(request.method, `/${request.segments.join("/")}`);
 }

@@ -27,14 +27,25 @@ interface BatchOperation {
 
 const maxOperations = 100;
 
-function run(ctx: EmulatorContext, container: ContainerRecord, operation: BatchOperation): OperationResult {
+/**
+ * Runs one operation. `batchKey` is a transactional batch's partition key (from its header): operations that
+ * name none of their own run in that logical partition, so Read, Delete, Replace and Patch need only an id.
+ */
+function run(
+  ctx: EmulatorContext,
+  container: ContainerRecord,
+  operation: BatchOperation,
+  batchKey?: string,
+): OperationResult {
   const body = operation.resourceBody as { id?: unknown; operations?: PatchOperation[]; condition?: string };
   const partitionKey =
-    operation.partitionKey === undefined ? undefined : canonicalPartitionKey(operation.partitionKey);
+    operation.partitionKey === undefined ? batchKey : canonicalPartitionKey(operation.partitionKey);
   const id = operation.id ?? (typeof body?.id === "string" ? body.id : undefined);
   const keyed = (): [string, string] => {
     if (partitionKey === undefined || id === undefined) {
-      throw errors.badRequest(`Batch operation ${operation.operationType} needs an id and a partition key.`);
+      throw errors.badRequest(
+        `Batch operation ${operation.operationType} needs an id and a partition key; it has ${JSON.stringify({ id, partitionKey })}.`,
+      );
     }
     return [partitionKey, id];
   };
@@ -54,12 +65,36 @@ function run(ctx: EmulatorContext, container: ContainerRecord, operation: BatchO
         ctx,
         container,
         ...keyed(),
-        { operations: body.operations ?? [], condition: body.condition },
+        { operations: body?.operations ?? [], condition: body?.condition },
         operation.ifMatch,
       );
     default:
       throw errors.badRequest(`Batch operation type '${operation.operationType}' is not supported.`);
   }
+}
+
+/**
+ * A transactional batch runs in the logical partition its header names; an operation that names another
+ * fails the whole request with the service's 400, before anything runs.
+ */
+function batchPartitionKey(request: CosmosRequest, operations: BatchOperation[]): string {
+  const value = header(request, "x-ms-documentdb-partitionkey");
+  if (value === undefined) {
+    throw errors.badRequest(
+      "A transactional batch needs the x-ms-documentdb-partitionkey header naming its logical partition.",
+    );
+  }
+  const batchKey = canonicalPartitionKey(value);
+  const stray = operations.find(
+    (operation) =>
+      operation.partitionKey !== undefined && canonicalPartitionKey(operation.partitionKey) !== batchKey,
+  );
+  if (stray) {
+    throw errors.badRequest(
+      `One or more operations within the batch request have a different partition key value than the request. The operation names ${stray.partitionKey}, the request ${batchKey}.`,
+    );
+  }
+  return batchKey;
 }
 
 function resultText(status: number, charge: number, extra: Record<string, unknown>, item?: string): string {
@@ -131,13 +166,14 @@ function atomic(
   ctx: EmulatorContext,
   container: ContainerRecord,
   operations: BatchOperation[],
+  batchKey: string,
 ): CosmosResponse {
   const waitMs = retryAfter(ctx, container);
   if (waitMs > 0) throw errors.tooManyRequests(waitMs);
   const results: OperationResult[] = [];
   try {
     ctx.store.transaction(() => {
-      for (const operation of operations) results.push(run(ctx, container, operation));
+      for (const operation of operations) results.push(run(ctx, container, operation, batchKey));
     });
   } catch (error) {
     if (!(error instanceof CosmosError)) throw error;
@@ -168,6 +204,6 @@ export function executeBatch(
   if (rangeId !== undefined) requireRange(ctx.store.listPartitions(container.rid), container, rangeId);
   const operations = operationsOf(request);
   return isTrue(request, "x-ms-cosmos-batch-atomic")
-    ? atomic(ctx, container, operations)
+    ? atomic(ctx, container, operations, batchPartitionKey(request, operations))
     : bulk(ctx, container, operations);
 }

@@ -12,7 +12,7 @@ import { containerSelf, type EmulatorContext } from "./context";
 import { validateResourceName } from "./names";
 import { applyPatch, type PatchOperation } from "./patch";
 import { validateItemTtl } from "./time-to-live";
-import { recordVersion, type ItemChange } from "./version-log";
+import { recordVersion } from "./version-log";
 
 /**
  * Item operations shared by single requests and batches: partition key checks, LSN assignment, unique keys,
@@ -107,17 +107,32 @@ function checkUniqueKeys(
 }
 
 /**
- * Every item write and delete ends here, so the container's all-versions log records each one in the
- * same transaction, with the LSN the write got.
+ * Every item write ends here, in one store transaction: the unique-key check, the partition's next LSN, the
+ * row and its all-versions log entry. A write refused on the way consumes no LSN and leaves no trace; the
+ * reads and checks before this (404, 409, 412, 413) run in the same synchronous turn, so no other request
+ * changes what they saw.
  */
-function commit(ctx: EmulatorContext, container: ContainerRecord, change: ItemChange): void {
+function commitWrite(
+  ctx: EmulatorContext,
+  container: ContainerRecord,
+  document: Record<string, unknown>,
+  draft: Omit<ItemRecord, "lsn">,
+  existing: ItemRecord | undefined,
+): ItemRecord {
+  return ctx.store.transaction(() => {
+    checkUniqueKeys(ctx, container, draft.partitionKey, document);
+    const item: ItemRecord = { ...draft, lsn: ctx.store.nextLsn(container.rid, draft.partition) };
+    ctx.store.putItem(container.rid, item);
+    recordVersion(ctx, container, { written: item, existing });
+    return item;
+  });
+}
+
+/** A delete and its log entry (which takes the LSN, if the container keeps a log) in one transaction. */
+function commitDelete(ctx: EmulatorContext, container: ContainerRecord, existing: ItemRecord): void {
   ctx.store.transaction(() => {
-    if ("deleted" in change) {
-      ctx.store.deleteItem(container.rid, change.deleted.partitionKey, change.deleted.id);
-    } else {
-      ctx.store.putItem(container.rid, change.written);
-    }
-    recordVersion(ctx, container, change);
+    ctx.store.deleteItem(container.rid, existing.partitionKey, existing.id);
+    recordVersion(ctx, container, { deleted: existing });
   });
 }
 
@@ -134,20 +149,22 @@ function store(
   const body = JSON.stringify(document);
   if (Buffer.byteLength(body) > maxItemBytes)
     throw errors.requestTooLarge(Buffer.byteLength(body), maxItemBytes);
-  const item: ItemRecord = {
-    partitionKey: JSON.stringify(values),
-    id: document.id as string,
-    partition,
-    epk,
-    lsn: ctx.store.nextLsn(container.rid, partition),
-    ts: nowSeconds(),
-    etag: newEtag(),
-    rid: existing?.rid ?? newItemRid(container.rid),
-    body,
-  };
-  checkUniqueKeys(ctx, container, item.partitionKey, document);
-  commit(ctx, container, { written: item, existing });
-  return item;
+  return commitWrite(
+    ctx,
+    container,
+    document,
+    {
+      partitionKey: JSON.stringify(values),
+      id: document.id as string,
+      partition,
+      epk,
+      ts: nowSeconds(),
+      etag: newEtag(),
+      rid: existing?.rid ?? newItemRid(container.rid),
+      body,
+    },
+    existing,
+  );
 }
 
 export function writeItem(
@@ -200,7 +217,7 @@ export function deleteItem(
   const existing = ctx.store.getItem(container.rid, partitionKey, id);
   if (!existing) throw errors.notFound();
   checkPrecondition(existing, ifMatch);
-  commit(ctx, container, { deleted: existing });
+  commitDelete(ctx, container, existing);
   return { status: 204, requestCharge: requestUnits.delete() };
 }
 

@@ -430,6 +430,11 @@ export class SqliteStore implements Store {
   }
 
   nextLsn(containerRid: string, partition: number): number {
+    // Outside a transaction the new LSN would be committed on its own, and a write that failed after taking
+    // it would leave a gap in the partition's sequence.
+    if (!this.db.inTransaction) {
+      throw new Error(`an LSN of container ${containerRid} was requested outside the write's transaction`);
+    }
     const row = this.statements.nextLsn.get(containerRid, partition);
     if (!row) throw new Error(`partition ${partition} of container ${containerRid} does not exist`);
     return row.lsn;

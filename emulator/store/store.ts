@@ -157,7 +157,10 @@ export interface Store {
   listPartitions(containerRid: string): PartitionRecord[];
   /** The partitions' bounds without their LSNs: what routing needs on every write, so it may be cached. */
   partitionBounds(containerRid: string): readonly PartitionBounds[];
-  /** Advances the partition's log sequence number and returns the new value. */
+  /**
+   * Advances the partition's log sequence number and returns the new value. Only inside the write's
+   * transaction, so a write that fails rolls its LSN back with it.
+   */
   nextLsn(containerRid: string, partition: number): number;
   /**
    * Replaces partition `parent` by `children` (which tile its range) and moves each of its items and logged

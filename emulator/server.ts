@@ -9,7 +9,7 @@ import { CosmosError, errorBody, errors } from "./errors";
 import { FaultInjector } from "./faults";
 import { handleAdmin } from "./handlers/admin";
 import type { EmulatorContext } from "./handlers/context";
-import { classifyPath, type CosmosRequest, type CosmosResponse } from "./protocol";
+import { classifyPath, pathSegments, type CosmosRequest, type CosmosResponse } from "./protocol";
 import { QuerySyntaxError } from "./query/parser";
 import { FairTurns, takesTurns } from "./request-turns";
 import { route } from "./router";
@@ -64,13 +64,7 @@ function readBody(request: http.IncomingMessage): Promise<Buffer> {
 }
 
 function parseRequest(incoming: http.IncomingMessage, body: Buffer): CosmosRequest {
-  const pathname = (incoming.url ?? "/").split("?")[0];
-  let segments: string[];
-  try {
-    segments = pathname.split("/").filter(Boolean).map(decodeURIComponent);
-  } catch {
-    throw errors.badRequest(`The request path ${pathname} is not valid URL encoding.`);
-  }
+  const segments = pathSegments(incoming.url ?? "/");
   const classified =
     segments[0] === "_admin"
       ? { resourceType: "admin", resourceLink: segments.slice(1).join("/") }

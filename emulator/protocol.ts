@@ -51,6 +51,28 @@ export function pathSegments(rawPath: string): string[] {
   }
 }
 
+/**
+ * The link the gateway checks a request's signature against. The SDK signs each id as it is; the service's
+ * routing gateway (and the official emulator) decodes each path segment once more and drops its trailing
+ * whitespace before checking. So an item whose id ends in whitespace or holds a percent escape is stored by
+ * a create (signed with its container's link) but answers 401 when read, replaced or deleted by id: the
+ * official SDK's itemIdEncoding spec expects exactly that of the routing gateway.
+ */
+export function gatewaySigningLink(resourceLink: string): string {
+  return resourceLink
+    .split("/")
+    .map((segment) => decodeOnceMore(segment).trimEnd())
+    .join("/");
+}
+
+function decodeOnceMore(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment; // a lone '%' is just a character of the id
+  }
+}
+
 /** The partition key range a response speaks for and its log sequence number (LSN) at answer time. */
 export interface RangeProgress {
   rangeId: number;
@@ -61,11 +83,12 @@ export interface RangeProgress {
  * What the service sends with item reads, writes and change-feed pages so clients can keep session
  * consistency: the session token `<range>:<version>#<global LSN>` (one region, so no regional part; the
  * SDK merges tokens per range and throws if their shapes differ), the range's LSN, the LSN of the item
- * itself where there is one, and the owner container's `_rid` and name-based link, without which the SDK
- * files the token nowhere.
+ * itself where there is one, and the owner container's `_rid`, without which the SDK files the token
+ * nowhere. (Not its name-based link, `x-ms-alt-content-path`: the SDK would file tokens under that name as
+ * sent, but look them up under the URL-encoded path it requests, so names with spaces would lose them.)
  */
 export function sessionHeaders(
-  owner: { rid: string; link: string },
+  ownerRid: string,
   range: RangeProgress,
   itemLsn?: number,
 ): Record<string, string> {
@@ -74,8 +97,7 @@ export function sessionHeaders(
     lsn: String(range.lsn),
     "x-ms-global-committed-lsn": String(range.lsn),
     ...(itemLsn === undefined ? {} : { "x-ms-item-lsn": String(itemLsn) }),
-    "x-ms-content-path": owner.rid,
-    "x-ms-alt-content-path": owner.link,
+    "x-ms-content-path": ownerRid,
   };
 }
 

@@ -9,7 +9,13 @@ import { CosmosError, errorBody, errors } from "./errors";
 import { FaultInjector } from "./faults";
 import { handleAdmin } from "./handlers/admin";
 import type { EmulatorContext } from "./handlers/context";
-import { classifyPath, pathSegments, type CosmosRequest, type CosmosResponse } from "./protocol";
+import {
+  classifyPath,
+  gatewaySigningLink,
+  pathSegments,
+  type CosmosRequest,
+  type CosmosResponse,
+} from "./protocol";
 import { QuerySyntaxError } from "./query/parser";
 import { FairTurns, takesTurns } from "./request-turns";
 import { route } from "./router";
@@ -133,7 +139,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       verifySignature(key, {
         method: request.method,
         resourceType: request.resourceType,
-        resourceLink: request.resourceLink,
+        resourceLink: gatewaySigningLink(request.resourceLink),
         date: incoming.headers["x-ms-date"] as string | undefined,
         authorization: incoming.headers["authorization"],
       });

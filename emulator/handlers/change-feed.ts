@@ -22,7 +22,7 @@ import type {
 } from "../store/store";
 import { requestUnits } from "../throughput/request-units";
 import { requireRange, type EmulatorContext } from "./context";
-import { canonicalPartitionKey, containerOwner, renderItem } from "./item-operations";
+import { canonicalPartitionKey, renderItem } from "./item-operations";
 import { pruneExpiredVersions, retentionMinutes } from "./version-log";
 
 /**
@@ -216,7 +216,7 @@ function readFeed<Change extends { lsn: number }>(
   // The range read and its latest LSN, as the service sends them with every page: the session token is what
   // a change feed estimator compares a continuation with to tell how far behind a reader is.
   const session = {
-    ...sessionHeaders(containerOwner(container), { rangeId: partition.index, lsn: partition.lsn }),
+    ...sessionHeaders(container.rid, { rangeId: partition.index, lsn: partition.lsn }),
     "x-ms-documentdb-partitionkeyrangeid": String(partition.index),
   };
   if (start === "now") {

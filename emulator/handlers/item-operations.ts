@@ -63,11 +63,6 @@ export function renderItem(container: ContainerRecord, item: ItemRecord, withLsn
   return `${item.body.slice(0, -1)},"_rid":"${item.rid}","_self":"${self}","_etag":${JSON.stringify(item.etag)},"_attachments":"attachments/","_ts":${item.ts}${lsn}}`;
 }
 
-/** The container as session headers name it: its `_rid` and its name-based link. */
-export function containerOwner(container: ContainerRecord): { rid: string; link: string } {
-  return { rid: container.rid, link: `dbs/${container.databaseId}/colls/${container.id}` };
-}
-
 export function itemBytes(item: ItemRecord): number {
   return Buffer.byteLength(item.body);
 }

@@ -12,7 +12,6 @@ import type { ContainerRecord } from "../store/store";
 import type { EmulatorContext } from "./context";
 import {
   canonicalPartitionKey,
-  containerOwner,
   deleteItem,
   patchItem,
   readItem,
@@ -45,11 +44,7 @@ function respond(
 function itemSessionHeaders(ctx: EmulatorContext, container: ContainerRecord, result: OperationResult) {
   const range = ctx.store.listPartitions(container.rid).find((p) => p.index === result.partition);
   if (!range) throw new Error(`partition ${result.partition} of ${container.id} is not in the store`);
-  return sessionHeaders(
-    containerOwner(container),
-    { rangeId: range.index, lsn: range.lsn },
-    result.item?.lsn,
-  );
+  return sessionHeaders(container.rid, { rangeId: range.index, lsn: range.lsn }, result.item?.lsn);
 }
 
 function partitionKeyHeader(request: CosmosRequest): string | undefined {

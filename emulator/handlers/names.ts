@@ -2,8 +2,9 @@ import { errors } from "../errors";
 
 /**
  * Characters the service refuses in ids, because they would break name-based links. Item ids may hold `?`
- * (the SDK sends it in the path as it is, and the service keeps the whole path) and may end with a space
- * (the SDK encodes it as %20); database and container ids may not.
+ * (the SDK sends it in the path as it is, and the service keeps the whole path) and may end with a space,
+ * as the service stores them (though its gateway then refuses to serve such an item by id: see
+ * `gatewaySigningLink`); database and container ids may not.
  */
 const forbiddenInItemIds = /[/\\#]/;
 const forbiddenInOtherIds = /[/\\?#]/;

@@ -10,7 +10,13 @@ import { FaultInjector } from "./faults";
 import { handleAdmin } from "./handlers/admin";
 import type { EmulatorContext } from "./handlers/context";
 import { startExpirySweep } from "./handlers/time-to-live";
-import { classifyPath, type CosmosRequest, type CosmosResponse } from "./protocol";
+import {
+  classifyPath,
+  gatewaySigningLink,
+  pathSegments,
+  type CosmosRequest,
+  type CosmosResponse,
+} from "./protocol";
 import { QuerySyntaxError } from "./query/parser";
 import { FairTurns, takesTurns } from "./request-turns";
 import { route } from "./router";
@@ -65,13 +71,7 @@ function readBody(request: http.IncomingMessage): Promise<Buffer> {
 }
 
 function parseRequest(incoming: http.IncomingMessage, body: Buffer): CosmosRequest {
-  const pathname = (incoming.url ?? "/").split("?")[0];
-  let segments: string[];
-  try {
-    segments = pathname.split("/").filter(Boolean).map(decodeURIComponent);
-  } catch {
-    throw errors.badRequest(`The request path ${pathname} is not valid URL encoding.`);
-  }
+  const segments = pathSegments(incoming.url ?? "/");
   const classified =
     segments[0] === "_admin"
       ? { resourceType: "admin", resourceLink: segments.slice(1).join("/") }
@@ -140,7 +140,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       verifySignature(key, {
         method: request.method,
         resourceType: request.resourceType,
-        resourceLink: request.resourceLink,
+        resourceLink: gatewaySigningLink(request.resourceLink),
         date: incoming.headers["x-ms-date"] as string | undefined,
         authorization: incoming.headers["authorization"],
       });

@@ -1,5 +1,12 @@
 import { CosmosError, errors } from "../errors";
-import { header, isTrue, jsonBody, type CosmosRequest, type CosmosResponse } from "../protocol";
+import {
+  header,
+  isTrue,
+  jsonBody,
+  wantsWrittenContent,
+  type CosmosRequest,
+  type CosmosResponse,
+} from "../protocol";
 import type { ContainerRecord } from "../store/store";
 import { chargeContainer, requireRange, retryAfter, type EmulatorContext } from "./context";
 import {
@@ -102,12 +109,19 @@ function resultText(status: number, charge: number, extra: Record<string, unknow
   return item === undefined ? `${fields}}` : `${fields},"resourceBody":${item}}`;
 }
 
-function success(container: ContainerRecord, result: OperationResult): string {
+/** `Prefer: return=minimal` leaves the item out of write results; a Read still carries it. */
+function success(
+  container: ContainerRecord,
+  operation: BatchOperation,
+  result: OperationResult,
+  withContent: boolean,
+): string {
+  const rendered = withContent || operation.operationType === "Read";
   return resultText(
     result.status,
     result.requestCharge,
     result.item ? { eTag: result.item.etag } : {},
-    result.item && renderItem(container, result.item),
+    result.item && rendered ? renderItem(container, result.item) : undefined,
   );
 }
 
@@ -132,6 +146,7 @@ function bulk(
   ctx: EmulatorContext,
   container: ContainerRecord,
   operations: BatchOperation[],
+  withContent: boolean,
 ): CosmosResponse {
   let total = 0;
   let anyFailed = false;
@@ -144,7 +159,7 @@ function bulk(
         const result = ctx.store.transaction(() => run(ctx, container, operation));
         chargeContainer(ctx, container, result.requestCharge);
         total += result.requestCharge;
-        return success(container, result);
+        return success(container, operation, result, withContent);
       } catch (error) {
         if (!(error instanceof CosmosError)) throw error;
         anyFailed = true;
@@ -167,6 +182,7 @@ function atomic(
   container: ContainerRecord,
   operations: BatchOperation[],
   batchKey: string,
+  withContent: boolean,
 ): CosmosResponse {
   const waitMs = retryAfter(ctx, container);
   if (waitMs > 0) throw errors.tooManyRequests(waitMs);
@@ -189,7 +205,7 @@ function atomic(
   chargeContainer(ctx, container, total);
   return {
     status: 200,
-    body: `[${results.map((r) => success(container, r)).join(",")}]`,
+    body: `[${results.map((r, index) => success(container, operations[index], r, withContent)).join(",")}]`,
     requestCharge: total,
   };
 }
@@ -203,7 +219,8 @@ export function executeBatch(
   const rangeId = header(request, "x-ms-documentdb-partitionkeyrangeid");
   if (rangeId !== undefined) requireRange(ctx.store.listPartitions(container.rid), container, rangeId);
   const operations = operationsOf(request);
+  const withContent = wantsWrittenContent(request);
   return isTrue(request, "x-ms-cosmos-batch-atomic")
-    ? atomic(ctx, container, operations, batchPartitionKey(request, operations))
-    : bulk(ctx, container, operations);
+    ? atomic(ctx, container, operations, batchPartitionKey(request, operations), withContent)
+    : bulk(ctx, container, operations, withContent);
 }

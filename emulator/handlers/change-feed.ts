@@ -4,7 +4,14 @@ import {
   parsePartitionKeyPath,
   type PartitionKeyValue,
 } from "../../partitioning/effective-partition-key";
-import { feedBody, header, maxItemCount, type CosmosRequest, type CosmosResponse } from "../protocol";
+import {
+  feedBody,
+  header,
+  maxItemCount,
+  sessionHeaders,
+  type CosmosRequest,
+  type CosmosResponse,
+} from "../protocol";
 import type {
   ChangePage,
   ChangeQuery,
@@ -206,9 +213,12 @@ function readFeed<Change extends { lsn: number }>(
   mode.prepare(ctx, container);
   const { partition, partitionKey } = partitionFor(ctx, container, request);
   const start = mode.start(container, request, partition);
-  // The partition's latest LSN, as the service sends it with every read (`<range>:<version>#<lsn>`): what a
-  // change feed estimator compares a continuation with to tell how far behind a reader is.
-  const session = { "x-ms-session-token": `${partition.index}:-1#${partition.lsn}` };
+  // The range read and its latest LSN, as the service sends them with every page: the session token is what
+  // a change feed estimator compares a continuation with to tell how far behind a reader is.
+  const session = {
+    ...sessionHeaders(container.rid, { rangeId: partition.index, lsn: partition.lsn }),
+    "x-ms-documentdb-partitionkeyrangeid": String(partition.index),
+  };
   if (start === "now") {
     return {
       status: 304,

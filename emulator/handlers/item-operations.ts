@@ -22,6 +22,8 @@ export interface OperationResult {
   status: number;
   item?: ItemRecord;
   requestCharge: number;
+  /** The partition key range that served the operation, whose LSN the response reports. */
+  partition: number;
 }
 
 export type WriteKind = "create" | "upsert" | "replace";
@@ -77,8 +79,12 @@ function userDocument(body: unknown): Record<string, unknown> {
   return document;
 }
 
+/**
+ * `If-Match` guards the version being overwritten or deleted. An upsert of an item that does not exist
+ * creates it whatever the etag, as the service does: there is no version to compare with.
+ */
 function checkPrecondition(existing: ItemRecord | undefined, ifMatch: string | undefined): void {
-  if (ifMatch !== undefined && ifMatch !== "*" && existing?.etag !== ifMatch)
+  if (existing && ifMatch !== undefined && ifMatch !== "*" && existing.etag !== ifMatch)
     throw errors.preconditionFailed();
 }
 
@@ -193,7 +199,12 @@ export function writeItem(
   if (kind === "replace" && !existing) throw errors.notFound();
   checkPrecondition(existing, options.ifMatch);
   const item = store(ctx, container, document, existing);
-  return { status: existing ? 200 : 201, item, requestCharge: requestUnits.write(itemBytes(item)) };
+  return {
+    status: existing ? 200 : 201,
+    item,
+    requestCharge: requestUnits.write(itemBytes(item)),
+    partition: item.partition,
+  };
 }
 
 export function readItem(
@@ -204,7 +215,12 @@ export function readItem(
 ): OperationResult {
   const item = ctx.store.getItem(container.rid, partitionKey, id);
   if (!item) throw errors.notFound();
-  return { status: 200, item, requestCharge: requestUnits.pointRead(itemBytes(item)) };
+  return {
+    status: 200,
+    item,
+    requestCharge: requestUnits.pointRead(itemBytes(item)),
+    partition: item.partition,
+  };
 }
 
 export function deleteItem(
@@ -218,7 +234,7 @@ export function deleteItem(
   if (!existing) throw errors.notFound();
   checkPrecondition(existing, ifMatch);
   commitDelete(ctx, container, existing);
-  return { status: 204, requestCharge: requestUnits.delete() };
+  return { status: 204, requestCharge: requestUnits.delete(), partition: existing.partition };
 }
 
 export function patchItem(
@@ -247,5 +263,10 @@ export function patchItem(
     throw errors.badRequest("A patch may not change the item's id or partition key.");
   }
   const item = store(ctx, container, patched, existing);
-  return { status: 200, item, requestCharge: requestUnits.write(itemBytes(item)) };
+  return {
+    status: 200,
+    item,
+    requestCharge: requestUnits.write(itemBytes(item)),
+    partition: item.partition,
+  };
 }

@@ -1,5 +1,13 @@
 import { errors } from "../errors";
-import { header, isTrue, jsonBody, type CosmosRequest, type CosmosResponse } from "../protocol";
+import {
+  header,
+  isTrue,
+  jsonBody,
+  sessionHeaders,
+  wantsWrittenContent,
+  type CosmosRequest,
+  type CosmosResponse,
+} from "../protocol";
 import type { ContainerRecord } from "../store/store";
 import type { EmulatorContext } from "./context";
 import {
@@ -14,14 +22,29 @@ import {
 import type { PatchOperation } from "./patch";
 
 /** Single-item REST calls: `POST …/docs` (create or upsert) and `GET|PUT|PATCH|DELETE …/docs/{id}`. */
-function respond(container: ContainerRecord, result: OperationResult): CosmosResponse {
-  if (!result.item) return { status: result.status, requestCharge: result.requestCharge };
+function respond(
+  ctx: EmulatorContext,
+  container: ContainerRecord,
+  result: OperationResult,
+  withContent: boolean,
+): CosmosResponse {
+  const headers = {
+    ...itemSessionHeaders(ctx, container, result),
+    ...(result.item ? { etag: result.item.etag } : {}),
+  };
   return {
     status: result.status,
-    body: renderItem(container, result.item),
-    headers: { etag: result.item.etag },
+    body: result.item && withContent ? renderItem(container, result.item) : undefined,
+    headers,
     requestCharge: result.requestCharge,
   };
+}
+
+/** The session token and LSNs of the range that served the operation, as it stands after it. */
+function itemSessionHeaders(ctx: EmulatorContext, container: ContainerRecord, result: OperationResult) {
+  const range = ctx.store.listPartitions(container.rid).find((p) => p.index === result.partition);
+  if (!range) throw new Error(`partition ${result.partition} of ${container.id} is not in the store`);
+  return sessionHeaders(container.rid, { rangeId: range.index, lsn: range.lsn }, result.item?.lsn);
 }
 
 function partitionKeyHeader(request: CosmosRequest): string | undefined {
@@ -40,11 +63,13 @@ function requiredPartitionKey(request: CosmosRequest): string {
 }
 
 export function createOrUpsertItem(ctx: EmulatorContext, container: ContainerRecord, request: CosmosRequest) {
-  const kind = isTrue(request, "x-ms-documentdb-is-upsert") ? "upsert" : "create";
-  return respond(
-    container,
-    writeItem(ctx, container, kind, jsonBody(request), { partitionKey: partitionKeyHeader(request) }),
-  );
+  const upsert = isTrue(request, "x-ms-documentdb-is-upsert");
+  const result = writeItem(ctx, container, upsert ? "upsert" : "create", jsonBody(request), {
+    partitionKey: partitionKeyHeader(request),
+    // A create has no version to guard: only an upsert that replaces honours If-Match.
+    ifMatch: upsert ? header(request, "if-match") : undefined,
+  });
+  return respond(ctx, container, result, wantsWrittenContent(request));
 }
 
 export function getItem(
@@ -53,7 +78,7 @@ export function getItem(
   id: string,
   request: CosmosRequest,
 ) {
-  return respond(container, readItem(ctx, container, requiredPartitionKey(request), id));
+  return respond(ctx, container, readItem(ctx, container, requiredPartitionKey(request), id), true);
 }
 
 export function replaceItem(
@@ -62,14 +87,12 @@ export function replaceItem(
   id: string,
   request: CosmosRequest,
 ) {
-  return respond(
-    container,
-    writeItem(ctx, container, "replace", jsonBody(request), {
-      partitionKey: requiredPartitionKey(request),
-      id,
-      ifMatch: header(request, "if-match"),
-    }),
-  );
+  const result = writeItem(ctx, container, "replace", jsonBody(request), {
+    partitionKey: requiredPartitionKey(request),
+    id,
+    ifMatch: header(request, "if-match"),
+  });
+  return respond(ctx, container, result, wantsWrittenContent(request));
 }
 
 export function removeItem(
@@ -78,10 +101,8 @@ export function removeItem(
   id: string,
   request: CosmosRequest,
 ) {
-  return respond(
-    container,
-    deleteItem(ctx, container, requiredPartitionKey(request), id, header(request, "if-match")),
-  );
+  const result = deleteItem(ctx, container, requiredPartitionKey(request), id, header(request, "if-match"));
+  return respond(ctx, container, result, false);
 }
 
 export function patchItemRequest(
@@ -92,8 +113,13 @@ export function patchItemRequest(
 ) {
   const body = jsonBody<PatchOperation[] | { operations: PatchOperation[]; condition?: string }>(request);
   const patch = Array.isArray(body) ? { operations: body } : body;
-  return respond(
+  const result = patchItem(
+    ctx,
     container,
-    patchItem(ctx, container, requiredPartitionKey(request), id, patch, header(request, "if-match")),
+    requiredPartitionKey(request),
+    id,
+    patch,
+    header(request, "if-match"),
   );
+  return respond(ctx, container, result, wantsWrittenContent(request));
 }

@@ -24,7 +24,8 @@
 #                              scripts/sdk-conformance/out-of-scope.txt lists (also printed)
 #        failures.txt          every failed test with the first line of its error
 #        failure-summary.txt   those first lines grouped, most frequent first, with the files they occur in
-#        vitest.log, vitest-results.json, emulator.log   the raw material
+#        results.json          each test's outcome and error, and errors outside tests (vitest-reporter.ts)
+#        vitest.log, emulator.log                         the runners' own output
 #
 # Per-test timeout SDK_CONFORMANCE_TEST_TIMEOUT_MS (default 120000; hooks get 2.5 times that). The tests'
 # compute-gateway cases (CGW_*) address the emulator too: they swap port 8081 for 8903 and ours is never 8081.
@@ -45,6 +46,7 @@ repo_root="$(cd "$script_dir/.." && pwd)"
 scratch_dir="$repo_root/.cache/sdk-conformance"
 suite_dir="$scratch_dir/suite"
 helpers_dir="$repo_root/dist/scripts/sdk-conformance"
+results_json="$scratch_dir/results.json"
 test_timeout_ms="${SDK_CONFORMANCE_TEST_TIMEOUT_MS:-120000}"
 ready_timeout_s=60
 stop_timeout_s=30
@@ -98,12 +100,17 @@ install_suite_dependencies() {
 
 # Resolve the globs to spec files under test/public/{functional,integration}, as paths relative to the suite.
 select_spec_files() {
-  local selected=() glob matches
+  local selected=() glob match found
   shopt -s globstar nullglob
   for glob in "$@"; do
-    matches=("$suite_dir"/test/public/{functional,integration}/**/$glob)
-    [[ ${#matches[@]} -gt 0 ]] || fail "no spec file under test/public/{functional,integration} matches '$glob'."
-    selected+=("${matches[@]#"$suite_dir/"}")
+    found=0
+    # shellcheck disable=SC2231 # $glob is meant to expand
+    for match in "$suite_dir"/test/public/**/$glob; do
+      [[ "$match" =~ /test/public/(functional|integration)/.*\.spec\.ts$ ]] || continue
+      selected+=("${match#"$suite_dir/"}")
+      found=1
+    done
+    ((found)) || fail "no spec file under test/public/{functional,integration} matches '$glob'."
   done
   shopt -u globstar nullglob
   spec_files=("${selected[@]}")
@@ -113,6 +120,10 @@ write_vitest_config() {
   cat >"$suite_dir/vitest.config.mjs" <<EOF
 // Written by scripts/sdk-conformance.sh: the suite's own settings (vitest.shared.config.ts and
 // vitest.int.config.ts of the checkout) less coverage and junit, one file at a time, bounded timeouts.
+// Required at run time: vite bundles what a config imports, which a CommonJS module does not survive.
+import { createRequire } from "node:module";
+const { ConformanceReporter } = createRequire(import.meta.url)("$helpers_dir/vitest-reporter.js");
+
 export default {
   test: {
     include: ["test/public/functional/**/*.spec.ts", "test/public/integration/**/*.spec.ts"],
@@ -124,8 +135,7 @@ export default {
     pool: "forks",
     fileParallelism: false,
     maxWorkers: 1,
-    reporters: ["default", "json"],
-    outputFile: { json: "$scratch_dir/vitest-results.json" },
+    reporters: ["default", new ConformanceReporter("$results_json")],
   },
 };
 EOF
@@ -179,7 +189,7 @@ spec_files=()
 [[ $# -eq 0 ]] || select_spec_files "$@"
 
 start_emulator
-rm -f "$scratch_dir/vitest-results.json"
+rm -f "$results_json"
 say "running vitest on ${#spec_files[@]} selected file(s) (0: all); its output goes to $scratch_dir/vitest.log"
 started=$SECONDS
 set +e
@@ -194,11 +204,11 @@ vitest_status=$?
 set -e
 stop_emulator
 say "vitest exited with $vitest_status after $((SECONDS - started)) s"
-[[ -f "$scratch_dir/vitest-results.json" ]] ||
+[[ -f "$results_json" ]] ||
   fail "vitest wrote no results; the end of $scratch_dir/vitest.log: $(tail -20 "$scratch_dir/vitest.log")"
 
 node "$helpers_dir/report.js" \
-  --results "$scratch_dir/vitest-results.json" \
+  --results "$results_json" \
   --suite "$suite_dir" \
   --out-of-scope "$script_dir/sdk-conformance/out-of-scope.txt" \
   --output "$scratch_dir"

@@ -2,32 +2,24 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 
+import type { ConformanceResults } from "./vitest-reporter";
+
 /**
- * Summarises a vitest JSON report of the official SDK's tests run against cosmos-emulator
+ * Summarises what vitest-reporter.ts wrote for a run of the official SDK's tests against cosmos-emulator
  * (scripts/sdk-conformance.sh calls this): a per-file table with totals and pass rates, every failure with
  * the first line of its error, and those first lines grouped so the most common causes come first.
  *
- * Usage: node dist/scripts/sdk-conformance/report.js --results <vitest json> --suite <suite dir>
+ * Usage: node dist/scripts/sdk-conformance/report.js --results <results json> --suite <suite dir>
  *          --out-of-scope <list> --output <dir>
  * Writes results.txt (also printed), failures.txt and failure-summary.txt in <dir>.
  */
-
-/** The parts of vitest's JSON reporter output (its Jest-compatible shape) this reads. */
-interface VitestReport {
-  testResults: {
-    name: string;
-    status: string;
-    message: string;
-    assertionResults: { fullName: string; status: string; failureMessages: string[] | null }[];
-  }[];
-}
 
 interface FileResult {
   file: string;
   passed: number;
   failed: number;
   skipped: number;
-  /** The file's own error (it did not load, or a hook outside any test failed), if any. */
+  /** The first error raised outside its tests (the file did not load, a beforeAll failed), if any. */
   fileError?: string;
   /** Why some or all of the file's tests do not apply, and how many of them. */
   outOfScope?: { reason: string; tests: number; wholeFile: boolean };
@@ -76,15 +68,14 @@ function outOfScopeReason(rules: ScopeRule[], file: string, testName?: string): 
   )?.reason;
 }
 
-/** The first non-empty line of an error, without terminal colours. */
-function firstLine(message: string): string {
-  const plain = message.replace(/\u001b\[[0-9;]*m/g, "");
-  return (plain.split("\n").find((line) => line.trim() !== "") ?? "(no message)").trim();
-}
-
-/** Groups messages that differ only in generated names, ids, numbers of 3+ digits and times. */
+/** Groups messages that differ only in generated names, ids, positions, numbers of 3+ digits and times. */
 function messageShape(line: string): string {
   return line
+    .replace(
+      /\b(dbs|colls|users|permissions|sprocs|triggers|udfs|docs|conflicts)\/[^/]*?(?=\/|\.?$|\.\s|,)/g,
+      "$1/<id>",
+    )
+    .replace(/position \d+/g, "position <n>")
     .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, "<uuid>")
     .replace(/\d{4}-\d\d-\d\dT[\d:.]+Z?/g, "<time>")
     .replace(/[A-Za-z0-9+/]{6,}={1,2}/g, "<rid>")
@@ -92,50 +83,50 @@ function messageShape(line: string): string {
     .slice(0, 300);
 }
 
-function summarise(report: VitestReport, suiteDir: string, rules: ScopeRule[]) {
+function summarise(results: ConformanceResults, suiteDir: string, rules: ScopeRule[]) {
   const files: FileResult[] = [];
   const failures: Failure[] = [];
-  for (const fileReport of report.testResults) {
-    const file = path.relative(path.join(suiteDir, publicTestsDir), fileReport.name);
+  for (const fileResults of results.files) {
+    const file = path.relative(path.join(suiteDir, publicTestsDir), fileResults.file);
+    const fileReason = outOfScopeReason(rules, file);
     const result: FileResult = {
       file,
       passed: 0,
       failed: 0,
       skipped: 0,
+      fileError: fileResults.errors[0],
       inScope: { passed: 0, failed: 0, skipped: 0 },
     };
-    const outcome = (status: string) =>
-      status === "passed" ? "passed" : status === "failed" ? "failed" : "skipped";
-    for (const test of fileReport.assertionResults) {
-      const kind = outcome(test.status);
-      result[kind] += 1;
-      const reason = outOfScopeReason(rules, file, test.fullName);
+    for (const test of fileResults.tests) {
+      result[test.state] += 1;
+      const reason = outOfScopeReason(rules, file, test.name);
       if (reason) {
         result.outOfScope ??= { reason, tests: 0, wholeFile: false };
         result.outOfScope.tests += 1;
-      } else result.inScope[kind] += 1;
-      if (kind === "failed")
+      } else result.inScope[test.state] += 1;
+      if (test.state === "failed")
         failures.push({
           file,
-          test: test.fullName,
-          firstLine: firstLine(test.failureMessages?.[0] ?? ""),
+          test: test.name,
+          firstLine: test.error ?? "(no error)",
           outOfScope: reason !== undefined,
         });
     }
-    const fileReason = outOfScopeReason(rules, file);
     if (fileReason)
-      result.outOfScope = { reason: fileReason, tests: result.outOfScope?.tests ?? 0, wholeFile: true };
-    if (fileReport.status === "failed" && fileReport.message) {
-      result.fileError = firstLine(fileReport.message);
+      result.outOfScope = { reason: fileReason, tests: fileResults.tests.length, wholeFile: true };
+    for (const error of fileResults.errors) {
+      const separator = error.indexOf(": ");
       failures.push({
         file,
-        test: "(the file itself)",
-        firstLine: result.fileError,
+        test: `(${error.slice(0, separator)})`,
+        firstLine: error.slice(separator + 2),
         outOfScope: fileReason !== undefined,
       });
     }
     files.push(result);
   }
+  for (const error of results.unhandledErrors)
+    failures.push({ file: "(no file)", test: "(unhandled error)", firstLine: error, outOfScope: false });
   files.sort((a, b) => a.file.localeCompare(b.file));
   return { files, failures };
 }
@@ -172,25 +163,28 @@ function table(files: FileResult[]): string {
       file.outOfScope && !file.outOfScope.wholeFile
         ? `${file.outOfScope.tests} tests out of scope: ${file.outOfScope.reason}`
         : "",
-      file.fileError ? `file error: ${file.fileError.slice(0, 160)}` : "",
+      file.fileError ? `error outside tests: ${file.fileError.slice(0, 160)}` : "",
     ].filter((note) => note !== "");
     lines.push(row(file.file, file.passed, file.failed, file.skipped, notes.join("; ")));
   }
   return lines.join("\n");
 }
 
-function resultsText(files: FileResult[]): string {
+function resultsText(files: FileResult[], unhandledErrors: number): string {
   const all = totals(files, false);
   const inScope = totals(files, true);
   const describe = (label: string, sum: ReturnType<typeof totals>) =>
     `${label}: ${sum.files} files, ${sum.passed} passed, ${sum.failed} failed, ${sum.skipped} skipped` +
-    (sum.fileErrors ? `, ${sum.fileErrors} files with a file-level error` : "") +
+    (sum.fileErrors ? `, ${sum.fileErrors} files with errors outside their tests` : "") +
     `; pass rate ${passRate(sum)}`;
   return [
     table(files),
     "",
     describe("all files", all),
     describe("in scope (without the files and tests out-of-scope.txt lists)", inScope),
+    ...(unhandledErrors
+      ? [`${unhandledErrors} unhandled errors (rejections outside any test; in failures.txt)`]
+      : []),
     "",
   ].join("\n");
 }
@@ -248,9 +242,9 @@ function main(): void {
       "usage: report --results <vitest json> --suite <dir> --out-of-scope <list> --output <dir>",
     );
   const rules = readOutOfScope(outOfScopeList);
-  const report = JSON.parse(fs.readFileSync(results, "utf8")) as VitestReport;
-  const { files, failures } = summarise(report, path.resolve(suite), rules);
-  const text = resultsText(files);
+  const runResults = JSON.parse(fs.readFileSync(results, "utf8")) as ConformanceResults;
+  const { files, failures } = summarise(runResults, path.resolve(suite), rules);
+  const text = resultsText(files, runResults.unhandledErrors.length);
   fs.writeFileSync(path.join(output, "results.txt"), text);
   fs.writeFileSync(path.join(output, "failures.txt"), failuresText(failures));
   fs.writeFileSync(path.join(output, "failure-summary.txt"), failureSummaryText(failures));

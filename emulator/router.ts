@@ -24,6 +24,7 @@ import {
 import { createOrUpsertItem, getItem, patchItemRequest, removeItem, replaceItem } from "./handlers/items";
 import { listOffers, queryOffers, readOffer, replaceOffer } from "./handlers/offers";
 import { queryItems, queryPlan, readAllItems } from "./handlers/queries";
+import { routeUsers } from "./handlers/user-routes";
 
 /** Maps a REST call to its handler by path shape and verb, as the gateway does. */
 export function route(ctx: EmulatorContext, request: CosmosRequest): CosmosResponse {
@@ -41,6 +42,7 @@ export function route(ctx: EmulatorContext, request: CosmosRequest): CosmosRespo
     throw unsupported();
   }
   if (s[0] !== "dbs") throw unsupported();
+  if (s[2] === "users") return routeUsers(ctx, request);
   const [, databaseId, , containerId, child, itemId] = s;
   switch (s.length) {
     case 1:

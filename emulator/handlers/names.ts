@@ -4,7 +4,10 @@ import { errors } from "../errors";
 const forbiddenCharacters = /[/\\?#]/;
 const maxNameLength = 255;
 
-export function validateResourceName(kind: "database" | "container" | "item", value: unknown): string {
+export function validateResourceName(
+  kind: "database" | "container" | "item" | "user" | "permission",
+  value: unknown,
+): string {
   if (typeof value !== "string" || value.length === 0) {
     throw errors.badRequest(`The ${kind} id is missing or not a string: provide a non-empty string "id".`);
   }

@@ -125,7 +125,7 @@ describe("users, permissions and resource tokens (cosmos-emulator)", function ()
       const longId = "u".repeat(256);
       const badId = await expectFailure(database.users.create({ id: longId }));
       assert.equal(status(badId), 400);
-      assert.match(badId.message, new RegExp(longId));
+      assert.ok(badId.message.includes(longId), badId.message);
     });
   });
 
@@ -144,7 +144,11 @@ describe("users, permissions and resource tokens (cosmos-emulator)", function ()
       assert.equal(permission.resource, orders.url);
       assert.match(permission._token, /^type=resource&ver=1\.0&sig=\S+$/);
       assert.ok(!permission._token.includes(cosmos.key), "a token never carries the account key");
-      assert.match(permission._self, new RegExp(`users/${(await user.read()).resource?._rid}/permissions/`));
+      const userRid = (await user.read()).resource?._rid;
+      assert.ok(
+        permission._self.includes(`/users/${userRid}/permissions/${permission._rid}/`),
+        permission._self,
+      );
 
       const { resources: listed } = await user.permissions.readAll().fetchAll();
       assert.deepEqual(

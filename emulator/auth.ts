@@ -99,7 +99,15 @@ function verifyMasterSignature(
 /** `type=master&ver=1.0&sig=…`; not URLSearchParams, which would turn the signature's `+` into spaces. */
 function parseAuthorization(header: string): Map<string, string> {
   const fields = new Map<string, string>();
-  for (const pair of decodeURIComponent(header).split("&")) {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(header);
+  } catch {
+    throw errors.unauthorized(
+      "Authorization header doesn't conform to the required format: it is not valid URL encoding. Please verify and try again.",
+    );
+  }
+  for (const pair of decoded.split("&")) {
     const separator = pair.indexOf("=");
     if (separator > 0) fields.set(pair.slice(0, separator), pair.slice(separator + 1));
   }

@@ -376,6 +376,18 @@ describe("users, permissions and resource tokens (cosmos-emulator)", function ()
       assert.equal(status(await expectFailure(container.items.readAll().fetchAll())), 403);
     });
 
+    it("users, permissions and the tokens read before survive a restart of the emulator", async function () {
+      if (!cosmos.restart) this.skip();
+      const user = await newUser();
+      const permission = await grant(user, { permissionMode: PermissionMode.Read, resource: orders.url });
+      await cosmos.restart();
+      assert.equal((await user.permission(permission.id).read()).resource?.resource, orders.url);
+      const reader = clientWith({ resourceTokens: { [orders.id]: permission._token } })
+        .database(database.id)
+        .container(orders.id);
+      assert.equal((await reader.item("o2", "b").read<Doc>()).resource?.n, 2);
+    });
+
     it("answers 401 for a forged token, a token whose permission changed, and an expired token", async () => {
       const user = await newUser();
       const permission = await grant(user, { permissionMode: PermissionMode.Read, resource: orders.url });

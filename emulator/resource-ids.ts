@@ -22,7 +22,16 @@ export function newChildRid(parentRid: string, ownBytes: number): string {
 
 export const newContainerRid = (databaseRid: string) => newChildRid(databaseRid, 4);
 export const newItemRid = (containerRid: string) => newChildRid(containerRid, 8);
+export const newUserRid = (databaseRid: string) => newChildRid(databaseRid, 4);
+export const newPermissionRid = (userRid: string) => newChildRid(userRid, 8);
 export const newOfferRid = () => encode(randomBytes(3)).slice(0, 4);
+
+/** Whether `rid` is the rid of a child of `parentRid` taking `ownBytes` bytes of its own (an item: 8). */
+export function isChildRid(parentRid: string, rid: string, ownBytes: number): boolean {
+  const parent = decode(parentRid);
+  const child = decode(rid);
+  return child.length === parent.length + ownBytes && child.subarray(0, parent.length).equals(parent);
+}
 
 /** Etags carry their double quotes inside the value, as the service's do. */
 export function newEtag(): string {

@@ -25,6 +25,22 @@ import { createOrUpsertItem, getItem, patchItemRequest, removeItem, replaceItem 
 import { listOffers, queryOffers, readOffer, replaceOffer } from "./handlers/offers";
 import { deleteAllItemsForPartitionKey } from "./handlers/partition-key-delete";
 import { queryItems, queryPlan, readAllItems } from "./handlers/queries";
+import {
+  createOrUpsertPermission,
+  deletePermission,
+  listPermissions,
+  queryPermissions,
+  readPermission,
+  replacePermission,
+} from "./handlers/permissions";
+import {
+  createOrUpsertUser,
+  deleteUser,
+  listUsers,
+  queryUsers,
+  readUser,
+  replaceUser,
+} from "./handlers/users";
 import type { ContainerRecord } from "./store/store";
 
 /**
@@ -73,6 +89,9 @@ const isBatch = (request: CosmosRequest) => isTrue(request, "x-ms-cosmos-is-batc
 const container = "dbs/:db/colls/:coll";
 const items = `${container}/docs`;
 const item = `${items}/:item`;
+const user = "dbs/:db/users/:user";
+const permissions = `${user}/permissions`;
+const permission = `${permissions}/:permission`;
 
 const routes: Route[] = [
   row("GET", "", (ctx) => readAccount(ctx)),
@@ -87,6 +106,25 @@ const routes: Route[] = [
   row("POST", "dbs", (ctx, request) => createDatabase(ctx, request)),
   row("GET", "dbs/:db", (ctx, _request, { db }) => readDatabase(ctx, db)),
   row("DELETE", "dbs/:db", (ctx, _request, { db }) => deleteDatabase(ctx, db)),
+
+  row("GET", "dbs/:db/users", (ctx, _request, { db }) => listUsers(ctx, db)),
+  row("POST", "dbs/:db/users", (ctx, request, { db }) => queryUsers(ctx, db, request), isQuery),
+  row("POST", "dbs/:db/users", (ctx, request, { db }) => createOrUpsertUser(ctx, db, request)),
+  row("GET", user, (ctx, _request, { db, user }) => readUser(ctx, db, user)),
+  row("PUT", user, (ctx, request, { db, user }) => replaceUser(ctx, db, user, request)),
+  row("DELETE", user, (ctx, request, { db, user }) => deleteUser(ctx, db, user, request)),
+  row("GET", permissions, (ctx, request, { db, user }) => listPermissions(ctx, db, user, request)),
+  row("POST", permissions, (ctx, request, { db, user }) => queryPermissions(ctx, db, user, request), isQuery),
+  row("POST", permissions, (ctx, request, { db, user }) => createOrUpsertPermission(ctx, db, user, request)),
+  row("GET", permission, (ctx, request, { db, user, permission }) =>
+    readPermission(ctx, db, user, permission, request),
+  ),
+  row("PUT", permission, (ctx, request, { db, user, permission }) =>
+    replacePermission(ctx, db, user, permission, request),
+  ),
+  row("DELETE", permission, (ctx, request, { db, user, permission }) =>
+    deletePermission(ctx, db, user, permission, request),
+  ),
 
   row("GET", "dbs/:db/colls", (ctx, _request, { db }) => listContainers(ctx, db)),
   row("POST", "dbs/:db/colls", (ctx, request, { db }) => queryContainers(ctx, db, request), isQuery),

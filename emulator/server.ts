@@ -4,11 +4,12 @@ import * as https from "node:https";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { loadAccount } from "./account";
-import { verifySignature } from "./auth";
+import { authenticate } from "./auth";
 import { CosmosError, errorBody, errors } from "./errors";
 import { FaultInjector } from "./faults";
 import { handleAdmin } from "./handlers/admin";
 import type { EmulatorContext } from "./handlers/context";
+import { authorizeResourceToken } from "./handlers/resource-access";
 import { startExpirySweep } from "./handlers/time-to-live";
 import {
   classifyPath,
@@ -20,6 +21,7 @@ import {
 import { QuerySyntaxError } from "./query/parser";
 import { FairTurns, takesTurns } from "./request-turns";
 import { route } from "./router";
+import { ResourceTokens } from "./resource-tokens";
 import { RequestStatistics } from "./statistics";
 import { SqliteStore } from "./store/sqlite-store";
 import { RateLimiter } from "./throughput/rate-limiter";
@@ -128,6 +130,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     endpoint: "",
     limiter: new RateLimiter(),
     partitionCount: options.partitions ?? 1,
+    resourceTokens: new ResourceTokens(key),
   };
 
   async function handle(incoming: http.IncomingMessage, outgoing: http.ServerResponse): Promise<void> {
@@ -137,13 +140,15 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       if (takesTurns(request)) await turns.take(request.resourceLink);
       // A request still arriving while the emulator stops must not touch the closed store.
       if (stopped) throw errors.serviceUnavailable();
-      verifySignature(key, {
+      const caller = authenticate(key, ctx.resourceTokens, {
         method: request.method,
         resourceType: request.resourceType,
         resourceLink: gatewaySigningLink(request.resourceLink),
         date: incoming.headers["x-ms-date"] as string | undefined,
         authorization: incoming.headers["authorization"],
       });
+      // Emulator controls (`_admin`) are no resource a permission can name: only the key holder reaches them.
+      if (caller.kind === "resource") authorizeResourceToken(ctx, caller.claims, request);
       if (request.resourceType === "admin")
         return send(outgoing, handleAdmin(ctx, faults, statistics, request));
       const fault = faults.decide(request.resourceType);

@@ -1,5 +1,6 @@
 import type { AccountSettings } from "../account";
 import { errors } from "../errors";
+import type { ResourceTokens } from "../resource-tokens";
 import type { RateLimiter } from "../throughput/rate-limiter";
 import type { ContainerRecord, DatabaseRecord, OfferRecord, PartitionRecord, Store } from "../store/store";
 
@@ -12,6 +13,8 @@ export interface EmulatorContext {
   limiter: RateLimiter;
   /** Physical partitions a new container gets. */
   partitionCount: number;
+  /** Mints the `_token` of permission responses. */
+  resourceTokens: ResourceTokens;
 }
 
 /**

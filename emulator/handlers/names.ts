@@ -4,14 +4,16 @@ import { errors } from "../errors";
  * Characters the service refuses in ids, because they would break name-based links. Item ids may hold `?`
  * (the SDK sends it in the path as it is, and the service keeps the whole path) and may end with a space,
  * as the service stores them (though its gateway then refuses to serve such an item by id: see
- * `gatewaySigningLink`); database and container ids may not.
+ * `gatewaySigningLink`); other ids may not.
  */
 const forbiddenInItemIds = /[/\\#]/;
 const forbiddenInOtherIds = /[/\\?#]/;
 const maxNameLength = 255;
 const maxItemIdBytes = 1023;
 
-export function validateResourceName(kind: "database" | "container" | "item", value: unknown): string {
+type ResourceKind = "database" | "container" | "item" | "user" | "permission";
+
+export function validateResourceName(kind: ResourceKind, value: unknown): string {
   if (typeof value !== "string" || value.length === 0) {
     throw errors.badRequest(`The ${kind} id is missing or not a string: provide a non-empty string "id".`);
   }
@@ -32,7 +34,7 @@ function validateItemId(value: string): string {
   return value;
 }
 
-function validateOtherId(kind: "database" | "container", value: string): string {
+function validateOtherId(kind: Exclude<ResourceKind, "item">, value: string): string {
   if (forbiddenInOtherIds.test(value)) {
     throw errors.badRequest(
       `The input name '${value}' is invalid: Id contains illegal chars. A ${kind} id may not contain '/', '\\', '?' or '#'.`,

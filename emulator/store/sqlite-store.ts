@@ -29,6 +29,7 @@ import {
   ownExpiryIndex,
   type ExpiryClock,
 } from "./expiry";
+import { SqliteUserStore, type UserStore } from "./user-store";
 
 const schema = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -182,6 +183,7 @@ const versionFeed: FeedSource<VersionRow, VersionRecord> = {
  */
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
+  readonly users: UserStore;
   private readonly statements: ReturnType<SqliteStore["prepare"]>;
   /** Partition bounds by container: they change only on a split, a delete or a new container. */
   private readonly boundsByContainer = new Map<string, readonly PartitionBounds[]>();
@@ -201,6 +203,7 @@ export class SqliteStore implements Store {
     this.addColumns("items", { ttl: ttlColumnDefinition });
     this.db.exec(ownExpiryIndex);
     this.statements = this.prepare();
+    this.users = new SqliteUserStore(this.db);
   }
 
   /**
@@ -339,6 +342,7 @@ export class SqliteStore implements Store {
     if (!database) return;
     for (const container of this.listContainers(id)) this.deleteContainer(id, container.id);
     this.statements.deleteOfferForResource.run(database.rid);
+    this.users.deleteUsersOf(database.rid);
     this.statements.deleteDatabase.run(id);
   }
 

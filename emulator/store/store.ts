@@ -1,3 +1,5 @@
+import type { UserStore } from "./user-store";
+
 /**
  * The emulator's persistence boundary. Handlers see only this interface; `SqliteStore` is the durable
  * implementation. Every method is synchronous so a handler's reads and writes run inside one transaction.
@@ -140,6 +142,8 @@ export interface ItemScan extends ItemScope {
 
 export interface Store {
   transaction<T>(work: () => T): T;
+  /** Users and permissions (see `user-store.ts`); a deleted database takes its users with it. */
+  readonly users: UserStore;
   getMeta(key: string): string | undefined;
   setMeta(key: string, value: string): void;
 

@@ -27,8 +27,9 @@
 #        results.json          each test's outcome and error, and errors outside tests (vitest-reporter.ts)
 #        vitest.log, emulator.log                         the runners' own output
 #
-# Per-test timeout SDK_CONFORMANCE_TEST_TIMEOUT_MS (default 120000; hooks get 2.5 times that). The tests'
-# compute-gateway cases (CGW_*) address the emulator too: they swap port 8081 for 8903 and ours is never 8081.
+# Per-test timeout SDK_CONFORMANCE_TEST_TIMEOUT_MS (default 120000; hooks get 2.5 times that). The emulator's
+# port is never 8081, so the tests' compute-gateway cases (CGW_*), which swap 8081 for 8903, address it too
+# (and are out of scope), and the SSL test that dials https://localhost:8081 itself finds nothing there.
 # Exits non-zero only when the run itself could not be made (no results); failing tests are the measure.
 set -euo pipefail
 

@@ -175,7 +175,7 @@ function resultsText(files: FileResult[], unhandledErrors: number): string {
   const inScope = totals(files, true);
   const describe = (label: string, sum: ReturnType<typeof totals>) =>
     `${label}: ${sum.files} files, ${sum.passed} passed, ${sum.failed} failed, ${sum.skipped} skipped` +
-    (sum.fileErrors ? `, ${sum.fileErrors} files with errors outside their tests` : "") +
+    (sum.fileErrors ? `, ${sum.fileErrors} file(s) with errors outside their tests` : "") +
     `; pass rate ${passRate(sum)}`;
   return [
     table(files),
@@ -183,7 +183,7 @@ function resultsText(files: FileResult[], unhandledErrors: number): string {
     describe("all files", all),
     describe("in scope (without the files and tests out-of-scope.txt lists)", inScope),
     ...(unhandledErrors
-      ? [`${unhandledErrors} unhandled errors (rejections outside any test; in failures.txt)`]
+      ? [`${unhandledErrors} unhandled error(s) (rejections outside any test; in failures.txt)`]
       : []),
     "",
   ].join("\n");

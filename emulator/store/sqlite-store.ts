@@ -29,6 +29,7 @@ import {
   ownExpiryIndex,
   type ExpiryClock,
 } from "./expiry";
+import { SqliteScriptStore } from "./script-store";
 
 const schema = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -183,6 +184,7 @@ const versionFeed: FeedSource<VersionRow, VersionRecord> = {
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly statements: ReturnType<SqliteStore["prepare"]>;
+  readonly scripts: SqliteScriptStore;
   /** Partition bounds by container: they change only on a split, a delete or a new container. */
   private readonly boundsByContainer = new Map<string, readonly PartitionBounds[]>();
   /** Each container's `defaultTtl` (undefined: TTL off), read on every item access, so cached. */
@@ -201,6 +203,7 @@ export class SqliteStore implements Store {
     this.addColumns("items", { ttl: ttlColumnDefinition });
     this.db.exec(ownExpiryIndex);
     this.statements = this.prepare();
+    this.scripts = new SqliteScriptStore(this.db);
   }
 
   /**
@@ -392,6 +395,7 @@ export class SqliteStore implements Store {
     if (!container) return;
     this.statements.deleteItems.run(container.rid);
     this.statements.deleteVersions.run(container.rid);
+    this.scripts.deleteContainerScripts(container.rid);
     this.statements.deletePartitions.run(container.rid);
     this.boundsByContainer.delete(container.rid);
     this.defaultTtlByContainer.delete(container.rid);

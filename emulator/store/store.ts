@@ -1,3 +1,5 @@
+import type { ScriptStore } from "./script-store";
+
 /**
  * The emulator's persistence boundary. Handlers see only this interface; `SqliteStore` is the durable
  * implementation. Every method is synchronous so a handler's reads and writes run inside one transaction.
@@ -140,6 +142,8 @@ export interface ItemScan extends ItemScope {
 
 export interface Store {
   transaction<T>(work: () => T): T;
+  /** Stored procedures, triggers and UDFs; a container's go when it is deleted. */
+  readonly scripts: ScriptStore;
   getMeta(key: string): string | undefined;
   setMeta(key: string, value: string): void;
 

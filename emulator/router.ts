@@ -13,6 +13,7 @@ import {
   readContainer,
   replaceContainer,
 } from "./handlers/containers";
+import { listConflicts, missingConflict, queryConflicts } from "./handlers/conflicts";
 import { requireContainer, type EmulatorContext } from "./handlers/context";
 import {
   createDatabase,
@@ -41,6 +42,16 @@ import {
   readUser,
   replaceUser,
 } from "./handlers/users";
+import {
+  createScript,
+  deleteScript,
+  listScripts,
+  queryScripts,
+  readScript,
+  replaceScript,
+} from "./handlers/scripts";
+import { executeStoredProcedure } from "./handlers/stored-procedures";
+import type { ScriptKind } from "./store/script-store";
 import type { ContainerRecord } from "./store/store";
 
 /**
@@ -92,6 +103,45 @@ const item = `${items}/:item`;
 const user = "dbs/:db/users/:user";
 const permissions = `${user}/permissions`;
 const permission = `${permissions}/:permission`;
+
+/** Stored procedures, triggers and UDFs share their CRUD rows; a procedure's `POST` by id executes it. */
+const scriptRoutes = (["sprocs", "triggers", "udfs"] as ScriptKind[]).flatMap((kind) => {
+  const feed = `${container}/${kind}`;
+  const script = `${feed}/:script`;
+  return [
+    row(
+      "GET",
+      feed,
+      inContainer((ctx, c) => listScripts(ctx, c, kind)),
+    ),
+    row(
+      "POST",
+      feed,
+      inContainer((ctx, c, request) => queryScripts(ctx, c, kind, request)),
+      isQuery,
+    ),
+    row(
+      "POST",
+      feed,
+      inContainer((ctx, c, request) => createScript(ctx, c, kind, request)),
+    ),
+    row(
+      "GET",
+      script,
+      inContainer((ctx, c, _request, p) => readScript(ctx, c, kind, p.script)),
+    ),
+    row(
+      "PUT",
+      script,
+      inContainer((ctx, c, request, p) => replaceScript(ctx, c, kind, p.script, request)),
+    ),
+    row(
+      "DELETE",
+      script,
+      inContainer((ctx, c, request, p) => deleteScript(ctx, c, kind, p.script, request)),
+    ),
+  ];
+});
 
 const routes: Route[] = [
   row("GET", "", (ctx) => readAccount(ctx)),
@@ -173,6 +223,26 @@ const routes: Route[] = [
     item,
     withinContainerBudget((ctx, c, request, p) => removeItem(ctx, c, p.item, request)),
   ),
+
+  ...scriptRoutes,
+  row(
+    "POST",
+    `${container}/sprocs/:script`,
+    withinContainerBudget((ctx, c, request, p) => executeStoredProcedure(ctx, c, p.script, request)),
+  ),
+
+  row(
+    "GET",
+    `${container}/conflicts`,
+    inContainer((_ctx, c) => listConflicts(c)),
+  ),
+  row(
+    "POST",
+    `${container}/conflicts`,
+    inContainer((_ctx, c, request) => queryConflicts(c, request)),
+  ),
+  row("GET", `${container}/conflicts/:conflict`, inContainer(missingConflict)),
+  row("DELETE", `${container}/conflicts/:conflict`, inContainer(missingConflict)),
 ];
 
 /** The captured segments when `segments` has the pattern's shape, else undefined. */

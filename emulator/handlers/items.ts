@@ -20,6 +20,7 @@ import {
   type OperationResult,
 } from "./item-operations";
 import type { PatchOperation } from "./patch";
+import { withTriggers } from "./triggers";
 
 /** Single-item REST calls: `POST …/docs` (create or upsert) and `GET|PUT|PATCH|DELETE …/docs/{id}`. */
 function respond(
@@ -64,11 +65,19 @@ function requiredPartitionKey(request: CosmosRequest): string {
 
 export function createOrUpsertItem(ctx: EmulatorContext, container: ContainerRecord, request: CosmosRequest) {
   const upsert = isTrue(request, "x-ms-documentdb-is-upsert");
-  const result = writeItem(ctx, container, upsert ? "upsert" : "create", jsonBody(request), {
+  const options = {
     partitionKey: partitionKeyHeader(request),
     // A create has no version to guard: only an upsert that replaces honours If-Match.
     ifMatch: upsert ? header(request, "if-match") : undefined,
-  });
+  };
+  const result = withTriggers(
+    ctx,
+    container,
+    request,
+    upsert ? "Upsert" : "Create",
+    jsonBody(request),
+    (body) => writeItem(ctx, container, upsert ? "upsert" : "create", body, options),
+  );
   return respond(ctx, container, result, wantsWrittenContent(request));
 }
 
@@ -87,11 +96,10 @@ export function replaceItem(
   id: string,
   request: CosmosRequest,
 ) {
-  const result = writeItem(ctx, container, "replace", jsonBody(request), {
-    partitionKey: requiredPartitionKey(request),
-    id,
-    ifMatch: header(request, "if-match"),
-  });
+  const options = { partitionKey: requiredPartitionKey(request), id, ifMatch: header(request, "if-match") };
+  const result = withTriggers(ctx, container, request, "Replace", jsonBody(request), (body) =>
+    writeItem(ctx, container, "replace", body, options),
+  );
   return respond(ctx, container, result, wantsWrittenContent(request));
 }
 
@@ -101,7 +109,10 @@ export function removeItem(
   id: string,
   request: CosmosRequest,
 ) {
-  const result = deleteItem(ctx, container, requiredPartitionKey(request), id, header(request, "if-match"));
+  const partitionKey = requiredPartitionKey(request);
+  const result = withTriggers(ctx, container, request, "Delete", undefined, () =>
+    deleteItem(ctx, container, partitionKey, id, header(request, "if-match")),
+  );
   return respond(ctx, container, result, false);
 }
 

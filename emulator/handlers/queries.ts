@@ -4,6 +4,7 @@ import { QueryMetricsCollector } from "../query/metrics";
 import { orderByRowComparator, type OrderByPosition, type OrderByRow } from "../query/order-by-rows";
 import type { ParsedQuery } from "../query/parser";
 import { isOrderByRewrite, planQuery, QueryPlanError } from "../query/plan";
+import { bindUserFunctions } from "../query/user-functions";
 import {
   feedBody,
   header,
@@ -17,6 +18,7 @@ import type { ContainerRecord, ItemScope, ScanPosition } from "../store/store";
 import { requestUnits } from "../throughput/request-units";
 import { requireRange, type EmulatorContext } from "./context";
 import { canonicalPartitionKey, renderItem } from "./item-operations";
+import { userFunctionsOf } from "./udf-runtime";
 
 /**
  * Item queries sent without a partition key range run whole on the server, across every partition, so the
@@ -231,6 +233,7 @@ export function queryItems(
 ): CosmosResponse {
   const spec = jsonBody<QuerySpec>(request);
   const query = parseQuery(spec.query);
+  bindUserFunctions(query, userFunctionsOf(ctx, container));
   const parameters = parametersFromSpec(spec.parameters ?? []);
   const run = startRun(ctx, container, request);
   if (isOrderByRewrite(query)) return orderByPage(run, query, parameters);

@@ -86,6 +86,11 @@ export interface CallExpr extends Node {
   kind: "call";
   name: string;
   args: Expr[];
+  /**
+   * Set for `udf.<name>(…)`, a call of one of the container's user-defined functions (`name` as written):
+   * `implementation` is bound at query time, by `bindUserFunctions`.
+   */
+  udf?: { implementation?: (...args: unknown[]) => unknown };
 }
 export interface AggregateExpr extends Node {
   kind: "aggregate";

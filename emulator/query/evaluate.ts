@@ -11,6 +11,7 @@
 import { accumulator, type Accumulator } from "./aggregates";
 import type { AggregateName, CountExpr, Expr, ParsedQuery } from "./ast";
 import { builtinFunction } from "./functions";
+import { boundUserFunction } from "./user-functions";
 import { QuerySyntaxError } from "./query-error";
 import {
   ARRAY,
@@ -149,7 +150,7 @@ class Compiler {
       case "like":
         return this.compileLike(expr.operand, expr.pattern, expr.escape, expr.negated);
       case "call": {
-        const impl = builtinFunction(expr.name).apply;
+        const impl = expr.udf ? boundUserFunction(expr) : builtinFunction(expr.name).apply;
         const args = expr.args.map((a) => this.compile(a));
         return this.derive(args, (...fns) => {
           switch (fns.length) {

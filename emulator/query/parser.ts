@@ -18,6 +18,7 @@ import type {
   AggregateName,
   BinaryExpr,
   BinaryOperator,
+  CallExpr,
   CountExpr,
   Expr,
   FromClause,
@@ -429,6 +430,7 @@ class Parser {
         return { kind: "literal", value: KEYWORD_LITERALS[token.value], start, end };
       case "identifier":
         this.advance();
+        if (this.isUserFunctionCall(token)) return this.parseUserFunctionCall(token);
         if (this.isPunct("(")) return this.parseCall(token);
         return { kind: "identifier", name: token.value, start, end };
       case "punctuation":
@@ -475,6 +477,16 @@ class Parser {
   /** Calls to aggregate functions with one argument become aggregate nodes; the validator checks the rest. */
   private parseCall(nameToken: Token): Expr {
     const name = nameToken.value.toUpperCase();
+    const args = this.parseArguments();
+    const start = nameToken.start;
+    const end = this.lastEnd;
+    if (AGGREGATE_NAMES.has(name) && args.length === 1) {
+      return { kind: "aggregate", name: name as AggregateName, arg: args[0], start, end };
+    }
+    return { kind: "call", name, args, start, end };
+  }
+
+  private parseArguments(): Expr[] {
     this.expectPunct("(");
     const args: Expr[] = [];
     if (!this.isPunct(")")) {
@@ -482,12 +494,24 @@ class Parser {
       while (this.acceptPunct(","));
     }
     this.expectPunct(")");
-    const start = nameToken.start;
-    const end = this.lastEnd;
-    if (AGGREGATE_NAMES.has(name) && args.length === 1) {
-      return { kind: "aggregate", name: name as AggregateName, arg: args[0], start, end };
-    }
-    return { kind: "call", name, args, start, end };
+    return args;
+  }
+
+  /** `udf.<name>(` after the identifier `udf` just read. */
+  private isUserFunctionCall(token: Token): boolean {
+    return (
+      token.value.toLowerCase() === "udf" &&
+      this.isPunct(".") &&
+      this.peek(1).kind === "identifier" &&
+      this.isPunct("(", 2)
+    );
+  }
+
+  private parseUserFunctionCall(udfToken: Token): CallExpr {
+    this.expectPunct(".");
+    const name = this.advance().value;
+    const args = this.parseArguments();
+    return { kind: "call", name, args, udf: {}, start: udfToken.start, end: this.lastEnd };
   }
 
   /** `op` is an operator's text, which the caller has matched against the operators it parses. */

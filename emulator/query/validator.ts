@@ -39,7 +39,8 @@ export function validate(query: ParsedQuery, text: string): void {
         "SC2001",
       );
     }
-    if (expr.kind === "call") checkCall(expr, text);
+    // A user-defined function's arity is its script's business: it is resolved when the query runs.
+    if (expr.kind === "call" && !expr.udf) checkCall(expr, text);
     if (expr.kind === "aggregate") {
       if (!inSelect) {
         throw new QuerySyntaxError(

@@ -30,6 +30,7 @@ import {
   type ExpiryClock,
 } from "./expiry";
 import { SqliteUserStore, type UserStore } from "./user-store";
+import { SqliteScriptStore } from "./script-store";
 
 const schema = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -185,6 +186,7 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   readonly users: UserStore;
   private readonly statements: ReturnType<SqliteStore["prepare"]>;
+  readonly scripts: SqliteScriptStore;
   /** Partition bounds by container: they change only on a split, a delete or a new container. */
   private readonly boundsByContainer = new Map<string, readonly PartitionBounds[]>();
   /** Each container's `defaultTtl` (undefined: TTL off), read on every item access, so cached. */
@@ -204,6 +206,7 @@ export class SqliteStore implements Store {
     this.db.exec(ownExpiryIndex);
     this.statements = this.prepare();
     this.users = new SqliteUserStore(this.db);
+    this.scripts = new SqliteScriptStore(this.db);
   }
 
   /**
@@ -396,6 +399,7 @@ export class SqliteStore implements Store {
     if (!container) return;
     this.statements.deleteItems.run(container.rid);
     this.statements.deleteVersions.run(container.rid);
+    this.scripts.deleteContainerScripts(container.rid);
     this.statements.deletePartitions.run(container.rid);
     this.boundsByContainer.delete(container.rid);
     this.defaultTtlByContainer.delete(container.rid);

@@ -1,4 +1,5 @@
 import type { UserStore } from "./user-store";
+import type { ScriptStore } from "./script-store";
 
 /**
  * The emulator's persistence boundary. Handlers see only this interface; `SqliteStore` is the durable
@@ -144,6 +145,8 @@ export interface Store {
   transaction<T>(work: () => T): T;
   /** Users and permissions (see `user-store.ts`); a deleted database takes its users with it. */
   readonly users: UserStore;
+  /** Stored procedures, triggers and UDFs; a container's go when it is deleted. */
+  readonly scripts: ScriptStore;
   getMeta(key: string): string | undefined;
   setMeta(key: string, value: string): void;
 

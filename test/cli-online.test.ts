@@ -119,6 +119,9 @@ describe("cosmos-copy CLI: online copies", function () {
   });
 
   it("create --mode Online --wait returns once the job tails the writes; show gives its phase and lag; complete --wait (and show --watch) follow it to an exact end", async function () {
+    // Four CLI processes, their workers, a writer and the endpoint share the machine: on a loaded one the
+    // first pass, the tail and the closing check can take minutes, past the suite's 120 s default.
+    this.timeout(600_000);
     const source = await container("events", "/pk", true);
     const target = await container("events-copy", "/customerId");
     await seedContainer(source, { count: seeded, partitionKeys, itemBytes: 200 });

@@ -75,7 +75,7 @@ const items = `${container}/docs`;
 const item = `${items}/:item`;
 
 const routes: Route[] = [
-  row("GET", "", (ctx) => readAccount(ctx)),
+  row("GET", "", (ctx, request) => readAccount(ctx, request)),
 
   row("GET", "offers", (ctx) => listOffers(ctx)),
   row("POST", "offers", (ctx, request) => queryOffers(ctx, request)),

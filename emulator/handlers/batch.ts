@@ -12,6 +12,7 @@ import { chargeContainer, requireRange, retryAfter, type EmulatorContext } from 
 import {
   canonicalPartitionKey,
   deleteItem,
+  maxItemBytes,
   patchItem,
   readItem,
   renderItem,
@@ -135,6 +136,8 @@ function failure(error: CosmosError): string {
 }
 
 function operationsOf(request: CosmosRequest): BatchOperation[] {
+  // The service refuses a batch or bulk request over 2 MB as a whole, before running any operation.
+  if (request.body.length > maxItemBytes) throw errors.requestTooLarge(request.body.length, maxItemBytes);
   const operations = jsonBody<BatchOperation[]>(request);
   if (!Array.isArray(operations) || operations.length === 0 || operations.length > maxOperations) {
     throw errors.badRequest(`A batch holds 1 to ${maxOperations} operations.`);

@@ -52,11 +52,23 @@ function partitionKeyHeader(request: CosmosRequest): string | undefined {
   return value === undefined ? undefined : canonicalPartitionKey(value);
 }
 
-function requiredPartitionKey(request: CosmosRequest): string {
+/**
+ * A point operation names one logical partition: a value for every level of the container's key (`[]` is
+ * the "none" key of items stored without one). A prefix of a hierarchical key names many partitions and is
+ * refused, as the service does.
+ */
+function requiredPartitionKey(request: CosmosRequest, container: ContainerRecord): string {
   const partitionKey = partitionKeyHeader(request);
   if (partitionKey === undefined) {
     throw errors.badRequest(
       "PartitionKey value must be supplied for this operation: pass the item's partition key value.",
+    );
+  }
+  const levels = (JSON.parse(partitionKey) as unknown[]).length;
+  const paths = container.definition.partitionKey.paths;
+  if (levels > 0 && levels !== paths.length) {
+    throw errors.badRequest(
+      `Partition key provided either doesn't correspond to definition in the collection or doesn't match partition key field values specified in the document: ${partitionKey} has ${levels} component(s), the container's key paths ${JSON.stringify(paths)} need ${paths.length}.`,
     );
   }
   return partitionKey;
@@ -78,7 +90,12 @@ export function getItem(
   id: string,
   request: CosmosRequest,
 ) {
-  return respond(ctx, container, readItem(ctx, container, requiredPartitionKey(request), id), true);
+  return respond(
+    ctx,
+    container,
+    readItem(ctx, container, requiredPartitionKey(request, container), id),
+    true,
+  );
 }
 
 export function replaceItem(
@@ -88,7 +105,7 @@ export function replaceItem(
   request: CosmosRequest,
 ) {
   const result = writeItem(ctx, container, "replace", jsonBody(request), {
-    partitionKey: requiredPartitionKey(request),
+    partitionKey: requiredPartitionKey(request, container),
     id,
     ifMatch: header(request, "if-match"),
   });
@@ -101,7 +118,13 @@ export function removeItem(
   id: string,
   request: CosmosRequest,
 ) {
-  const result = deleteItem(ctx, container, requiredPartitionKey(request), id, header(request, "if-match"));
+  const result = deleteItem(
+    ctx,
+    container,
+    requiredPartitionKey(request, container),
+    id,
+    header(request, "if-match"),
+  );
   return respond(ctx, container, result, false);
 }
 
@@ -116,7 +139,7 @@ export function patchItemRequest(
   const result = patchItem(
     ctx,
     container,
-    requiredPartitionKey(request),
+    requiredPartitionKey(request, container),
     id,
     patch,
     header(request, "if-match"),

@@ -14,7 +14,8 @@ import { expectFailure } from "./support/expect-failure";
 
 /**
  * Rules of the service that the official SDK's own tests rely on: how many physical partitions a new
- * container starts with, the 413 a batch or bulk request over 2 MB gets as a whole, point operations
+ * container starts with, the 413 a batch or bulk request over 2 MB gets as a whole, a bulk request with
+ * continueOnError false stopping at its first failure, point operations
  * refusing a prefix of a hierarchical key, the all-versions feed's wording when asked to start from the
  * beginning, and the account naming the endpoint the client used.
  */
@@ -63,6 +64,28 @@ describe("service rules the official SDK tests rely on (cosmos-emulator)", funct
       `the service's wording: ${result.error?.message}`,
     );
     assert.match(result.error?.message ?? "", /over the limit of 2097152 bytes/);
+  });
+
+  it("stops a bulk request at its first failure when continueOnError is false: the rest answer 424", async () => {
+    const { container } = await database.containers.create({
+      id: uniqueName("stop-on-error"),
+      partitionKey: { paths: ["/pk"] },
+    });
+    const operations = [
+      { operationType: "Create", resourceBody: { id: "bad", pk: "p", ttl: -10 } },
+      { operationType: "Create", resourceBody: { id: "skipped", pk: "p" } },
+    ] as const;
+    const stopped = await container.items.bulk([...operations], { continueOnError: false });
+    assert.deepEqual(
+      stopped.map((result) => result.statusCode),
+      [400, 424],
+    );
+    assert.equal((await container.item("skipped", "p").read()).statusCode, 404, "the 424 did not run");
+    const continued = await container.items.bulk([...operations]);
+    assert.deepEqual(
+      continued.map((result) => result.statusCode),
+      [400, 201],
+    );
   });
 
   it("refuses a point read by a prefix of a hierarchical key with 400, and reads by the full key", async () => {

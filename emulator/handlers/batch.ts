@@ -145,17 +145,22 @@ function operationsOf(request: CosmosRequest): BatchOperation[] {
   return operations;
 }
 
+/** With `continueOnError` false the service stops at the first failed operation: the rest answer 424. */
+const notRun = () => resultText(424, 0, { subStatusCode: 0, message: "Failed Dependency" });
+
 function bulk(
   ctx: EmulatorContext,
   container: ContainerRecord,
   operations: BatchOperation[],
   withContent: boolean,
+  continueOnError: boolean,
 ): CosmosResponse {
   let total = 0;
   let anyFailed = false;
   let throttled = 0;
   const results = ctx.store.transaction(() =>
     operations.map((operation) => {
+      if (anyFailed && !continueOnError) return notRun();
       const waitMs = retryAfter(ctx, container);
       try {
         if (waitMs > 0) throw errors.tooManyRequests(waitMs);
@@ -197,11 +202,7 @@ function atomic(
   } catch (error) {
     if (!(error instanceof CosmosError)) throw error;
     const failedAt = results.length;
-    const texts = operations.map((_, index) =>
-      index === failedAt
-        ? failure(error)
-        : resultText(424, 0, { subStatusCode: 0, message: "Failed Dependency" }),
-    );
+    const texts = operations.map((_, index) => (index === failedAt ? failure(error) : notRun()));
     return { status: 207, body: `[${texts.join(",")}]`, requestCharge: 1 };
   }
   const total = results.reduce((sum, r) => sum + r.requestCharge, 0);
@@ -225,5 +226,11 @@ export function executeBatch(
   const withContent = wantsWrittenContent(request);
   return isTrue(request, "x-ms-cosmos-batch-atomic")
     ? atomic(ctx, container, operations, batchPartitionKey(request, operations), withContent)
-    : bulk(ctx, container, operations, withContent);
+    : bulk(
+        ctx,
+        container,
+        operations,
+        withContent,
+        header(request, "x-ms-cosmos-batch-continue-on-error")?.toLowerCase() !== "false",
+      );
 }

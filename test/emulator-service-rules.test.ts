@@ -15,9 +15,9 @@ import { expectFailure } from "./support/expect-failure";
 /**
  * Rules of the service that the official SDK's own tests rely on: how many physical partitions a new
  * container starts with, the 413 a batch or bulk request over 2 MB gets as a whole, a bulk request with
- * continueOnError false stopping at its first failure, point operations
- * refusing a prefix of a hierarchical key, the all-versions feed's wording when asked to start from the
- * beginning, and the account naming the endpoint the client used.
+ * continueOnError false stopping at its first failure, point operations refusing a prefix of a hierarchical
+ * key, the all-versions feed's wording when asked to start from the beginning, and the account naming the
+ * endpoint the client used.
  */
 describe("service rules the official SDK tests rely on (cosmos-emulator)", function () {
   let cosmos: TestEndpoint;

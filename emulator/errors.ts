@@ -45,11 +45,12 @@ export const errors = {
       "PreconditionFailed",
       "Operation cannot be performed because one of the specified precondition is not met.",
     ),
+  /** The service's message is the first line, which clients match on; the sizes follow on the next. */
   requestTooLarge: (bytes: number, limit: number) =>
     new CosmosError(
       413,
       "RequestEntityTooLarge",
-      `Request size is too large: ${bytes} bytes exceeds the limit of ${limit} bytes.`,
+      `Message: {"Errors":["Request size is too large"]}\r\nThe request is ${bytes} bytes, over the limit of ${limit} bytes.`,
     ),
   tooManyRequests: (retryAfterMs: number) =>
     new CosmosError(

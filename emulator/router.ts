@@ -144,7 +144,7 @@ const scriptRoutes = (["sprocs", "triggers", "udfs"] as ScriptKind[]).flatMap((k
 });
 
 const routes: Route[] = [
-  row("GET", "", (ctx) => readAccount(ctx)),
+  row("GET", "", (ctx, request) => readAccount(ctx, request)),
 
   row("GET", "offers", (ctx) => listOffers(ctx)),
   row("POST", "offers", (ctx, request) => queryOffers(ctx, request)),

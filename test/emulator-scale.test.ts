@@ -47,11 +47,16 @@ describe(`a container of ${items.toLocaleString("en")} items beside a small data
     cosmos = await openEndpoint({ partitions: 1 });
     const { database } = await cosmos.client.databases.create({ id: uniqueName("scale") });
     // 10,000 RU/s: the most one physical partition holds (the emulator splits past it, as the service does).
+    // A container created with it would start with two (one per 6,000 RU/s), so it is raised after creation.
     ({ container: large } = await database.containers.create({
       id: "large",
       partitionKey: { paths: ["/pk"] },
-      throughput: 10_000,
+      throughput: 6_000,
     }));
+    const { resource: offer } = await large.readOffer();
+    await cosmos.client
+      .offer(offer!.id)
+      .replace({ ...offer!, content: { ...offer!.content!, offerThroughput: 10_000 } });
     await seedContainer(large, { count: items, partitionKeys });
     const { database: small } = await cosmos.client.databases.create({ id: uniqueName("small") });
     const { container } = await small.containers.create({ id: "jobs", partitionKey: { paths: ["/pk"] } });

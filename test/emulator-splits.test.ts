@@ -19,8 +19,9 @@ import { seedContainer } from "./support/seed";
 
 /**
  * Partition splits as the service does them, seen through the official SDK: when a container's throughput
- * outgrows its partitions (10,000 RU/s each) or the admin control splits a range, the parent range id is
- * gone (410/1002) and the SDK moves its change-feed continuations, bulk batches and queries to the children.
+ * outgrows its partitions (10,000 RU/s each; a new container gets one per 6,000) or the admin control splits
+ * a range, the parent range id is gone (410/1002) and the SDK moves its change-feed continuations, bulk
+ * batches and queries to the children.
  */
 interface Item {
   id: string;
@@ -107,7 +108,7 @@ async function readRangeFeed(
   };
 }
 
-describe("partition splits (cosmos-emulator, 1 partition per 10,000 RU/s)", function () {
+describe("partition splits (cosmos-emulator, split past 10,000 RU/s per partition)", function () {
   let cosmos: TestEndpoint;
   let databaseId: string;
 
@@ -131,11 +132,11 @@ describe("partition splits (cosmos-emulator, 1 partition per 10,000 RU/s)", func
     cosmos.admin!.splitPartition(databaseId, container.id, rangeId);
 
   it("keeps every change-feed item exactly once across a split: same iterator, saved continuation, old feed range", async function () {
-    const container = await createContainer("feed", 20000);
+    const container = await createContainer("feed", 12000);
     await seedContainer(container, { count: 2000, partitionKeys: 200 });
     const seeded = itemIds("item", 2000);
     const before = await container.getFeedRanges();
-    assert.equal(before.length, 2, "20,000 RU/s starts with 2 partitions");
+    assert.equal(before.length, 2, "12,000 RU/s starts with 2 partitions");
 
     const iterators = before.map((range) => iterator(container, ChangeFeedStartFrom.Beginning(range)));
     const firstPages = await Promise.all(iterators.map((feed) => feed.readNext()));
@@ -262,7 +263,7 @@ describe("partition splits (cosmos-emulator, 1 partition per 10,000 RU/s)", func
   });
 
   it("keeps bulk upserts working across splits (executeBulkOperations and items.bulk)", async function () {
-    const container = await createContainer("bulk", 20000);
+    const container = await createContainer("bulk", 12000);
     await upsert(container, itemIds("first", 300));
     await split(container);
     await upsert(container, itemIds("second", 300));

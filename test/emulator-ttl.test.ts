@@ -100,19 +100,28 @@ describe("time to live (cosmos-emulator)", function () {
     }
   });
 
-  it("refuses an item ttl of null, 0, -10, 1.5 or '5' where TTL is on, and ignores ttl where it is off", async () => {
+  it("refuses an item ttl of null, 0, -10, 1.5 or '5' whether or not TTL is on, in bulk too", async () => {
     const on = await createContainer("validate-on", { defaultTtl: -1 });
-    for (const ttl of [null, 0, -10, 1.5, "5"]) {
-      const error = (await expectFailure(create(on, uniqueName("bad"), { ttl }))) as ErrorResponse;
-      assert.equal(error.code, 400, `ttl ${JSON.stringify(ttl)}`);
-      assert.ok(
-        error.message.includes(`'ttl' value ${JSON.stringify(ttl)} is invalid`),
-        `the message names the value: ${error.message}`,
-      );
-    }
     const off = await createContainer("validate-off");
-    const { statusCode } = await create(off, "ordinary", { ttl: -10 });
-    assert.equal(statusCode, 201, "without TTL on the container, ttl is an ordinary property");
+    for (const container of [on, off]) {
+      for (const ttl of [null, 0, -10, 1.5, "5"]) {
+        const error = (await expectFailure(create(container, uniqueName("bad"), { ttl }))) as ErrorResponse;
+        assert.equal(error.code, 400, `ttl ${JSON.stringify(ttl)} in ${container.id}`);
+        assert.ok(
+          error.message.includes(`'ttl' value ${JSON.stringify(ttl)} is invalid`),
+          `the message names the value: ${error.message}`,
+        );
+      }
+    }
+    // A bulk request fails only the operation with the bad ttl.
+    const results = await off.items.bulk([
+      { operationType: "Create", resourceBody: { id: "bad-ttl", pk: "p", ttl: -10 } },
+      { operationType: "Create", resourceBody: { id: "fine", pk: "p", ttl: 5 } },
+    ]);
+    assert.deepEqual(
+      results.map((result) => result.statusCode),
+      [400, 201],
+    );
   });
 
   it("expires an item ttl seconds after its write: gone from reads, queries, read-all and the change feed", async () => {

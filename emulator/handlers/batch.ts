@@ -12,6 +12,7 @@ import { chargeContainer, requireRange, retryAfter, type EmulatorContext } from 
 import {
   canonicalPartitionKey,
   deleteItem,
+  maxItemBytes,
   patchItem,
   readItem,
   renderItem,
@@ -135,6 +136,8 @@ function failure(error: CosmosError): string {
 }
 
 function operationsOf(request: CosmosRequest): BatchOperation[] {
+  // The service refuses a batch or bulk request over 2 MB as a whole, before running any operation.
+  if (request.body.length > maxItemBytes) throw errors.requestTooLarge(request.body.length, maxItemBytes);
   const operations = jsonBody<BatchOperation[]>(request);
   if (!Array.isArray(operations) || operations.length === 0 || operations.length > maxOperations) {
     throw errors.badRequest(`A batch holds 1 to ${maxOperations} operations.`);
@@ -142,17 +145,22 @@ function operationsOf(request: CosmosRequest): BatchOperation[] {
   return operations;
 }
 
+/** With `continueOnError` false the service stops at the first failed operation: the rest answer 424. */
+const notRun = () => resultText(424, 0, { subStatusCode: 0, message: "Failed Dependency" });
+
 function bulk(
   ctx: EmulatorContext,
   container: ContainerRecord,
   operations: BatchOperation[],
   withContent: boolean,
+  continueOnError: boolean,
 ): CosmosResponse {
   let total = 0;
   let anyFailed = false;
   let throttled = 0;
   const results = ctx.store.transaction(() =>
     operations.map((operation) => {
+      if (anyFailed && !continueOnError) return notRun();
       const waitMs = retryAfter(ctx, container);
       try {
         if (waitMs > 0) throw errors.tooManyRequests(waitMs);
@@ -194,11 +202,7 @@ function atomic(
   } catch (error) {
     if (!(error instanceof CosmosError)) throw error;
     const failedAt = results.length;
-    const texts = operations.map((_, index) =>
-      index === failedAt
-        ? failure(error)
-        : resultText(424, 0, { subStatusCode: 0, message: "Failed Dependency" }),
-    );
+    const texts = operations.map((_, index) => (index === failedAt ? failure(error) : notRun()));
     return { status: 207, body: `[${texts.join(",")}]`, requestCharge: 1 };
   }
   const total = results.reduce((sum, r) => sum + r.requestCharge, 0);
@@ -222,5 +226,11 @@ export function executeBatch(
   const withContent = wantsWrittenContent(request);
   return isTrue(request, "x-ms-cosmos-batch-atomic")
     ? atomic(ctx, container, operations, batchPartitionKey(request, operations), withContent)
-    : bulk(ctx, container, operations, withContent);
+    : bulk(
+        ctx,
+        container,
+        operations,
+        withContent,
+        header(request, "x-ms-cosmos-batch-continue-on-error")?.toLowerCase() !== "false",
+      );
 }

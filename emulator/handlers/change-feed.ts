@@ -140,7 +140,7 @@ const allVersionsAndDeletes: FeedMode<VersionRecord> = {
     const at = position(request, partition);
     if (at === "beginning" || header(request, "if-modified-since") !== undefined) {
       throw errors.badRequest(
-        "The all versions and deletes change feed starts only from now or from a continuation: starting from the beginning or from a point in time is not supported.",
+        "You must read the change feed from within the retention period. The all versions and deletes change feed starts only from now or from a continuation: starting from the beginning or from a point in time is not supported.",
       );
     }
     if (at !== "now" && at < partition.retainedAfter) {

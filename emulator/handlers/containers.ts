@@ -16,7 +16,7 @@ import { containerSelf, offerRate, requireContainer, requireDatabase, type Emula
 import { queryResources } from "./resource-query";
 import { validateResourceName } from "./names";
 import { createOffer, requestedThroughput } from "./offers";
-import { partitionsFor } from "./splits";
+import { partitionsAtCreation } from "./splits";
 import { policyReplaced } from "./version-log";
 import {
   definitionWithDefaults,
@@ -105,7 +105,7 @@ export function createContainer(
     // The service starts a container with as many partitions as its throughput needs.
     const partitionCount = Math.max(
       ctx.partitionCount,
-      ownThroughput ? partitionsFor(offerRate({ content: ownThroughput })) : 1,
+      ownThroughput ? partitionsAtCreation(offerRate({ content: ownThroughput })) : 1,
     );
     ctx.store.insertContainer(container, initialPartitions(definition, partitionCount));
     if (ownThroughput)

@@ -149,7 +149,7 @@ function store(
   document: Record<string, unknown>,
   existing: ItemRecord | undefined,
 ): ItemRecord {
-  validateItemTtl(container, document);
+  validateItemTtl(document);
   const values = extractPartitionKey(container.definition.partitionKey, document);
   const { epk, partition } = locate(ctx, container, values);
   const body = JSON.stringify(document);

@@ -53,11 +53,23 @@ function partitionKeyHeader(request: CosmosRequest): string | undefined {
   return value === undefined ? undefined : canonicalPartitionKey(value);
 }
 
-function requiredPartitionKey(request: CosmosRequest): string {
+/**
+ * A point operation names one logical partition: a value for every level of the container's key (`[]` is
+ * the "none" key of items stored without one). A prefix of a hierarchical key names many partitions and is
+ * refused, as the service does.
+ */
+function requiredPartitionKey(request: CosmosRequest, container: ContainerRecord): string {
   const partitionKey = partitionKeyHeader(request);
   if (partitionKey === undefined) {
     throw errors.badRequest(
       "PartitionKey value must be supplied for this operation: pass the item's partition key value.",
+    );
+  }
+  const levels = (JSON.parse(partitionKey) as unknown[]).length;
+  const paths = container.definition.partitionKey.paths;
+  if (levels > 0 && levels !== paths.length) {
+    throw errors.badRequest(
+      `Partition key provided either doesn't correspond to definition in the collection or doesn't match partition key field values specified in the document: ${partitionKey} has ${levels} component(s), the container's key paths ${JSON.stringify(paths)} need ${paths.length}.`,
     );
   }
   return partitionKey;
@@ -87,7 +99,12 @@ export function getItem(
   id: string,
   request: CosmosRequest,
 ) {
-  return respond(ctx, container, readItem(ctx, container, requiredPartitionKey(request), id), true);
+  return respond(
+    ctx,
+    container,
+    readItem(ctx, container, requiredPartitionKey(request, container), id),
+    true,
+  );
 }
 
 export function replaceItem(
@@ -96,7 +113,11 @@ export function replaceItem(
   id: string,
   request: CosmosRequest,
 ) {
-  const options = { partitionKey: requiredPartitionKey(request), id, ifMatch: header(request, "if-match") };
+  const options = {
+    partitionKey: requiredPartitionKey(request, container),
+    id,
+    ifMatch: header(request, "if-match"),
+  };
   const result = withTriggers(ctx, container, request, "Replace", jsonBody(request), (body) =>
     writeItem(ctx, container, "replace", body, options),
   );
@@ -109,7 +130,7 @@ export function removeItem(
   id: string,
   request: CosmosRequest,
 ) {
-  const partitionKey = requiredPartitionKey(request);
+  const partitionKey = requiredPartitionKey(request, container);
   const result = withTriggers(ctx, container, request, "Delete", undefined, () =>
     deleteItem(ctx, container, partitionKey, id, header(request, "if-match")),
   );
@@ -127,7 +148,7 @@ export function patchItemRequest(
   const result = patchItem(
     ctx,
     container,
-    requiredPartitionKey(request),
+    requiredPartitionKey(request, container),
     id,
     patch,
     header(request, "if-match"),

@@ -23,6 +23,17 @@ export function partitionsFor(throughput: number): number {
   return Math.max(1, Math.ceil(throughput / throughputPerPartition));
 }
 
+/**
+ * A new container starts with more headroom than a split leaves: the service creates one physical partition
+ * per 6,000 RU/s it is provisioned with (30,000 RU/s gives five), so it can later scale up without a split.
+ */
+const throughputPerNewPartition = 6_000;
+
+/** Physical partitions the service creates a container with, given `throughput` RU/s. */
+export function partitionsAtCreation(throughput: number): number {
+  return Math.max(1, Math.ceil(throughput / throughputPerNewPartition));
+}
+
 function width(container: ContainerRecord, partition: PartitionRecord): bigint {
   return epkRangeWidth(container.definition.partitionKey, partition.minInclusive, partition.maxExclusive);
 }

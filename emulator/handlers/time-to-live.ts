@@ -31,12 +31,11 @@ export function validateDefaultTtl(definition: ContainerDefinition): void {
 }
 
 /**
- * An item's `ttl` means something only in a container with TTL on, and only there is it checked; elsewhere
- * it is an ordinary property.
+ * An item's `ttl` takes effect only in a container with TTL on, but the service checks it in every
+ * container: a bulk Create of `{ttl: -10}` into a container without TTL fails with 400.
  */
-export function validateItemTtl(container: ContainerRecord, document: Record<string, unknown>): void {
-  if (defaultTtlOf(container.definition) === undefined || !("ttl" in document)) return;
-  if (isValidTtl(document.ttl)) return;
+export function validateItemTtl(document: Record<string, unknown>): void {
+  if (!("ttl" in document) || isValidTtl(document.ttl)) return;
   throw errors.badRequest(
     `The specified document 'ttl' value ${JSON.stringify(document.ttl)} is invalid. Valid values are -1 or a non-zero positive 32-bit integer.`,
   );

@@ -1,9 +1,16 @@
 import { errors } from "../errors";
+import { missingCompositeIndex } from "../query/composite-index";
 import { executeQuery, parametersFromSpec, parseQuery, readsDocuments } from "../query/evaluate";
 import { QueryMetricsCollector } from "../query/metrics";
 import { orderByRowComparator, type OrderByPosition, type OrderByRow } from "../query/order-by-rows";
 import type { ParsedQuery } from "../query/parser";
-import { isOrderByRewrite, planQuery, QueryPlanError } from "../query/plan";
+import {
+  effectiveOrderBy,
+  isOrderByRewrite,
+  planQuery,
+  QueryPlanError,
+  type PartitionedQueryExecutionInfo,
+} from "../query/plan";
 import {
   feedBody,
   header,
@@ -39,23 +46,60 @@ interface QuerySpec {
 
 type Continuation = ScanPosition | { offset: number } | { after: OrderByPosition };
 
-/** The plan the SDK's query pipeline merges the per-partition pages by (see query/plan.ts). */
-export function queryPlan(request: CosmosRequest): CosmosResponse {
-  const spec = jsonBody<QuerySpec>(request);
-  const query = parseQuery(spec.query);
+function planFor(request: CosmosRequest, spec: QuerySpec, query: ParsedQuery): PartitionedQueryExecutionInfo {
   const features = header(request, "x-ms-cosmos-supported-query-features");
   try {
-    const plan = planQuery(
+    return planQuery(
       query,
       spec.query,
       parametersFromSpec(spec.parameters ?? []),
       features === undefined ? undefined : features.split(",").map((f) => f.trim()),
     );
-    return { status: 200, body: JSON.stringify(plan), requestCharge: 0 };
   } catch (error) {
     if (error instanceof QueryPlanError) throw errors.badRequest(error.message);
     throw error;
   }
+}
+
+/** The plan the SDK's query pipeline merges the per-partition pages by (see query/plan.ts). */
+export function queryPlan(request: CosmosRequest): CosmosResponse {
+  const spec = jsonBody<QuerySpec>(request);
+  const plan = planFor(request, spec, parseQuery(spec.query));
+  return { status: 200, body: JSON.stringify(plan), requestCharge: 0 };
+}
+
+/** Whether partitions' pages must be merged by the client (sorted, aggregated, de-duplicated or counted). */
+function needsClientMerge({ queryInfo }: PartitionedQueryExecutionInfo): boolean {
+  return (
+    queryInfo.orderBy.length > 0 ||
+    queryInfo.aggregates.length > 0 ||
+    queryInfo.groupByExpressions.length > 0 ||
+    Object.keys(queryInfo.groupByAliasToAggregateType).length > 0 ||
+    queryInfo.distinctType !== "None" ||
+    queryInfo.top !== undefined ||
+    queryInfo.offset !== undefined
+  );
+}
+
+/**
+ * A query sent without a partition key range or partition key to a container of several physical partitions
+ * (the SDK's optimistic first try) is one the gateway serves directly only when the partitions' pages can be
+ * concatenated. Otherwise the service answers 400 with the query plan in `additionalErrorInfo`, and the SDK
+ * switches to its query pipeline, where results are merged as the service's clients see them (an aggregate of
+ * no values is an absent property in a single-partition answer, but `undefined` under an alias here).
+ */
+function refuseUnmergedCrossPartitionQuery(run: QueryRun, spec: QuerySpec, query: ParsedQuery): void {
+  const { where, ctx, container, request } = run;
+  if (where.partition !== undefined || where.partitionKey !== undefined) return;
+  if (ctx.store.listPartitions(container.rid).length < 2) return;
+  const plan = planFor(request, spec, query);
+  if (!needsClientMerge(plan)) return;
+  const error = errors.badRequest(
+    "The provided cross partition query can not be directly served by the gateway. This is a first chance " +
+      "(internal) exception that all newer clients will know how to handle gracefully.",
+  );
+  error.additionalErrorInfo = JSON.stringify(plan);
+  throw error;
 }
 
 /** Whether each item yields at most one row in storage order (a JOIN or `FROM x IN` can yield many). */
@@ -78,7 +122,9 @@ function parseContinuation(request: CosmosRequest): Continuation | undefined {
   try {
     return JSON.parse(token) as Continuation;
   } catch {
-    throw errors.badRequest(`The continuation token ${token} is not valid for this query.`);
+    throw errors.badRequest(
+      `Invalid Continuation Token: '${token}' is not a continuation this query returned.`,
+    );
   }
 }
 
@@ -134,7 +180,10 @@ function streamingPage(run: QueryRun, query: ParsedQuery | undefined, parameters
   let examined = 0;
   for (;;) {
     const wanted = limit - results.length;
-    const rows = ctx.store.scanItems(container.rid, { ...where, after, limit: wanted });
+    // One item more than the page can take shows whether storage holds more, so the last page carries no
+    // continuation and the SDK makes no extra round trip for an empty page.
+    const scanned = ctx.store.scanItems(container.rid, { ...where, after, limit: wanted + 1 });
+    const rows = scanned.slice(0, wanted);
     for (const { position, item } of rows) {
       after = position;
       const rendered = renderItem(container, item);
@@ -145,8 +194,7 @@ function streamingPage(run: QueryRun, query: ParsedQuery | undefined, parameters
           results.push(JSON.stringify(r));
     }
     examined += rows.length;
-    // Each item yields at most one row, so a short scan means storage is exhausted.
-    if (rows.length < wanted) return page(run, results, undefined);
+    if (scanned.length <= wanted) return page(run, results, undefined);
     // A selective filter may match nothing for a long way: the page ends anyway, as the service's do, and
     // the client follows the continuation.
     if (results.length >= limit || examined >= scanBudget) return page(run, results, after);
@@ -232,7 +280,14 @@ export function queryItems(
   const spec = jsonBody<QuerySpec>(request);
   const query = parseQuery(spec.query);
   const parameters = parametersFromSpec(spec.parameters ?? []);
+  const missingIndex = missingCompositeIndex(
+    effectiveOrderBy(query),
+    query.from.alias,
+    container.definition.indexingPolicy,
+  );
+  if (missingIndex) throw errors.badRequest(missingIndex);
   const run = startRun(ctx, container, request);
+  refuseUnmergedCrossPartitionQuery(run, spec, query);
   if (isOrderByRewrite(query)) return orderByPage(run, query, parameters);
   return isStreaming(query) ? streamingPage(run, query, parameters) : fullPage(run, query, parameters);
 }

@@ -333,14 +333,18 @@ describe("cross-partition queries through the SDK's query pipeline (4 physical p
     });
   });
 
-  describe("page ends", function () {
-    it("a page that reaches the end of the items carries no continuation", async function () {
-      const { resources, continuationToken, hasMoreResults } = await container.items
+  describe("page ends and continuations", function () {
+    it("a full page carries a continuation even at the end of the items, and the next page is empty", async function () {
+      const first = await container.items
         .query("SELECT * FROM c", { maxItemCount: items.length })
         .fetchNext();
-      assert.equal(resources.length, items.length);
-      assert.equal(continuationToken, undefined);
-      assert.equal(hasMoreResults, false);
+      assert.equal(first.resources.length, items.length);
+      assert.ok(first.continuationToken, "a full page does not know that nothing follows");
+      const next = await container.items
+        .query("SELECT * FROM c", { maxItemCount: items.length, continuationToken: first.continuationToken })
+        .fetchNext();
+      assert.deepEqual(next.resources, []);
+      assert.equal(next.continuationToken, undefined);
     });
 
     it("a continuation the endpoint never gave is refused as an invalid continuation token", async function () {

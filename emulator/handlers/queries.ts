@@ -180,10 +180,7 @@ function streamingPage(run: QueryRun, query: ParsedQuery | undefined, parameters
   let examined = 0;
   for (;;) {
     const wanted = limit - results.length;
-    // One item more than the page can take shows whether storage holds more, so the last page carries no
-    // continuation and the SDK makes no extra round trip for an empty page.
-    const scanned = ctx.store.scanItems(container.rid, { ...where, after, limit: wanted + 1 });
-    const rows = scanned.slice(0, wanted);
+    const rows = ctx.store.scanItems(container.rid, { ...where, after, limit: wanted });
     for (const { position, item } of rows) {
       after = position;
       const rendered = renderItem(container, item);
@@ -194,7 +191,9 @@ function streamingPage(run: QueryRun, query: ParsedQuery | undefined, parameters
           results.push(JSON.stringify(r));
     }
     examined += rows.length;
-    if (scanned.length <= wanted) return page(run, results, undefined);
+    // Each item yields at most one row, so a short scan means storage is exhausted. A full page carries a
+    // continuation even when nothing follows, as the service's do (the next page is then empty).
+    if (rows.length < wanted) return page(run, results, undefined);
     // A selective filter may match nothing for a long way: the page ends anyway, as the service's do, and
     // the client follows the continuation.
     if (results.length >= limit || examined >= scanBudget) return page(run, results, after);

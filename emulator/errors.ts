@@ -3,9 +3,6 @@
  * service uses, so clients (and the SDK's retry policies) branch on them exactly as they would against Azure.
  */
 export class CosmosError extends Error {
-  /** Machine-readable detail the service adds to some errors, e.g. the query plan of a query it cannot run. */
-  additionalErrorInfo?: string;
-
   constructor(
     readonly status: number,
     readonly code: string,
@@ -69,8 +66,5 @@ export const errors = {
 
 /** The JSON body the service sends with an error; the SDK reads `code` and `message`. */
 export function errorBody(error: CosmosError): string {
-  const { code, message, additionalErrorInfo } = error;
-  return JSON.stringify(
-    additionalErrorInfo === undefined ? { code, message } : { code, message, additionalErrorInfo },
-  );
+  return JSON.stringify({ code: error.code, message: error.message });
 }

@@ -159,19 +159,6 @@ describe("cross-partition queries through the SDK's query pipeline (4 physical p
       }
     });
 
-    it("GROUP BY without a query plan option is still merged by the SDK: an aggregate of nothing stays as undefined", async function () {
-      // The first, optimistic request is refused with the plan, so the SDK's GROUP BY merge names every alias.
-      const rows = await query<Record<string, unknown>>(
-        "SELECT c.group, AVG(c.missing) AS mean, COUNT(c.missing) AS n FROM c GROUP BY c.group",
-        {},
-      );
-      const groups = [...new Set(items.map((i) => i.group))].sort();
-      assert.deepEqual(
-        rows.sort(compareBy((r) => String(r.group))),
-        groups.map((group) => ({ group, mean: undefined, n: 0 })),
-      );
-    });
-
     it("MAKESET unites the partitions' sets", async function () {
       const [set] = await query<string[]>("SELECT VALUE MAKESET(c.group) FROM c");
       assert.deepEqual(set.sort(), [...new Set(items.map((i) => i.group))].sort());

@@ -4,13 +4,7 @@ import { executeQuery, parametersFromSpec, parseQuery, readsDocuments } from "..
 import { QueryMetricsCollector } from "../query/metrics";
 import { orderByRowComparator, type OrderByPosition, type OrderByRow } from "../query/order-by-rows";
 import type { ParsedQuery } from "../query/parser";
-import {
-  effectiveOrderBy,
-  isOrderByRewrite,
-  planQuery,
-  QueryPlanError,
-  type PartitionedQueryExecutionInfo,
-} from "../query/plan";
+import { effectiveOrderBy, isOrderByRewrite, planQuery, QueryPlanError } from "../query/plan";
 import {
   feedBody,
   header,
@@ -46,60 +40,23 @@ interface QuerySpec {
 
 type Continuation = ScanPosition | { offset: number } | { after: OrderByPosition };
 
-function planFor(request: CosmosRequest, spec: QuerySpec, query: ParsedQuery): PartitionedQueryExecutionInfo {
+/** The plan the SDK's query pipeline merges the per-partition pages by (see query/plan.ts). */
+export function queryPlan(request: CosmosRequest): CosmosResponse {
+  const spec = jsonBody<QuerySpec>(request);
+  const query = parseQuery(spec.query);
   const features = header(request, "x-ms-cosmos-supported-query-features");
   try {
-    return planQuery(
+    const plan = planQuery(
       query,
       spec.query,
       parametersFromSpec(spec.parameters ?? []),
       features === undefined ? undefined : features.split(",").map((f) => f.trim()),
     );
+    return { status: 200, body: JSON.stringify(plan), requestCharge: 0 };
   } catch (error) {
     if (error instanceof QueryPlanError) throw errors.badRequest(error.message);
     throw error;
   }
-}
-
-/** The plan the SDK's query pipeline merges the per-partition pages by (see query/plan.ts). */
-export function queryPlan(request: CosmosRequest): CosmosResponse {
-  const spec = jsonBody<QuerySpec>(request);
-  const plan = planFor(request, spec, parseQuery(spec.query));
-  return { status: 200, body: JSON.stringify(plan), requestCharge: 0 };
-}
-
-/** Whether partitions' pages must be merged by the client (sorted, aggregated, de-duplicated or counted). */
-function needsClientMerge({ queryInfo }: PartitionedQueryExecutionInfo): boolean {
-  return (
-    queryInfo.orderBy.length > 0 ||
-    queryInfo.aggregates.length > 0 ||
-    queryInfo.groupByExpressions.length > 0 ||
-    Object.keys(queryInfo.groupByAliasToAggregateType).length > 0 ||
-    queryInfo.distinctType !== "None" ||
-    queryInfo.top !== undefined ||
-    queryInfo.offset !== undefined
-  );
-}
-
-/**
- * A query sent without a partition key range or partition key to a container of several physical partitions
- * (the SDK's optimistic first try) is one the gateway serves directly only when the partitions' pages can be
- * concatenated. Otherwise the service answers 400 with the query plan in `additionalErrorInfo`, and the SDK
- * switches to its query pipeline, where results are merged as the service's clients see them (an aggregate of
- * no values is an absent property in a single-partition answer, but `undefined` under an alias here).
- */
-function refuseUnmergedCrossPartitionQuery(run: QueryRun, spec: QuerySpec, query: ParsedQuery): void {
-  const { where, ctx, container, request } = run;
-  if (where.partition !== undefined || where.partitionKey !== undefined) return;
-  if (ctx.store.listPartitions(container.rid).length < 2) return;
-  const plan = planFor(request, spec, query);
-  if (!needsClientMerge(plan)) return;
-  const error = errors.badRequest(
-    "The provided cross partition query can not be directly served by the gateway. This is a first chance " +
-      "(internal) exception that all newer clients will know how to handle gracefully.",
-  );
-  error.additionalErrorInfo = JSON.stringify(plan);
-  throw error;
 }
 
 /** Whether each item yields at most one row in storage order (a JOIN or `FROM x IN` can yield many). */
@@ -286,7 +243,6 @@ export function queryItems(
   );
   if (missingIndex) throw errors.badRequest(missingIndex);
   const run = startRun(ctx, container, request);
-  refuseUnmergedCrossPartitionQuery(run, spec, query);
   if (isOrderByRewrite(query)) return orderByPage(run, query, parameters);
   return isStreaming(query) ? streamingPage(run, query, parameters) : fullPage(run, query, parameters);
 }

@@ -51,6 +51,15 @@ describe("cross-partition queries through the SDK's query pipeline (4 physical p
     ({ container } = await database.containers.createIfNotExists({
       id: "items",
       partitionKey: { paths: ["/pk"] },
+      // The service serves an ORDER BY on several keys only from a matching composite index.
+      indexingPolicy: {
+        compositeIndexes: [
+          [
+            { path: "/group", order: "ascending" },
+            { path: "/amount", order: "descending" },
+          ],
+        ],
+      },
     }));
     const ranges = await container.readPartitionKeyRanges().fetchAll();
     assert.equal(ranges.resources.length, 4, "the container should span 4 physical partitions");
@@ -135,6 +144,21 @@ describe("cross-partition queries through the SDK's query pipeline (4 physical p
       );
     });
 
+    it("an ORDER BY on an aggregate without GROUP BY still gives the one merged value", async function () {
+      for (const options of [{}, pipeline, queryControl]) {
+        assert.deepEqual(
+          await query("SELECT VALUE COUNT(c.n) FROM c ORDER BY c.n", options),
+          [items.length],
+          JSON.stringify(options),
+        );
+        assert.deepEqual(
+          await query("SELECT VALUE MAX(c.n) FROM c ORDER BY c.n, c.amount", options),
+          [Math.max(...items.map((i) => i.n))],
+          JSON.stringify(options),
+        );
+      }
+    });
+
     it("MAKESET unites the partitions' sets", async function () {
       const [set] = await query<string[]>("SELECT VALUE MAKESET(c.group) FROM c");
       assert.deepEqual(set.sort(), [...new Set(items.map((i) => i.group))].sort());
@@ -212,6 +236,26 @@ describe("cross-partition queries through the SDK's query pipeline (4 physical p
     });
   });
 
+  describe("composite indexes", function () {
+    it("ORDER BY on several keys runs only from a composite index with the same or all-inverted directions", async function () {
+      const served = ["c.group ASC, c.amount DESC", "c.group DESC, c.amount ASC"];
+      for (const keys of served) {
+        const rows = await query(`SELECT c.id FROM c ORDER BY ${keys}`, {});
+        assert.equal(rows.length, items.length, keys);
+      }
+      for (const keys of ["c.group ASC, c.amount ASC", "c.amount DESC, c.group ASC", "c.group, c.n"]) {
+        for (const options of [{}, pipeline, { partitionKey: "pk-1" }]) {
+          await assert.rejects(
+            query(`SELECT c.id FROM c ORDER BY ${keys}`, options),
+            (error: { code?: number; message?: string }) =>
+              error.code === 400 && /does not have a corresponding composite index/.test(error.message ?? ""),
+            `${keys} with ${JSON.stringify(options)}`,
+          );
+        }
+      }
+    });
+  });
+
   describe("DISTINCT, TOP and OFFSET LIMIT without ORDER BY", function () {
     it("DISTINCT removes duplicates across partitions, also under TOP", async function () {
       const groups = [...new Set(items.map((i) => i.group))].sort();
@@ -272,6 +316,29 @@ describe("cross-partition queries through the SDK's query pipeline (4 physical p
           .filter((i) => i.n < 30)
           .map((i) => i.name)
           .sort(),
+      );
+    });
+  });
+
+  describe("page ends and continuations", function () {
+    it("a full page carries a continuation even at the end of the items, and the next page is empty", async function () {
+      const first = await container.items
+        .query("SELECT * FROM c", { maxItemCount: items.length })
+        .fetchNext();
+      assert.equal(first.resources.length, items.length);
+      assert.ok(first.continuationToken, "a full page does not know that nothing follows");
+      const next = await container.items
+        .query("SELECT * FROM c", { maxItemCount: items.length, continuationToken: first.continuationToken })
+        .fetchNext();
+      assert.deepEqual(next.resources, []);
+      assert.equal(next.continuationToken, undefined);
+    });
+
+    it("a continuation the endpoint never gave is refused as an invalid continuation token", async function () {
+      await assert.rejects(
+        container.items.readAll({ maxItemCount: 2, continuationToken: "junk" }).fetchNext(),
+        (error: { code?: number; message?: string }) =>
+          error.code === 400 && /Invalid Continuation Token/.test(error.message ?? ""),
       );
     });
   });

@@ -1,9 +1,10 @@
 import { errors } from "../errors";
+import { missingCompositeIndex } from "../query/composite-index";
 import { executeQuery, parametersFromSpec, parseQuery, readsDocuments } from "../query/evaluate";
 import { QueryMetricsCollector } from "../query/metrics";
 import { orderByRowComparator, type OrderByPosition, type OrderByRow } from "../query/order-by-rows";
 import type { ParsedQuery } from "../query/parser";
-import { isOrderByRewrite, planQuery, QueryPlanError } from "../query/plan";
+import { effectiveOrderBy, isOrderByRewrite, planQuery, QueryPlanError } from "../query/plan";
 import { bindUserFunctions } from "../query/user-functions";
 import {
   feedBody,
@@ -80,7 +81,9 @@ function parseContinuation(request: CosmosRequest): Continuation | undefined {
   try {
     return JSON.parse(token) as Continuation;
   } catch {
-    throw errors.badRequest(`The continuation token ${token} is not valid for this query.`);
+    throw errors.badRequest(
+      `Invalid Continuation Token: '${token}' is not a continuation this query returned.`,
+    );
   }
 }
 
@@ -147,7 +150,8 @@ function streamingPage(run: QueryRun, query: ParsedQuery | undefined, parameters
           results.push(JSON.stringify(r));
     }
     examined += rows.length;
-    // Each item yields at most one row, so a short scan means storage is exhausted.
+    // Each item yields at most one row, so a short scan means storage is exhausted. A full page carries a
+    // continuation even when nothing follows, as the service's do (the next page is then empty).
     if (rows.length < wanted) return page(run, results, undefined);
     // A selective filter may match nothing for a long way: the page ends anyway, as the service's do, and
     // the client follows the continuation.
@@ -235,6 +239,12 @@ export function queryItems(
   const query = parseQuery(spec.query);
   bindUserFunctions(query, userFunctionsOf(ctx, container));
   const parameters = parametersFromSpec(spec.parameters ?? []);
+  const missingIndex = missingCompositeIndex(
+    effectiveOrderBy(query),
+    query.from.alias,
+    container.definition.indexingPolicy,
+  );
+  if (missingIndex) throw errors.badRequest(missingIndex);
   const run = startRun(ctx, container, request);
   if (isOrderByRewrite(query)) return orderByPage(run, query, parameters);
   return isStreaming(query) ? streamingPage(run, query, parameters) : fullPage(run, query, parameters);

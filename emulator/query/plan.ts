@@ -16,7 +16,7 @@
  * A partial aggregate is what the SDK's aggregators combine: COUNT and SUM as numbers, MIN/MAX as
  * `{min|max, count}`, AVG as `{sum, count}`.
  */
-import type { AggregateExpr, AggregateName, CountExpr, Expr, ParsedQuery } from "./parser";
+import type { AggregateExpr, AggregateName, CountExpr, Expr, OrderByItem, ParsedQuery } from "./parser";
 
 export type SortOrder = "Ascending" | "Descending";
 type AggregateType = "Count" | "Sum" | "Min" | "Max" | "Average" | "MakeList" | "MakeSet";
@@ -76,6 +76,7 @@ export function planQuery(
   supportedFeatures?: readonly string[],
 ): PartitionedQueryExecutionInfo {
   const source = (expr: Expr) => text.slice(expr.start, expr.end);
+  const orderBy = effectiveOrderBy(query) ?? [];
   const top = countValue(query.top, parameters, "TOP");
   const offset = countValue(query.offset, parameters, "OFFSET");
   const limit = countValue(query.limit, parameters, "LIMIT");
@@ -84,8 +85,8 @@ export function planQuery(
     ...(top === undefined ? {} : { top }),
     ...(offset === undefined ? {} : { offset }),
     ...(limit === undefined ? {} : { limit }),
-    orderBy: (query.orderBy ?? []).map((item) => (item.descending ? "Descending" : "Ascending")),
-    orderByExpressions: (query.orderBy ?? []).map((item) => source(item.expr)),
+    orderBy: orderBy.map((item) => (item.descending ? "Descending" : "Ascending")),
+    orderByExpressions: orderBy.map((item) => source(item.expr)),
     groupByExpressions: [],
     groupByAliases: [],
     aggregates: [],
@@ -104,6 +105,15 @@ export function planQuery(
     queryInfo,
     queryRanges: [{ min: "", max: "FF", isMinInclusive: true, isMaxInclusive: false }],
   };
+}
+
+/**
+ * The sort keys that order the query's rows. An aggregate without GROUP BY answers one row, which no ORDER BY
+ * can reorder: its sort is left out, so the SDK merges the partitions' partial aggregates rather than sorting
+ * rows that have no sort keys, and no composite index is needed for it.
+ */
+export function effectiveOrderBy(query: ParsedQuery): OrderByItem[] | undefined {
+  return query.aggregate && !query.groupBy ? undefined : query.orderBy;
 }
 
 /** True for the ORDER BY rewrite {@link planQuery} produces, whose pages need ORDER BY continuations. */

@@ -2,7 +2,7 @@ import { errors } from "./errors";
 import { isTrue, type CosmosRequest, type CosmosResponse } from "./protocol";
 import { readAccount } from "./handlers/account";
 import { executeBatch } from "./handlers/batch";
-import { withinBudget } from "./handlers/budget";
+import { withinBudget } from "./throughput/admission";
 import { isChangeFeedRead, readChangeFeed } from "./handlers/change-feed";
 import {
   createContainer,

@@ -8,7 +8,8 @@ import {
   type CosmosResponse,
 } from "../protocol";
 import type { ContainerRecord } from "../store/store";
-import { chargeContainer, requireRange, retryAfter, type EmulatorContext } from "./context";
+import { chargeContainer, retryAfter } from "../throughput/admission";
+import { requireRange, type EmulatorContext } from "./context";
 import {
   canonicalPartitionKey,
   deleteItem,

@@ -12,7 +12,8 @@ import {
 import { newContainerRid, newEtag, nowSeconds } from "../resource-ids";
 import type { ContainerDefinition, ContainerRecord, PartitionRecord } from "../store/store";
 import { requestUnits } from "../throughput/request-units";
-import { containerSelf, offerRate, requireContainer, requireDatabase, type EmulatorContext } from "./context";
+import { offerRate } from "../throughput/admission";
+import { containerSelf, requireContainer, requireDatabase, type EmulatorContext } from "./context";
 import { queryResources } from "./resource-query";
 import { validateResourceName } from "./names";
 import { createOffer, requestedThroughput } from "./offers";

@@ -2,7 +2,7 @@ import type { AccountSettings } from "../account";
 import { errors } from "../errors";
 import type { ResourceTokens } from "../resource-tokens";
 import type { RateLimiter } from "../throughput/rate-limiter";
-import type { ContainerRecord, DatabaseRecord, OfferRecord, PartitionRecord, Store } from "../store/store";
+import type { ContainerRecord, DatabaseRecord, PartitionRecord, Store } from "../store/store";
 
 /** What every handler may use: the store, the account's settings and the throughput budgets. */
 export interface EmulatorContext {
@@ -59,33 +59,3 @@ export function requireRange(
 export const databaseSelf = (database: { rid: string }) => `dbs/${database.rid}/`;
 export const containerSelf = (container: ContainerRecord) =>
   `dbs/${container.databaseRid}/colls/${container.rid}/`;
-
-/** RU/s an offer grants: manual throughput, or the autoscale maximum (autoscale scales up instantly). */
-export function offerRate(offer: Pick<OfferRecord, "content">): number {
-  return offer.content.offerAutopilotSettings?.maxThroughput ?? offer.content.offerThroughput ?? 0;
-}
-
-/** The offer that pays for a container's requests: its own, else its database's shared one. */
-function budgetOf(ctx: EmulatorContext, container: ContainerRecord): OfferRecord | undefined {
-  return ctx.store.getOfferForResource(container.rid) ?? ctx.store.getOfferForResource(container.databaseRid);
-}
-
-/** Throws 429 with the service's retry-after when the container's budget is spent for now. */
-export function admit(ctx: EmulatorContext, container: ContainerRecord): void {
-  const retryAfterMs = retryAfter(ctx, container);
-  if (retryAfterMs > 0) throw errors.tooManyRequests(retryAfterMs);
-}
-
-export function retryAfter(ctx: EmulatorContext, container: ContainerRecord): number {
-  const offer = budgetOf(ctx, container);
-  return offer ? ctx.limiter.retryAfterMs(offer.rid, offerRate(offer)) : 0;
-}
-
-export function chargeContainer(
-  ctx: EmulatorContext,
-  container: ContainerRecord,
-  requestUnits: number,
-): void {
-  const offer = budgetOf(ctx, container);
-  if (offer) ctx.limiter.charge(offer.rid, offerRate(offer), requestUnits);
-}

@@ -3,7 +3,8 @@ import { feedBody, header, json, jsonBody, type CosmosRequest, type CosmosRespon
 import { newEtag, newOfferRid, nowSeconds } from "../resource-ids";
 import type { ContainerRecord, OfferContent, OfferRecord } from "../store/store";
 import { requestUnits } from "../throughput/request-units";
-import { offerRate, type EmulatorContext } from "./context";
+import { offerRate } from "../throughput/admission";
+import type { EmulatorContext } from "./context";
 import { queryResources } from "./resource-query";
 import { splitForThroughput } from "./splits";
 

@@ -95,11 +95,13 @@ export function estimatePlan(
       ? undefined
       : Math.max(writes / writeCeiling, readRate === undefined ? 0 : reads / readRate) +
         verification / writeCeiling;
+  // Each part is rounded once and the total is their sum, so the figures people read add up.
+  const [writeUnits, readUnits, verificationUnits] = [writes, reads, verification].map(Math.round);
   return {
-    estimatedWriteRequestUnits: Math.round(writes),
-    estimatedReadRequestUnits: Math.round(reads),
-    estimatedVerificationRequestUnits: Math.round(verification),
-    estimatedRequestUnits: Math.round(writes + reads + verification),
+    estimatedWriteRequestUnits: writeUnits,
+    estimatedReadRequestUnits: readUnits,
+    estimatedVerificationRequestUnits: verificationUnits,
+    estimatedRequestUnits: writeUnits + readUnits + verificationUnits,
     estimatedSeconds: seconds === undefined ? undefined : Math.round(seconds * 10) / 10,
   };
 }

@@ -194,7 +194,7 @@ describe("ContainerCopyJob through a real Pulumi engine", function () {
     // The demo creates its target in the same deployment: preview plans the source side.
     assert.match(
       output,
-      /orders-migration\):\s+plan: orders-migration: shop\/orders → a target this deployment creates, 1,500 items, ~[\d.]+ KB \(from a sample of \d+ items\); ~[\d,]+ RU \(estimate\); ~[\d.]+ s at 1,000 RU\/s, less with more \(estimate/,
+      /orders-migration\):\s+plan: orders-migration: shop\/orders → a target this deployment creates, 1,500 items, [\d.]+ KB \(the service's figure\); ~[\d,]+ RU \(estimate\); ~[\d.]+ s at 1,000 RU\/s, less with more \(estimate/,
     );
 
     const existing = await stack("plan-preview", () => ({

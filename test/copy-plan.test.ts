@@ -161,7 +161,7 @@ describe("copy plan", function () {
       assert.ok(plan.planRequestCharge > 0);
       assert.match(
         describePlan(plan),
-        /^plan-orders: .*\/orders → .*\/orders-v2, 2,000 items, ~[\d.]+ KB \(from a sample of \d+ items\); ~[\d,]+ RU \(estimate\); ~[\d.]+ s at 1,000 RU\/s \(estimate\); plan cost \d+ RU; preflight analysis: 2,000 items read, [\d,]+ RU$/,
+        /^plan-orders: .*\/orders → .*\/orders-v2, 2,000 items, [\d.]+ KB \(the service's figure\); ~[\d,]+ RU \(estimate\); ~[\d.]+ s at 1,000 RU\/s \(estimate\); plan cost \d+ RU; preflight analysis: 2,000 items read, [\d,]+ RU$/,
       );
 
       assert.equal(await stateDatabaseExists(), stateBefore, "the state database was not created");

@@ -16,9 +16,11 @@ import type { WorkerProcess } from "../engine/worker-process";
  * in the tailing phase lose and duplicate nothing.
  */
 const seeded = 4000;
-const writesPerSecond = 300;
-/** The SIGKILL test's writer rate: a third of the others', see that test. */
-const crashTestWritesPerSecond = 100;
+/**
+ * The application's write rate: well below what a worker copies on a loaded machine, since a first pass ends
+ * only once every range has caught up with the writes, and one that never catches up never starts tailing.
+ */
+const writesPerSecond = 100;
 
 interface Pair {
   name: string;
@@ -117,8 +119,8 @@ describe("copy engine: online copy while the application writes", function () {
     return job;
   }
 
-  function startWriter(pair: Pair, perSecond = writesPerSecond): SteadyWriter {
-    const writer = new SteadyWriter(pair.source, seededItems(), perSecond);
+  function startWriter(pair: Pair): SteadyWriter {
+    const writer = new SteadyWriter(pair.source, seededItems(), writesPerSecond);
     writers.push(writer);
     writer.start();
     return writer;
@@ -254,14 +256,13 @@ describe("copy engine: online copy while the application writes", function () {
   });
 
   it("loses and duplicates nothing when its worker is killed with SIGKILL twice while tailing, and its ranges move to a second worker", async function () {
-    // Three processes (writer, worker, endpoint) share the machine here: the writer is paced well below what
-    // the worker copies on a loaded machine, since a first pass that never catches up never starts tailing.
+    // Three processes (writer, worker, endpoint) share the machine here.
     this.timeout(600_000);
     const pair = await containerPair(cosmos);
     // Closed by the full check: both sides read whole into counts and checksums.
     const options = { ...pair.spec.options, verificationMode: "full" as const };
     await jobs.create({ ...pair.spec, options }, { startWorker: false });
-    const writer = startWriter(pair, crashTestWritesPerSecond);
+    const writer = startWriter(pair);
     let worker = startWorker("online-crashy", 60_000);
     await untilTailing(pair.name, 300_000);
     for (let kill = 1; kill <= 2; kill++) {

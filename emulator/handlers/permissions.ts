@@ -1,13 +1,5 @@
 import { errors } from "../errors";
-import {
-  feedBody,
-  header,
-  isTrue,
-  json,
-  jsonBody,
-  type CosmosRequest,
-  type CosmosResponse,
-} from "../protocol";
+import { header, isTrue, json, jsonBody, type CosmosRequest, type CosmosResponse } from "../protocol";
 import { newEtag, newPermissionRid, nowSeconds } from "../resource-ids";
 import type { DatabaseRecord } from "../store/store";
 import type { PermissionRecord, UserRecord } from "../store/user-store";
@@ -15,7 +7,7 @@ import { requestUnits } from "../throughput/request-units";
 import type { EmulatorContext } from "./context";
 import { validateResourceName } from "./names";
 import { resolvePermissionScope } from "./permission-scope";
-import { queryResources } from "./resource-query";
+import { listResources, queryResources } from "./resource-query";
 import { checkIfMatch, requireUser, userSelf } from "./users";
 
 /** How long a resource token lives unless `x-ms-documentdb-expiry-seconds` says otherwise, and its bounds. */
@@ -143,14 +135,7 @@ export function listPermissions(
   request: CosmosRequest,
 ): CosmosResponse {
   const owner = requireUser(ctx, databaseId, userId, true);
-  const permissions = ctx.store.users
-    .listPermissions(owner.user.rid)
-    .map((p) => JSON.stringify(permissionResource(ctx, owner, p, request)));
-  return {
-    status: 200,
-    body: feedBody(owner.user.rid, "Permissions", permissions),
-    requestCharge: requestUnits.metadata(),
-  };
+  return listResources(permissionResources(ctx, owner, request), owner.user.rid, "Permissions");
 }
 
 export function queryPermissions(
@@ -160,10 +145,14 @@ export function queryPermissions(
   request: CosmosRequest,
 ): CosmosResponse {
   const owner = requireUser(ctx, databaseId, userId, true);
-  const permissions = ctx.store.users
+  return queryResources(request, permissionResources(ctx, owner, request), owner.user.rid, "Permissions");
+}
+
+/** Every permission of the user, each with a fresh `_token`. */
+function permissionResources(ctx: EmulatorContext, owner: Owner, request: CosmosRequest) {
+  return ctx.store.users
     .listPermissions(owner.user.rid)
     .map((p) => permissionResource(ctx, owner, p, request));
-  return queryResources(request, permissions, owner.user.rid, "Permissions");
 }
 
 /** POST on a user's permissions: a create (409 if the id is taken), or with `x-ms-documentdb-is-upsert` an upsert. */

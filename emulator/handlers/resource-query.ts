@@ -2,6 +2,23 @@ import { executeQuery, parametersFromSpec, parseQuery } from "../query/evaluate"
 import { feedBody, jsonBody, type CosmosRequest, type CosmosResponse } from "../protocol";
 import { requestUnits } from "../throughput/request-units";
 
+/** A feed of metadata resources (users, permissions, scripts), listed whole in one page. */
+export function listResources(
+  resources: readonly unknown[],
+  ownerRid: string,
+  envelope: string,
+): CosmosResponse {
+  return {
+    status: 200,
+    body: feedBody(
+      ownerRid,
+      envelope,
+      resources.map((r) => JSON.stringify(r)),
+    ),
+    requestCharge: requestUnits.metadata(),
+  };
+}
+
 /** A query over a feed of metadata resources (databases, containers, offers), answered in one page. */
 export function queryResources(
   request: CosmosRequest,
@@ -11,13 +28,5 @@ export function queryResources(
 ): CosmosResponse {
   const spec = jsonBody<{ query: string; parameters?: { name: string; value: unknown }[] }>(request);
   const results = executeQuery(parseQuery(spec.query), resources, parametersFromSpec(spec.parameters ?? []));
-  return {
-    status: 200,
-    body: feedBody(
-      ownerRid,
-      envelope,
-      results.map((r) => JSON.stringify(r)),
-    ),
-    requestCharge: requestUnits.metadata(),
-  };
+  return listResources(results, ownerRid, envelope);
 }

@@ -1,19 +1,11 @@
 import { errors } from "../errors";
-import {
-  feedBody,
-  header,
-  isTrue,
-  json,
-  jsonBody,
-  type CosmosRequest,
-  type CosmosResponse,
-} from "../protocol";
+import { header, isTrue, json, jsonBody, type CosmosRequest, type CosmosResponse } from "../protocol";
 import { newChildRid, newEtag, nowSeconds } from "../resource-ids";
 import type { ScriptKind, ScriptRecord } from "../store/script-store";
 import type { ContainerRecord } from "../store/store";
 import { requestUnits } from "../throughput/request-units";
 import { containerSelf, type EmulatorContext } from "./context";
-import { queryResources } from "./resource-query";
+import { listResources, queryResources } from "./resource-query";
 
 /**
  * CRUD of a container's server-side scripts, `…/colls/{c}/sprocs|triggers|udfs[/{id}]`: create, upsert,
@@ -207,12 +199,7 @@ export function listScripts(
   container: ContainerRecord,
   kind: ScriptKind,
 ): CosmosResponse {
-  const resources = scriptResources(ctx, container, kind).map((r) => JSON.stringify(r));
-  return {
-    status: 200,
-    body: feedBody(container.rid, rules[kind].envelope, resources),
-    requestCharge: requestUnits.metadata(),
-  };
+  return listResources(scriptResources(ctx, container, kind), container.rid, rules[kind].envelope);
 }
 
 export function queryScripts(

@@ -1,20 +1,12 @@
 import { errors } from "../errors";
-import {
-  feedBody,
-  header,
-  isTrue,
-  json,
-  jsonBody,
-  type CosmosRequest,
-  type CosmosResponse,
-} from "../protocol";
+import { header, isTrue, json, jsonBody, type CosmosRequest, type CosmosResponse } from "../protocol";
 import { newEtag, newUserRid, nowSeconds } from "../resource-ids";
 import type { DatabaseRecord } from "../store/store";
 import type { UserRecord } from "../store/user-store";
 import { requestUnits } from "../throughput/request-units";
 import { databaseSelf, requireDatabase, type EmulatorContext } from "./context";
 import { validateResourceName } from "./names";
-import { queryResources } from "./resource-query";
+import { listResources, queryResources } from "./resource-query";
 
 export const userSelf = (database: DatabaseRecord, user: UserRecord) =>
   `${databaseSelf(database)}users/${user.rid}/`;
@@ -51,12 +43,8 @@ export function checkIfMatch(request: CosmosRequest, etag: string): void {
 
 export function listUsers(ctx: EmulatorContext, databaseId: string): CosmosResponse {
   const database = requireDatabase(ctx, databaseId, true);
-  const users = ctx.store.users.listUsers(database.rid).map((u) => JSON.stringify(userResource(database, u)));
-  return {
-    status: 200,
-    body: feedBody(database.rid, "Users", users),
-    requestCharge: requestUnits.metadata(),
-  };
+  const users = ctx.store.users.listUsers(database.rid).map((u) => userResource(database, u));
+  return listResources(users, database.rid, "Users");
 }
 
 export function queryUsers(ctx: EmulatorContext, databaseId: string, request: CosmosRequest): CosmosResponse {

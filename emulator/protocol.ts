@@ -83,8 +83,9 @@ export interface RangeProgress {
  * What the service sends with item reads, writes and change-feed pages so clients can keep session
  * consistency: the session token `<range>:<version>#<global LSN>` (one region, so no regional part; the
  * SDK merges tokens per range and throws if their shapes differ), the range's LSN, the LSN of the item
- * itself where there is one, and the owner container's `_rid`, without which the SDK files the token
- * nowhere. (Not its name-based link, `x-ms-alt-content-path`: the SDK would file tokens under that name as
+ * itself where there is one, the range's id (`x-ms-documentdb-partitionkeyrangeid`, which tells a client
+ * which physical partition served it), and the owner container's `_rid`, without which the SDK files the
+ * token nowhere. (Not its name-based link, `x-ms-alt-content-path`: the SDK would file tokens under that name as
  * sent, but look them up under the URL-encoded path it requests, so names with spaces would lose them.)
  */
 export function sessionHeaders(
@@ -97,6 +98,7 @@ export function sessionHeaders(
     lsn: String(range.lsn),
     "x-ms-global-committed-lsn": String(range.lsn),
     ...(itemLsn === undefined ? {} : { "x-ms-item-lsn": String(itemLsn) }),
+    "x-ms-documentdb-partitionkeyrangeid": String(range.rangeId),
     "x-ms-content-path": ownerRid,
   };
 }

@@ -1,5 +1,9 @@
 import {
   PartitionKeyKind,
+  VectorEmbeddingDataType,
+  VectorEmbeddingDistanceFunction,
+  VectorIndexType,
+  type ContainerDefinition,
   type ContainerRequest,
   type Database,
   type ErrorResponse,
@@ -117,6 +121,39 @@ describe("containers (cosmos-emulator)", function () {
     });
     assert.deepEqual(replaced?.geospatialConfig, { type: "Geometry" });
     await refused({ geospatialConfig: { type: "Sphere" as never } });
+  });
+
+  it("refuses vector search, which its account lacks, in the service's words", async function () {
+    // An Azure account may have the EnableNoSQLVectorSearch capability; the emulator's never does.
+    if (usingExternalEndpoint) this.skip();
+    const withoutCapability =
+      "A Container Vector Policy has been provided, but the capability has not been enabled on your account.";
+    const policy: Pick<ContainerDefinition, "vectorEmbeddingPolicy"> = {
+      vectorEmbeddingPolicy: {
+        vectorEmbeddings: [
+          {
+            path: "/embedding",
+            dataType: VectorEmbeddingDataType.Float32,
+            distanceFunction: VectorEmbeddingDistanceFunction.Cosine,
+            dimensions: 3,
+          },
+        ],
+      },
+    };
+    const vectorIndex = {
+      indexingPolicy: { vectorIndexes: [{ path: "/embedding", type: VectorIndexType.Flat }] },
+    };
+    for (const request of [policy, vectorIndex]) {
+      const error = await refused(request);
+      assert.ok(error.message.includes(withoutCapability), error.message);
+    }
+    const { resource, container } = await database.containers.create({ id: uniqueName("plain") });
+    assert.ok(resource);
+    const replaceError = (await expectFailure(
+      container.replace({ ...resource, ...policy }),
+    )) as ErrorResponse;
+    assert.equal(replaceError.code, 400);
+    assert.ok(replaceError.message.includes(withoutCapability), replaceError.message);
   });
 
   it("answers a read with the index transformation progress and, when asked, the quota and usage", async () => {

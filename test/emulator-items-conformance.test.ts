@@ -301,6 +301,26 @@ describe("Cosmos DB item conformance: cosmos-emulator", function () {
       assert.equal(parseSessionToken(deleted.headers).range, afterCreate.range);
     });
 
+    it("names the partition key range that served each write and read", async function () {
+      const container = await newContainer();
+      const { resources: ranges } = await container.readPartitionKeyRanges().fetchAll();
+      const rangeIds = new Set(ranges.map((range) => range.id));
+      const served = new Set<string>();
+      for (let i = 0; i < 12; i++) {
+        const created = await container.items.create({ id: `r${i}`, pk: `p${i}` });
+        const rangeId = String(created.headers["x-ms-documentdb-partitionkeyrangeid"]);
+        assert.ok(
+          rangeIds.has(rangeId),
+          `range '${rangeId}' is one of the container's ${[...rangeIds].join(", ")}`,
+        );
+        assert.equal(rangeId, parseSessionToken(created.headers).range, "the session token's range");
+        const read = await container.item(`r${i}`, `p${i}`).read();
+        assert.equal(read.headers["x-ms-documentdb-partitionkeyrangeid"], rangeId);
+        served.add(rangeId);
+      }
+      assert.ok(served.size > 1, "items in twelve logical partitions land in more than one range");
+    });
+
     it("keeps the SDK's session container working: reads after writes with Session consistency", async function () {
       const sent: string[] = [];
       const client = sessionClient(cosmos.clientOptions, (headers) => {

@@ -215,10 +215,7 @@ function readFeed<Change extends { lsn: number }>(
   const start = mode.start(container, request, partition);
   // The range read and its latest LSN, as the service sends them with every page: the session token is what
   // a change feed estimator compares a continuation with to tell how far behind a reader is.
-  const session = {
-    ...sessionHeaders(container.rid, { rangeId: partition.index, lsn: partition.lsn }),
-    "x-ms-documentdb-partitionkeyrangeid": String(partition.index),
-  };
+  const session = sessionHeaders(container.rid, { rangeId: partition.index, lsn: partition.lsn });
   if (start === "now") {
     return {
       status: 304,

@@ -107,8 +107,23 @@ function validateGeospatialConfig(config: unknown): void {
   }
 }
 
+/**
+ * Vector search is an account capability (`EnableNoSQLVectorSearch`) the emulator's account does not
+ * have: the service refuses a container that asks for it, in these words, rather than ignore the policy.
+ */
+function refuseVectorSearch(definition: ContainerDefinition): void {
+  const vectorIndexes = (definition.indexingPolicy as { vectorIndexes?: unknown[] } | undefined)
+    ?.vectorIndexes;
+  if (definition.vectorEmbeddingPolicy !== undefined || (vectorIndexes?.length ?? 0) > 0) {
+    throw errors.badRequest(
+      "A Container Vector Policy has been provided, but the capability has not been enabled on your account.",
+    );
+  }
+}
+
 /** Everything but the partition key, which create and replace check differently. */
 export function validateContainerSettings(definition: ContainerDefinition): void {
+  refuseVectorSearch(definition);
   validateIndexingPolicy(definition.indexingPolicy);
   validateGeospatialConfig(definition.geospatialConfig);
   validateDefaultTtl(definition);

@@ -144,6 +144,20 @@ describe("cross-partition queries through the SDK's query pipeline (4 physical p
       );
     });
 
+    it("GROUP BY without a query plan option is still merged by the SDK: an aggregate of nothing stays as undefined", async function () {
+      // The first, optimistic request is refused with the plan, so the SDK's GROUP BY merge names every alias.
+      const rows = await query<Record<string, unknown>>(
+        "SELECT c.group, AVG(c.missing) AS mean, MIN(c.missing) AS low, COUNT(c.missing) AS n FROM c GROUP BY c.group",
+        {},
+      );
+      const groups = [...new Set(items.map((i) => i.group))].sort();
+      assert.deepEqual(
+        rows.sort(compareBy((r) => String(r.group))),
+        groups.map((group) => ({ group, mean: undefined, low: undefined, n: 0 })),
+      );
+      assert.deepEqual(await query("SELECT AVG(c.missing) AS mean FROM c", {}), [{ mean: undefined }]);
+    });
+
     it("an ORDER BY on an aggregate without GROUP BY still gives the one merged value", async function () {
       for (const options of [{}, pipeline, queryControl]) {
         assert.deepEqual(

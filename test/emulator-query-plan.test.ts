@@ -1,4 +1,4 @@
-import type { Container, FeedOptions, QueryMetrics } from "@azure/cosmos";
+import { ChangeFeedStartFrom, type Container, type FeedOptions, type QueryMetrics } from "@azure/cosmos";
 import assert from "node:assert/strict";
 import { openEndpoint, uniqueName, type TestEndpoint } from "./support/cosmos-endpoint";
 
@@ -335,14 +335,40 @@ describe("cross-partition queries through the SDK's query pipeline (4 physical p
   });
 
   describe("page ends and continuations", function () {
+    it("a query across partitions without a query plan pages one physical partition at a time", async function () {
+      // What each physical partition holds, read from its own change feed.
+      const partitions: string[][] = [];
+      for (const feedRange of await container.getFeedRanges()) {
+        const feed = container.items.getChangeFeedIterator<Item>({
+          changeFeedStartFrom: ChangeFeedStartFrom.Beginning(feedRange),
+        });
+        const ids: string[] = [];
+        for (
+          let response = await feed.readNext();
+          response.statusCode === 200;
+          response = await feed.readNext()
+        )
+          ids.push(...response.result.map((item) => item.id));
+        partitions.push(ids.sort());
+      }
+      // Every partition holds fewer items than a page takes, so each page is one whole partition, and the
+      // last partition's page ends the query: no empty page follows it.
+      const pages: string[][] = [];
+      const iterator = container.items.query<Item>("SELECT * FROM c", { maxItemCount: items.length });
+      for await (const { resources } of iterator.getAsyncIterator()) {
+        pages.push(resources.map((item) => item.id).sort());
+      }
+      assert.deepEqual(pages, partitions);
+    });
+
     it("a full page carries a continuation even at the end of the items, and the next page is empty", async function () {
-      const first = await container.items
-        .query("SELECT * FROM c", { maxItemCount: items.length })
-        .fetchNext();
-      assert.equal(first.resources.length, items.length);
+      const inPartition = items.filter((i) => i.pk === "pk-0");
+      const options = { partitionKey: "pk-0", maxItemCount: inPartition.length };
+      const first = await container.items.query("SELECT * FROM c", options).fetchNext();
+      assert.equal(first.resources.length, inPartition.length);
       assert.ok(first.continuationToken, "a full page does not know that nothing follows");
       const next = await container.items
-        .query("SELECT * FROM c", { maxItemCount: items.length, continuationToken: first.continuationToken })
+        .query("SELECT * FROM c", { ...options, continuationToken: first.continuationToken })
         .fetchNext();
       assert.deepEqual(next.resources, []);
       assert.equal(next.continuationToken, undefined);

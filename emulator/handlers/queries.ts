@@ -158,19 +158,48 @@ function page(run: QueryRun, results: string[], continuation: Continuation | und
   return { status: 200, body, headers, requestCharge: requestUnits.feedPage(Buffer.byteLength(body)) };
 }
 
+/**
+ * Where a page of a streaming query reads: the scope's one partition, or, for a query across the whole
+ * container, the physical partition the continuation stands in. The service's gateway drains a
+ * cross-partition query one partition key range at a time, so a page never holds items of two partitions;
+ * `next` is where the following page starts once this partition is exhausted (none after the last).
+ */
+function streamingRange(
+  run: QueryRun,
+  after: ScanPosition | undefined,
+): { scan: ItemScope; after: ScanPosition | undefined; next?: ScanPosition } | undefined {
+  const { ctx, container, where } = run;
+  if (where.partition !== undefined || where.partitionKey !== undefined) return { scan: where, after };
+  // A split replaces a partition with higher-numbered ones: a continuation into a gone partition resumes
+  // at the first partition after it.
+  const remaining = ctx.store
+    .partitionBounds(container.rid)
+    .map((p) => p.index)
+    .filter((index) => after === undefined || index >= after.partition);
+  const [current, following] = remaining;
+  if (current === undefined) return undefined;
+  return {
+    scan: { partition: current },
+    after: after?.partition === current ? after : undefined,
+    next: following === undefined ? undefined : { partition: following, row: 0 },
+  };
+}
+
 /** `SELECT * FROM c` without a filter is the bulk-export path: rendered items go out without a parse. */
 function streamingPage(run: QueryRun, query: ParsedQuery | undefined, parameters: Record<string, unknown>) {
-  const { ctx, container, request, where, metrics } = run;
+  const { ctx, container, request, metrics } = run;
   const limit = pageSize(request);
   const continuation = parseContinuation(request);
-  let after = continuation && "row" in continuation ? continuation : undefined;
+  const range = streamingRange(run, continuation && "row" in continuation ? continuation : undefined);
+  if (!range) return page(run, [], undefined);
+  let { after } = range;
   const results: string[] = [];
   const passThrough = !query || (query.select.kind === "star" && !query.where);
   const parse = query !== undefined && readsDocuments(query);
   let examined = 0;
   for (;;) {
     const wanted = limit - results.length;
-    const rows = ctx.store.scanItems(container.rid, { ...where, after, limit: wanted });
+    const rows = ctx.store.scanItems(container.rid, { ...range.scan, after, limit: wanted });
     for (const { position, item } of rows) {
       after = position;
       const rendered = renderItem(container, item);
@@ -181,9 +210,10 @@ function streamingPage(run: QueryRun, query: ParsedQuery | undefined, parameters
           results.push(JSON.stringify(r));
     }
     examined += rows.length;
-    // Each item yields at most one row, so a short scan means storage is exhausted. A full page carries a
-    // continuation even when nothing follows, as the service's do (the next page is then empty).
-    if (rows.length < wanted) return page(run, results, undefined);
+    // Each item yields at most one row, so a short scan means the partition is exhausted: the page ends
+    // there and the next one starts in the next partition, if any. A full page carries a continuation even
+    // when nothing follows, as the service's do (the next page is then empty).
+    if (rows.length < wanted) return page(run, results, range.next);
     // A selective filter may match nothing for a long way: the page ends anyway, as the service's do, and
     // the client follows the continuation.
     if (results.length >= limit || examined >= scanBudget) return page(run, results, after);

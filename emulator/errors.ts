@@ -3,6 +3,9 @@
  * service uses, so clients (and the SDK's retry policies) branch on them exactly as they would against Azure.
  */
 export class CosmosError extends Error {
+  /** Machine-readable detail the service adds to some errors, e.g. the query plan of a query it cannot run. */
+  additionalErrorInfo?: string;
+
   constructor(
     readonly status: number,
     readonly code: string,
@@ -21,6 +24,7 @@ export const SubStatus = {
   requestRateTooLarge: 3200,
   authTokenTimeout: 3,
   partitionKeyRangeGone: 1002,
+  crossPartitionQueryNotServable: 1004,
 } as const;
 
 export const errors = {
@@ -60,12 +64,32 @@ export const errors = {
       SubStatus.requestRateTooLarge,
       { "x-ms-retry-after-ms": String(retryAfterMs) },
     ),
+  /**
+   * A cross-partition query whose partitions' rows the client must merge: the gateway answers the SDK's
+   * first (optimistic) request with the query plan, and the SDK runs the query through its pipeline.
+   */
+  crossPartitionQueryNotServable: (queryPlan: string) => {
+    const error = new CosmosError(
+      400,
+      "BadRequest",
+      "The provided cross partition query can not be directly served by the gateway. This is a first chance " +
+        "(internal) exception that all newer clients will know how to handle gracefully. This exception is " +
+        "traced, but unless you see it bubble up as an exception (which only happens on older SDK clients), " +
+        "then you can safely ignore this message.",
+      SubStatus.crossPartitionQueryNotServable,
+    );
+    error.additionalErrorInfo = queryPlan;
+    return error;
+  },
   gone: (message: string) => new CosmosError(410, "Gone", message, SubStatus.partitionKeyRangeGone),
   serviceUnavailable: () =>
     new CosmosError(503, "ServiceUnavailable", "Service is currently unavailable. Please retry the request."),
 } as const;
 
-/** The JSON body the service sends with an error; the SDK reads `code` and `message`. */
+/** The JSON body the service sends with an error; the SDK reads `code`, `message` and `additionalErrorInfo`. */
 export function errorBody(error: CosmosError): string {
-  return JSON.stringify({ code: error.code, message: error.message });
+  const { code, message, additionalErrorInfo } = error;
+  return JSON.stringify(
+    additionalErrorInfo === undefined ? { code, message } : { code, message, additionalErrorInfo },
+  );
 }

@@ -1,4 +1,4 @@
-import type { Container, FeedOptions, QueryMetrics } from "@azure/cosmos";
+import { ChangeFeedStartFrom, type Container, type FeedOptions, type QueryMetrics } from "@azure/cosmos";
 import assert from "node:assert/strict";
 import { openEndpoint, uniqueName, type TestEndpoint } from "./support/cosmos-endpoint";
 
@@ -142,6 +142,20 @@ describe("cross-partition queries through the SDK's query pipeline (4 physical p
           return { group, n: members.length, total: sum(members.map((i) => i.amount)) };
         }),
       );
+    });
+
+    it("GROUP BY without a query plan option is still merged by the SDK: an aggregate of nothing stays as undefined", async function () {
+      // The first, optimistic request is refused with the plan, so the SDK's GROUP BY merge names every alias.
+      const rows = await query<Record<string, unknown>>(
+        "SELECT c.group, AVG(c.missing) AS mean, MIN(c.missing) AS low, COUNT(c.missing) AS n FROM c GROUP BY c.group",
+        {},
+      );
+      const groups = [...new Set(items.map((i) => i.group))].sort();
+      assert.deepEqual(
+        rows.sort(compareBy((r) => String(r.group))),
+        groups.map((group) => ({ group, mean: undefined, low: undefined, n: 0 })),
+      );
+      assert.deepEqual(await query("SELECT AVG(c.missing) AS mean FROM c", {}), [{ mean: undefined }]);
     });
 
     it("an ORDER BY on an aggregate without GROUP BY still gives the one merged value", async function () {
@@ -321,14 +335,40 @@ describe("cross-partition queries through the SDK's query pipeline (4 physical p
   });
 
   describe("page ends and continuations", function () {
+    it("a query across partitions without a query plan pages one physical partition at a time", async function () {
+      // What each physical partition holds, read from its own change feed.
+      const partitions: string[][] = [];
+      for (const feedRange of await container.getFeedRanges()) {
+        const feed = container.items.getChangeFeedIterator<Item>({
+          changeFeedStartFrom: ChangeFeedStartFrom.Beginning(feedRange),
+        });
+        const ids: string[] = [];
+        for (
+          let response = await feed.readNext();
+          response.statusCode === 200;
+          response = await feed.readNext()
+        )
+          ids.push(...response.result.map((item) => item.id));
+        partitions.push(ids.sort());
+      }
+      // Every partition holds fewer items than a page takes, so each page is one whole partition, and the
+      // last partition's page ends the query: no empty page follows it.
+      const pages: string[][] = [];
+      const iterator = container.items.query<Item>("SELECT * FROM c", { maxItemCount: items.length });
+      for await (const { resources } of iterator.getAsyncIterator()) {
+        pages.push(resources.map((item) => item.id).sort());
+      }
+      assert.deepEqual(pages, partitions);
+    });
+
     it("a full page carries a continuation even at the end of the items, and the next page is empty", async function () {
-      const first = await container.items
-        .query("SELECT * FROM c", { maxItemCount: items.length })
-        .fetchNext();
-      assert.equal(first.resources.length, items.length);
+      const inPartition = items.filter((i) => i.pk === "pk-0");
+      const options = { partitionKey: "pk-0", maxItemCount: inPartition.length };
+      const first = await container.items.query("SELECT * FROM c", options).fetchNext();
+      assert.equal(first.resources.length, inPartition.length);
       assert.ok(first.continuationToken, "a full page does not know that nothing follows");
       const next = await container.items
-        .query("SELECT * FROM c", { maxItemCount: items.length, continuationToken: first.continuationToken })
+        .query("SELECT * FROM c", { ...options, continuationToken: first.continuationToken })
         .fetchNext();
       assert.deepEqual(next.resources, []);
       assert.equal(next.continuationToken, undefined);

@@ -4,7 +4,13 @@ import { executeQuery, parametersFromSpec, parseQuery, readsDocuments } from "..
 import { QueryMetricsCollector } from "../query/metrics";
 import { orderByRowComparator, type OrderByPosition, type OrderByRow } from "../query/order-by-rows";
 import type { ParsedQuery } from "../query/parser";
-import { effectiveOrderBy, isOrderByRewrite, planQuery, QueryPlanError } from "../query/plan";
+import {
+  effectiveOrderBy,
+  isOrderByRewrite,
+  planQuery,
+  QueryPlanError,
+  type PartitionedQueryExecutionInfo,
+} from "../query/plan";
 import { bindUserFunctions } from "../query/user-functions";
 import {
   feedBody,
@@ -23,9 +29,10 @@ import { userFunctionsOf } from "./udf-runtime";
 
 /**
  * Item queries sent without a partition key range run whole on the server, across every partition, so the
- * SDK's optimistic path needs no client-side pipeline. When the SDK runs its pipeline instead (it asked for a
- * query plan, see query/plan.ts), it sends the plan's rewritten query to each partition key range and merges
- * the pages; the rewritten ORDER BY query's pages are sorted rows with a resume-position continuation.
+ * SDK's optimistic path needs no client-side pipeline (GROUP BY aside, see refuseGroupByAcrossPartitions).
+ * When the SDK runs its pipeline instead (it asked for a query plan, see query/plan.ts), it sends the plan's
+ * rewritten query to each partition key range and merges the pages; the rewritten ORDER BY query's pages
+ * are sorted rows with a resume-position continuation.
  * Queries that produce at most one row per item stream through storage (partition by partition, in row order)
  * with a position continuation, examining a bounded number of items per page; the rest (ORDER BY, aggregates,
  * DISTINCT, TOP, OFFSET) are evaluated in full per page.
@@ -42,22 +49,46 @@ interface QuerySpec {
 
 type Continuation = ScanPosition | { offset: number } | { after: OrderByPosition };
 
-/** The plan the SDK's query pipeline merges the per-partition pages by (see query/plan.ts). */
-export function queryPlan(request: CosmosRequest): CosmosResponse {
-  const spec = jsonBody<QuerySpec>(request);
-  const query = parseQuery(spec.query);
+function planFor(request: CosmosRequest, spec: QuerySpec, query: ParsedQuery): PartitionedQueryExecutionInfo {
   const features = header(request, "x-ms-cosmos-supported-query-features");
   try {
-    const plan = planQuery(
+    return planQuery(
       query,
       spec.query,
       parametersFromSpec(spec.parameters ?? []),
       features === undefined ? undefined : features.split(",").map((f) => f.trim()),
     );
-    return { status: 200, body: JSON.stringify(plan), requestCharge: 0 };
   } catch (error) {
     if (error instanceof QueryPlanError) throw errors.badRequest(error.message);
     throw error;
+  }
+}
+
+/** The plan the SDK's query pipeline merges the per-partition pages by (see query/plan.ts). */
+export function queryPlan(request: CosmosRequest): CosmosResponse {
+  const spec = jsonBody<QuerySpec>(request);
+  const plan = planFor(request, spec, parseQuery(spec.query));
+  return { status: 200, body: JSON.stringify(plan), requestCharge: 0 };
+}
+
+/**
+ * The service's gateway serves a query sent without a partition key range or partition key (the SDK's first,
+ * optimistic try) across several physical partitions only when the partitions' pages can be concatenated;
+ * otherwise it answers 400 with the query plan, and the SDK runs its pipeline. The emulator refuses the
+ * queries whose rows the SDK's GROUP BY pipeline builds — GROUP BY, and aggregates under an alias — because
+ * there the merge shows: it names every alias, so an aggregate of no values is `undefined` under its alias,
+ * where a whole answer has no such property. The other merged queries (ORDER BY, VALUE aggregates, DISTINCT,
+ * TOP, OFFSET) it still runs whole, which gives the same rows.
+ */
+function refuseGroupByAcrossPartitions(run: QueryRun, spec: QuerySpec, query: ParsedQuery): void {
+  const { where, ctx, container, request } = run;
+  if (!query.groupBy && !query.aggregate) return;
+  if (where.partition !== undefined || where.partitionKey !== undefined) return;
+  if (ctx.store.partitionBounds(container.rid).length < 2) return;
+  const plan = planFor(request, spec, query);
+  const { groupByExpressions, groupByAliasToAggregateType } = plan.queryInfo;
+  if (groupByExpressions.length > 0 || Object.keys(groupByAliasToAggregateType).length > 0) {
+    throw errors.crossPartitionQueryNotServable(JSON.stringify(plan));
   }
 }
 
@@ -127,19 +158,48 @@ function page(run: QueryRun, results: string[], continuation: Continuation | und
   return { status: 200, body, headers, requestCharge: requestUnits.feedPage(Buffer.byteLength(body)) };
 }
 
+/**
+ * Where a page of a streaming query reads: the scope's one partition, or, for a query across the whole
+ * container, the physical partition the continuation stands in. The service's gateway drains a
+ * cross-partition query one partition key range at a time, so a page never holds items of two partitions;
+ * `next` is where the following page starts once this partition is exhausted (none after the last).
+ */
+function streamingRange(
+  run: QueryRun,
+  after: ScanPosition | undefined,
+): { scan: ItemScope; after: ScanPosition | undefined; next?: ScanPosition } | undefined {
+  const { ctx, container, where } = run;
+  if (where.partition !== undefined || where.partitionKey !== undefined) return { scan: where, after };
+  // A split replaces a partition with higher-numbered ones: a continuation into a gone partition resumes
+  // at the first partition after it.
+  const remaining = ctx.store
+    .partitionBounds(container.rid)
+    .map((p) => p.index)
+    .filter((index) => after === undefined || index >= after.partition);
+  const [current, following] = remaining;
+  if (current === undefined) return undefined;
+  return {
+    scan: { partition: current },
+    after: after?.partition === current ? after : undefined,
+    next: following === undefined ? undefined : { partition: following, row: 0 },
+  };
+}
+
 /** `SELECT * FROM c` without a filter is the bulk-export path: rendered items go out without a parse. */
 function streamingPage(run: QueryRun, query: ParsedQuery | undefined, parameters: Record<string, unknown>) {
-  const { ctx, container, request, where, metrics } = run;
+  const { ctx, container, request, metrics } = run;
   const limit = pageSize(request);
   const continuation = parseContinuation(request);
-  let after = continuation && "row" in continuation ? continuation : undefined;
+  const range = streamingRange(run, continuation && "row" in continuation ? continuation : undefined);
+  if (!range) return page(run, [], undefined);
+  let { after } = range;
   const results: string[] = [];
   const passThrough = !query || (query.select.kind === "star" && !query.where);
   const parse = query !== undefined && readsDocuments(query);
   let examined = 0;
   for (;;) {
     const wanted = limit - results.length;
-    const rows = ctx.store.scanItems(container.rid, { ...where, after, limit: wanted });
+    const rows = ctx.store.scanItems(container.rid, { ...range.scan, after, limit: wanted });
     for (const { position, item } of rows) {
       after = position;
       const rendered = renderItem(container, item);
@@ -150,9 +210,10 @@ function streamingPage(run: QueryRun, query: ParsedQuery | undefined, parameters
           results.push(JSON.stringify(r));
     }
     examined += rows.length;
-    // Each item yields at most one row, so a short scan means storage is exhausted. A full page carries a
-    // continuation even when nothing follows, as the service's do (the next page is then empty).
-    if (rows.length < wanted) return page(run, results, undefined);
+    // Each item yields at most one row, so a short scan means the partition is exhausted: the page ends
+    // there and the next one starts in the next partition, if any. A full page carries a continuation even
+    // when nothing follows, as the service's do (the next page is then empty).
+    if (rows.length < wanted) return page(run, results, range.next);
     // A selective filter may match nothing for a long way: the page ends anyway, as the service's do, and
     // the client follows the continuation.
     if (results.length >= limit || examined >= scanBudget) return page(run, results, after);
@@ -246,6 +307,7 @@ export function queryItems(
   );
   if (missingIndex) throw errors.badRequest(missingIndex);
   const run = startRun(ctx, container, request);
+  refuseGroupByAcrossPartitions(run, spec, query);
   if (isOrderByRewrite(query)) return orderByPage(run, query, parameters);
   return isStreaming(query) ? streamingPage(run, query, parameters) : fullPage(run, query, parameters);
 }

@@ -6,6 +6,7 @@ import { orderByRowComparator, type OrderByPosition, type OrderByRow } from "../
 import type { ParsedQuery } from "../query/parser";
 import { effectiveOrderBy, isOrderByRewrite, planQuery, QueryPlanError } from "../query/plan";
 import { bindUserFunctions } from "../query/user-functions";
+import { orderedPage, yieldsRowPerItem } from "./order-by-index";
 import {
   feedBody,
   header,
@@ -61,18 +62,9 @@ export function queryPlan(request: CosmosRequest): CosmosResponse {
   }
 }
 
-/** Whether each item yields at most one row in storage order (a JOIN or `FROM x IN` can yield many). */
+/** Whether the query's rows come in storage order, at most one per item. */
 function isStreaming(query: ParsedQuery): boolean {
-  return (
-    !query.distinct &&
-    !query.top &&
-    !query.orderBy &&
-    !query.offset &&
-    !query.limit &&
-    !query.aggregate &&
-    !query.joins?.length &&
-    !query.from.path
-  );
+  return !query.orderBy && yieldsRowPerItem(query);
 }
 
 function parseContinuation(request: CosmosRequest): Continuation | undefined {
@@ -150,13 +142,22 @@ function streamingPage(run: QueryRun, query: ParsedQuery | undefined, parameters
           results.push(JSON.stringify(r));
     }
     examined += rows.length;
-    // Each item yields at most one row, so a short scan means storage is exhausted. A full page carries a
-    // continuation even when nothing follows, as the service's do (the next page is then empty).
+    // Each item yields at most one row, so a short scan means storage is exhausted.
     if (rows.length < wanted) return page(run, results, undefined);
     // A selective filter may match nothing for a long way: the page ends anyway, as the service's do, and
     // the client follows the continuation.
-    if (results.length >= limit || examined >= scanBudget) return page(run, results, after);
+    if (results.length >= limit || examined >= scanBudget)
+      return page(run, results, hasItemsAfter(run, after) ? after : undefined);
   }
+}
+
+/**
+ * Whether storage holds anything past `after` in the run's scope. A page that ends the range carries no
+ * continuation, as the service's do: the SDK keeps a range's previous continuation across an empty page, so
+ * one that led only to an empty page would be followed forever by a client resuming from each page's token.
+ */
+function hasItemsAfter(run: QueryRun, after: ScanPosition | undefined): boolean {
+  return run.ctx.store.scanItems(run.container.rid, { ...run.where, after, limit: 1 }).length > 0;
 }
 
 function pageSize(request: CosmosRequest): number {
@@ -209,14 +210,36 @@ function fullPage(run: QueryRun, query: ParsedQuery, parameters: Record<string, 
 /**
  * A page of the plan's rewritten ORDER BY query for one partition key range. The continuation is the last
  * row's position rather than an offset: when the SDK resumes it sends the query again with a filter on the
- * sort keys, which shifts offsets, and the position means the same with or without that filter.
+ * sort keys, which shifts offsets, and the position means the same with or without that filter. A query
+ * with a row per item reads its page through the partition's sort-key index (order-by-index.ts); the rest
+ * (JOIN, DISTINCT, …) are sorted in full per page.
  */
 function orderByPage(run: QueryRun, query: ParsedQuery, parameters: Record<string, unknown>): CosmosResponse {
+  const continuation = parseContinuation(run.request);
+  const after = continuation && "after" in continuation ? continuation.after : undefined;
+  const { partition, partitionKey } = run.where;
+  if (partition !== undefined && partitionKey === undefined && yieldsRowPerItem(query)) {
+    const { ctx, container, metrics } = run;
+    const limit = pageSize(run.request);
+    const { rows, next } = orderedPage({
+      ctx,
+      container,
+      partition,
+      query,
+      parameters,
+      after,
+      limit,
+      metrics,
+    });
+    return page(
+      run,
+      rows.map((row) => JSON.stringify(row)),
+      next && { after: next },
+    );
+  }
   const compare = orderByRowComparator((query.orderBy ?? []).map((item) => item.descending));
   const rows = (executeQuery(query, documents(run), parameters) as OrderByRow[]).sort(compare);
-  const continuation = parseContinuation(run.request);
-  const resume = continuation && "after" in continuation ? continuation.after : undefined;
-  const first = resume ? rows.findIndex((row) => compare(row, resume) > 0) : 0;
+  const first = after ? rows.findIndex((row) => compare(row, after) > 0) : 0;
   const start = first < 0 ? rows.length : first;
   const end = start + pageSize(run.request);
   const slice = rows.slice(start, end);

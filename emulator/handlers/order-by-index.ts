@@ -152,7 +152,7 @@ function boundValue(expr: Expr): { value: unknown } | undefined {
 }
 
 /** An expression without its place in the query text, to compare with another. */
-function shape(expr: Expr): string {
+function shape(expr: Expr | ParsedQuery["select"]): string {
   return JSON.stringify(expr, (name: string, value: unknown) =>
     name === "start" || name === "end" ? undefined : value,
   );
@@ -183,7 +183,15 @@ function sortedKeys(
   const lsn = ctx.store.listPartitions(container.rid).find((p) => p.index === partition)?.lsn ?? 0;
   let indexes = indexesByStore.get(ctx.store);
   if (!indexes) indexesByStore.set(ctx.store, (indexes = new Map()));
-  const key = JSON.stringify([container.rid, partition, sortKeysQuery(query).select, request.parameters]);
+  // The sort keys and their directions name the index (the `_rid` and `orderByItems` columns and ORDER BY).
+  const orderBy = (query.orderBy ?? []).map((item) => [shape(item.expr), item.descending]);
+  const key = JSON.stringify([
+    container.rid,
+    partition,
+    orderBy,
+    shape(sortKeysQuery(query).select),
+    request.parameters,
+  ]);
   const cached = indexes.get(key);
   indexes.delete(key);
   const index = cached?.lsn === lsn ? cached : { lsn, entries: readSortKeys(request, compare) };

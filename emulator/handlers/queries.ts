@@ -142,22 +142,13 @@ function streamingPage(run: QueryRun, query: ParsedQuery | undefined, parameters
           results.push(JSON.stringify(r));
     }
     examined += rows.length;
-    // Each item yields at most one row, so a short scan means storage is exhausted.
+    // Each item yields at most one row, so a short scan means storage is exhausted. A full page carries a
+    // continuation even when nothing follows, as the service's do (the next page is then empty).
     if (rows.length < wanted) return page(run, results, undefined);
     // A selective filter may match nothing for a long way: the page ends anyway, as the service's do, and
     // the client follows the continuation.
-    if (results.length >= limit || examined >= scanBudget)
-      return page(run, results, hasItemsAfter(run, after) ? after : undefined);
+    if (results.length >= limit || examined >= scanBudget) return page(run, results, after);
   }
-}
-
-/**
- * Whether storage holds anything past `after` in the run's scope. A page that ends the range carries no
- * continuation, as the service's do: the SDK keeps a range's previous continuation across an empty page, so
- * one that led only to an empty page would be followed forever by a client resuming from each page's token.
- */
-function hasItemsAfter(run: QueryRun, after: ScanPosition | undefined): boolean {
-  return run.ctx.store.scanItems(run.container.rid, { ...run.where, after, limit: 1 }).length > 0;
 }
 
 function pageSize(request: CosmosRequest): number {

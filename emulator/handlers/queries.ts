@@ -3,6 +3,7 @@ import { missingCompositeIndex } from "../query/composite-index";
 import { executeQuery, parametersFromSpec, parseQuery, readsDocuments } from "../query/evaluate";
 import { QueryMetricsCollector } from "../query/metrics";
 import { orderByRowComparator, type OrderByPosition, type OrderByRow } from "../query/order-by-rows";
+import { distinctKey } from "../query/values";
 import type { ParsedQuery } from "../query/parser";
 import { effectiveOrderBy, isOrderByRewrite, planQuery, QueryPlanError } from "../query/plan";
 import { bindUserFunctions } from "../query/user-functions";
@@ -229,7 +230,17 @@ function orderByPage(run: QueryRun, query: ParsedQuery, parameters: Record<strin
     );
   }
   const compare = orderByRowComparator((query.orderBy ?? []).map((item) => item.descending));
-  const rows = (executeQuery(query, documents(run), parameters) as OrderByRow[]).sort(compare);
+  // DISTINCT in the rewrite compares rows without `_rid` (see plan.ts): the first item's row stands for its
+  // equals, so the same rows (and positions) come back on every page.
+  const evaluated = executeQuery({ ...query, distinct: false }, documents(run), parameters) as OrderByRow[];
+  const sorted = evaluated.sort(compare);
+  const seen = new Set<string>();
+  const rows = query.distinct
+    ? sorted.filter((row) => {
+        const key = distinctKey([row.orderByItems, row.payload]);
+        return !seen.has(key) && Boolean(seen.add(key));
+      })
+    : sorted;
   const first = after ? rows.findIndex((row) => compare(row, after) > 0) : 0;
   const start = first < 0 ? rows.length : first;
   const end = start + pageSize(run.request);

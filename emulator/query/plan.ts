@@ -6,9 +6,8 @@
  * own dialect, so the per-partition execution parses and runs them like any other query; they return rows in
  * the shapes the SDK merges:
  *
- * - ORDER BY: `{_rid, orderByItems: [{item}], payload}` (without `_rid` for DISTINCT), sorted, with a
- *   `{documentdb-formattableorderbyquery-filter}` placeholder the SDK replaces by `true`, or by a filter on
- *   the sort keys when it resumes from a continuation;
+ * - ORDER BY: `{_rid, orderByItems: [{item}], payload}`, sorted, with a `{documentdb-formattableorderbyquery-filter}`
+ *   placeholder the SDK replaces by `true`, or by a filter on the sort keys when it resumes from a continuation;
  * - `SELECT VALUE <aggregate>`: one row per partition, `[{item: partial}]`;
  * - aggregates in a select list: one row per partition, `{payload: {alias: {item: partial} | value}}`;
  * - GROUP BY: one row per group and partition, `{groupByItems: [{item}], payload}` with the payload as above;
@@ -49,8 +48,6 @@ const ORDER_BY_FILTER = "{documentdb-formattableorderbyquery-filter}";
 
 /** Names of the columns of a rewritten ORDER BY query, in order; {@link isOrderByRewrite} recognises them. */
 const ORDER_BY_COLUMNS = ["_rid", "orderByItems", "payload"] as const;
-/** The same without `_rid` for SELECT DISTINCT, whose rows would all differ by it. */
-const DISTINCT_ORDER_BY_COLUMNS = ["orderByItems", "payload"] as const;
 
 const AGGREGATE_TYPES: Readonly<Record<AggregateName, AggregateType>> = {
   COUNT: "Count",
@@ -121,12 +118,11 @@ export function effectiveOrderBy(query: ParsedQuery): OrderByItem[] | undefined 
 
 /** True for the ORDER BY rewrite {@link planQuery} produces, whose pages need ORDER BY continuations. */
 export function isOrderByRewrite(query: ParsedQuery): boolean {
-  const columns: readonly string[] = query.distinct ? DISTINCT_ORDER_BY_COLUMNS : ORDER_BY_COLUMNS;
   return (
     query.orderBy !== undefined &&
     query.select.kind === "list" &&
-    query.select.items.length === columns.length &&
-    query.select.items.every((item, i) => item.name === columns[i])
+    query.select.items.length === ORDER_BY_COLUMNS.length &&
+    query.select.items.every((item, i) => item.name === ORDER_BY_COLUMNS[i])
   );
 }
 
@@ -170,12 +166,12 @@ function orderByRewrite(query: ParsedQuery, source: (expr: Expr) => string): str
   const where = query.where ? `(${source(query.where)}) AND ` : "";
   const keys = orderBy.map((item) => `${source(item.expr)} ${item.descending ? "DESC" : "ASC"}`).join(", ");
   // TOP and OFFSET/LIMIT are left to the SDK, which applies them to the merged rows. DISTINCT is applied by
-  // each partition too, as the service's rewrite does: the SDK only drops a row equal to the one before it,
-  // and its continuation names the last row it merged, so a partition's duplicates would be merged and
-  // counted on a page and then come back on resuming.
-  const columns = query.distinct ? "DISTINCT " : `${alias}._rid, `;
+  // each partition too, as the service does: the SDK only drops a row equal to the one before it, and its
+  // continuation names the last row it merged, so a partition's duplicates would be merged and counted on a
+  // page and then come back on resuming. In this rewrite DISTINCT compares rows without their `_rid` (see
+  // queries.ts), so each distinct row keeps the rid of its first item, as the service's rows carry one.
   return (
-    `SELECT ${columns}[${items}] AS orderByItems, ${payload} AS payload ` +
+    `SELECT ${query.distinct ? "DISTINCT " : ""}${alias}._rid, [${items}] AS orderByItems, ${payload} AS payload ` +
     `${fromClause(query, source)} WHERE ${where}(${ORDER_BY_FILTER}) ORDER BY ${keys}`
   );
 }

@@ -3,6 +3,7 @@ import { missingCompositeIndex } from "../query/composite-index";
 import { executeQuery, parametersFromSpec, parseQuery, readsDocuments } from "../query/evaluate";
 import { QueryMetricsCollector } from "../query/metrics";
 import { orderByRowComparator, type OrderByPosition, type OrderByRow } from "../query/order-by-rows";
+import { distinctKey } from "../query/values";
 import type { ParsedQuery } from "../query/parser";
 import {
   effectiveOrderBy,
@@ -12,6 +13,7 @@ import {
   type PartitionedQueryExecutionInfo,
 } from "../query/plan";
 import { bindUserFunctions } from "../query/user-functions";
+import { orderedPage, yieldsRowPerItem } from "./order-by-index";
 import {
   feedBody,
   header,
@@ -92,18 +94,9 @@ function refuseGroupByAcrossPartitions(run: QueryRun, spec: QuerySpec, query: Pa
   }
 }
 
-/** Whether each item yields at most one row in storage order (a JOIN or `FROM x IN` can yield many). */
+/** Whether the query's rows come in storage order, at most one per item. */
 function isStreaming(query: ParsedQuery): boolean {
-  return (
-    !query.distinct &&
-    !query.top &&
-    !query.orderBy &&
-    !query.offset &&
-    !query.limit &&
-    !query.aggregate &&
-    !query.joins?.length &&
-    !query.from.path
-  );
+  return !query.orderBy && yieldsRowPerItem(query);
 }
 
 function parseContinuation(request: CosmosRequest): Continuation | undefined {
@@ -270,14 +263,46 @@ function fullPage(run: QueryRun, query: ParsedQuery, parameters: Record<string, 
 /**
  * A page of the plan's rewritten ORDER BY query for one partition key range. The continuation is the last
  * row's position rather than an offset: when the SDK resumes it sends the query again with a filter on the
- * sort keys, which shifts offsets, and the position means the same with or without that filter.
+ * sort keys, which shifts offsets, and the position means the same with or without that filter. A query
+ * with a row per item reads its page through the partition's sort-key index (order-by-index.ts); the rest
+ * (JOIN, DISTINCT, …) are sorted in full per page.
  */
 function orderByPage(run: QueryRun, query: ParsedQuery, parameters: Record<string, unknown>): CosmosResponse {
-  const compare = orderByRowComparator((query.orderBy ?? []).map((item) => item.descending));
-  const rows = (executeQuery(query, documents(run), parameters) as OrderByRow[]).sort(compare);
   const continuation = parseContinuation(run.request);
-  const resume = continuation && "after" in continuation ? continuation.after : undefined;
-  const first = resume ? rows.findIndex((row) => compare(row, resume) > 0) : 0;
+  const after = continuation && "after" in continuation ? continuation.after : undefined;
+  const { partition, partitionKey } = run.where;
+  if (partition !== undefined && partitionKey === undefined && yieldsRowPerItem(query)) {
+    const { ctx, container, metrics } = run;
+    const limit = pageSize(run.request);
+    const { rows, next } = orderedPage({
+      ctx,
+      container,
+      partition,
+      query,
+      parameters,
+      after,
+      limit,
+      metrics,
+    });
+    return page(
+      run,
+      rows.map((row) => JSON.stringify(row)),
+      next && { after: next },
+    );
+  }
+  const compare = orderByRowComparator((query.orderBy ?? []).map((item) => item.descending));
+  // DISTINCT in the rewrite compares rows without `_rid` (see plan.ts): the first item's row stands for its
+  // equals, so the same rows (and positions) come back on every page.
+  const evaluated = executeQuery({ ...query, distinct: false }, documents(run), parameters) as OrderByRow[];
+  const sorted = evaluated.sort(compare);
+  const seen = new Set<string>();
+  const rows = query.distinct
+    ? sorted.filter((row) => {
+        const key = distinctKey([row.orderByItems, row.payload]);
+        return !seen.has(key) && Boolean(seen.add(key));
+      })
+    : sorted;
+  const first = after ? rows.findIndex((row) => compare(row, after) > 0) : 0;
   const start = first < 0 ? rows.length : first;
   const end = start + pageSize(run.request);
   const slice = rows.slice(start, end);

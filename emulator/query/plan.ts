@@ -165,9 +165,13 @@ function orderByRewrite(query: ParsedQuery, source: (expr: Expr) => string): str
   const items = orderBy.map((item) => `{"item": ${source(item.expr)}}`).join(", ");
   const where = query.where ? `(${source(query.where)}) AND ` : "";
   const keys = orderBy.map((item) => `${source(item.expr)} ${item.descending ? "DESC" : "ASC"}`).join(", ");
-  // TOP, OFFSET/LIMIT and DISTINCT are left to the SDK, which applies them to the merged rows.
+  // TOP and OFFSET/LIMIT are left to the SDK, which applies them to the merged rows. DISTINCT is applied by
+  // each partition too, as the service does: the SDK only drops a row equal to the one before it, and its
+  // continuation names the last row it merged, so a partition's duplicates would be merged and counted on a
+  // page and then come back on resuming. In this rewrite DISTINCT compares rows without their `_rid` (see
+  // queries.ts), so each distinct row keeps the rid of its first item, as the service's rows carry one.
   return (
-    `SELECT ${alias}._rid, [${items}] AS orderByItems, ${payload} AS payload ` +
+    `SELECT ${query.distinct ? "DISTINCT " : ""}${alias}._rid, [${items}] AS orderByItems, ${payload} AS payload ` +
     `${fromClause(query, source)} WHERE ${where}(${ORDER_BY_FILTER}) ORDER BY ${keys}`
   );
 }

@@ -627,6 +627,15 @@ export class SqliteStore implements Store {
     }));
   }
 
+  itemAt(containerRid: string, position: ScanPosition): ItemRecord | undefined {
+    const conditions = ["rowid = ?", "container_rid = ?", "partition = ?"];
+    const values: (string | number | null)[] = [position.row, containerRid, position.partition];
+    this.hideExpired(containerRid, conditions, values);
+    const sql = `SELECT ${itemColumns} FROM items WHERE ${conditions.join(" AND ")}`;
+    const row = this.cached(sql).get(...values) as ItemRow | undefined;
+    return row && toItem(row);
+  }
+
   countItems(containerRid: string, scope: ItemScope): number {
     const conditions = ["container_rid = ?"];
     const values: (string | number | null)[] = [containerRid];

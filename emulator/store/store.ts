@@ -204,6 +204,8 @@ export interface Store {
   restartVersions(containerRid: string): void;
   /** Items in storage order after `after`, for queries that stream with a continuation. */
   scanItems(containerRid: string, scan: ItemScan): { position: ScanPosition; item: ItemRecord }[];
+  /** The item a scan returned at `position`, unless it has since been deleted, replaced away or expired. */
+  itemAt(containerRid: string, position: ScanPosition): ItemRecord | undefined;
   /** Counted from an index: no item is read (unless the container has TTL on). */
   countItems(containerRid: string, scope: ItemScope): number;
   /** How many items the container holds and their bytes, as its quota usage reports them. */

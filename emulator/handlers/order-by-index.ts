@@ -22,8 +22,11 @@ import { renderItem } from "./item-operations";
 
 /** Sorted-key indexes kept per store; each holds a few small entries per item of one partition. */
 const maxIndexes = 8;
-/** Items a page examines at most past its resume position, however few of them match the filter. */
-const scanBudget = 10_000;
+/**
+ * Items a query page examines at most past its resume position, however few of them match the filter; the
+ * page then ends with a continuation, as a service page cut short by its time budget does.
+ */
+export const scanBudget = 10_000;
 
 interface IndexEntry extends OrderByPosition {
   position: ScanPosition;

@@ -13,7 +13,7 @@ import {
   type PartitionedQueryExecutionInfo,
 } from "../query/plan";
 import { bindUserFunctions } from "../query/user-functions";
-import { orderedPage, yieldsRowPerItem } from "./order-by-index";
+import { orderedPage, scanBudget, yieldsRowPerItem } from "./order-by-index";
 import {
   feedBody,
   header,
@@ -41,8 +41,6 @@ import { userFunctionsOf } from "./udf-runtime";
  */
 const defaultPageSize = 100;
 const unlimitedPageSize = 1000;
-/** Items a streaming page examines at most, however few of them match. */
-const scanBudget = 10_000;
 
 interface QuerySpec {
   query: string;

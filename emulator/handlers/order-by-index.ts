@@ -12,7 +12,12 @@
  */
 import { executeQuery } from "../query/evaluate";
 import type { QueryMetricsCollector } from "../query/metrics";
-import { orderByRowComparator, type OrderByPosition, type OrderByRow } from "../query/order-by-rows";
+import {
+  orderByRowComparator,
+  positionOf,
+  type OrderByPosition,
+  type OrderByRow,
+} from "../query/order-by-rows";
 import type { Expr } from "../query/ast";
 import type { ParsedQuery } from "../query/parser";
 import { compareForOrder } from "../query/values";
@@ -159,10 +164,6 @@ function shape(expr: Expr | ParsedQuery["select"]): string {
   return JSON.stringify(expr, (name: string, value: unknown) =>
     name === "start" || name === "end" ? undefined : value,
   );
-}
-
-function positionOf(row: OrderByPosition): OrderByPosition {
-  return { orderByItems: row.orderByItems, _rid: row._rid };
 }
 
 /** The index of the first entry `admitted` holds for, given that it holds for every entry after one it does. */

@@ -2,7 +2,12 @@ import { errors } from "../errors";
 import { missingCompositeIndex } from "../query/composite-index";
 import { executeQuery, parametersFromSpec, parseQuery, readsDocuments } from "../query/evaluate";
 import { QueryMetricsCollector } from "../query/metrics";
-import { orderByRowComparator, type OrderByPosition, type OrderByRow } from "../query/order-by-rows";
+import {
+  orderByRowComparator,
+  positionOf,
+  type OrderByPosition,
+  type OrderByRow,
+} from "../query/order-by-rows";
 import { distinctKey } from "../query/values";
 import type { ParsedQuery } from "../query/parser";
 import {
@@ -305,8 +310,7 @@ function orderByPage(run: QueryRun, query: ParsedQuery, parameters: Record<strin
   const end = start + pageSize(run.request);
   const slice = rows.slice(start, end);
   const last = slice.at(-1);
-  const next =
-    end < rows.length && last ? { after: { orderByItems: last.orderByItems, _rid: last._rid } } : undefined;
+  const next = end < rows.length && last ? { after: positionOf(last) } : undefined;
   return page(
     run,
     slice.map((row) => JSON.stringify(row)),

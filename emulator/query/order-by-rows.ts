@@ -19,6 +19,11 @@ export interface OrderByPosition {
   _rid: string;
 }
 
+/** A row's position: its sort keys and rid, without its payload. */
+export function positionOf(row: OrderByPosition): OrderByPosition {
+  return { orderByItems: row.orderByItems, _rid: row._rid };
+}
+
 function ridOrdinal(rid: string): bigint {
   const bytes = Buffer.from(rid.replace(/-/g, "/"), "base64");
   let ordinal = 0n;
